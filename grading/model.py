@@ -1,0 +1,70 @@
+"""The result of grading: what a card shows and what protocols act on."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from fhir_mappings.model import DrugAdministration
+
+Status = Literal["graded", "not-graded", "insufficient-data", "not-eligible"]
+
+# What a piece of evidence is evidence *for*; cards group and order by it.
+EvidenceRole = Literal[
+    "fever",
+    "hypotension",
+    "hypoxia",
+    "vasopressor",
+    "masking",
+    "index-therapy",
+    "context",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One observation or administration behind a finding, with its source."""
+
+    role: EvidenceRole
+    what: str  # "temperature", "norepinephrine", "oxygen support", "blood pressure"
+    value: str  # human text, e.g. "39.2 °C", "systolic 84 mmHg", "nasal cannula 4 L/min"
+    time: datetime
+    source: str  # FHIR reference, e.g. "Observation/t1"
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """ASTCT CRS assessment at ``now``.
+
+    ``grade`` is the current grade (drives recommendations); ``worst_grade``
+    is the highest since onset (documentation). When inputs are missing the
+    grade is a lower bound: ``lower_bound`` is True and ``missing`` says what
+    could not be assessed. ``status``:
+
+    - ``graded``: a CRS grade (0-4) was computed; 0 means fever-free, no signs.
+    - ``not-graded``: hypotension/hypoxia without documented fever (no onset).
+    - ``insufficient-data``: eligible, but nothing gradable (e.g. no
+      temperature in the fever window and no other sign).
+    - ``not-eligible``: no index therapy in the eligibility window.
+    """
+
+    status: Status
+    now: datetime
+    grade: int | None = None
+    worst_grade: int | None = None
+    lower_bound: bool = False
+    hypotension_grade: int | None = None  # 0, 2, 3, 4 (None = cannot assess)
+    hypoxia_grade: int | None = None  # 0, 2, 3, 4 (None = cannot assess)
+    fever_present: bool = False  # fever within the fever window
+    masked: bool = False  # masking rule applied (anticytokine/antipyretic after onset)
+    onset: datetime | None = None
+    index_therapy: DrugAdministration | None = None
+    drivers: tuple[str, ...] = ()  # e.g. "hypotension: one vasopressor (norepinephrine)"
+    evidence: tuple[Evidence, ...] = ()
+    missing: tuple[str, ...] = ()  # e.g. "cannot grade hypoxia: no SpO2 or oxygen support recorded in the last 12 h"
+    notes: tuple[str, ...] = field(default=())  # e.g. "dobutamine (inotrope) running, not counted by ASTCT"
+    system: str = "ASTCT-2019"
+
+    @property
+    def has_crs(self) -> bool:
+        return self.status == "graded" and (self.grade or 0) >= 1
