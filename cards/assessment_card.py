@@ -1,0 +1,126 @@
+"""The CRS assessment card shown on patient-view.
+
+One card per eligible patient with something to say: a grade with its drivers
+and evidence, hypotension/hypoxia without documented fever, or data too
+incomplete to grade. Silence (no card) only when the patient is not eligible
+or was assessed on complete data and has no CRS signs.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Callable
+
+from grading.model import Assessment, Evidence
+
+from .markdown import bullets, table, truncate, when
+
+ASTCT_SOURCE: dict[str, Any] = {
+    "label": "ASTCT consensus grading for CRS (Lee et al., Biol Blood Marrow Transplant 2019)",
+    "url": "https://pubmed.ncbi.nlm.nih.gov/30592986/",
+    "topic": {"system": "urn:crs-cds:card-kind", "code": "crs-assessment", "display": "CRS assessment"},
+}
+SUMMARY_LIMIT = 140  # CDS Hooks: summary "<140 characters"
+INDICATOR_BY_GRADE = {0: "info", 1: "info", 2: "warning", 3: "critical", 4: "critical"}
+_ROLE_ORDER = {"fever": 0, "hypotension": 1, "vasopressor": 2, "hypoxia": 3, "masking": 4,
+               "index-therapy": 5, "context": 6}
+
+
+def assessment_extension(assessment: Assessment, protocol_id: str) -> dict[str, Any]:
+    """The machine-readable ``crs-cds.assessment`` value (shape fixed by design.md)."""
+    return {
+        "system": assessment.system,
+        "status": assessment.status,
+        "grade": assessment.grade,
+        "worstGrade": assessment.worst_grade,
+        "drivers": list(assessment.drivers),
+        "missing": list(assessment.missing),
+        "protocol": protocol_id,
+    }
+
+
+def grade_text(assessment: Assessment) -> str:
+    """``3`` or ``≥ 2`` when missing data make the grade a lower bound."""
+    return f"≥ {assessment.grade}" if assessment.lower_bound else str(assessment.grade)
+
+
+def _summary(assessment: Assessment) -> str:
+    if assessment.status == "not-graded":
+        text = "Hypotension/hypoxia without documented fever: not graded as CRS; evaluate other causes"
+    elif assessment.status == "insufficient-data":
+        first = assessment.missing[0] if assessment.missing else "data missing"
+        text = f"Cannot assess CRS (ASTCT): {first}"
+    elif assessment.grade == 0:
+        text = "No CRS signs in the available data, but data are incomplete: " + (
+            assessment.missing[0] if assessment.missing else "see details")
+    else:
+        main = list(assessment.drivers[:2])
+        text = f"CRS grade {grade_text(assessment)} (ASTCT): " + "; ".join(main)
+    return truncate(text, SUMMARY_LIMIT)
+
+
+def _indicator(assessment: Assessment) -> str:
+    if assessment.status != "graded" or assessment.grade is None:
+        return "info"
+    return INDICATOR_BY_GRADE[assessment.grade]
+
+
+def _evidence_rows(assessment: Assessment) -> list[list[str]]:
+    ordered: list[Evidence] = sorted(assessment.evidence, key=lambda e: (_ROLE_ORDER.get(e.role, 9), e.time))
+    return [[e.role, e.what, e.value, when(e.time, assessment.now), e.source] for e in ordered]
+
+
+def _detail(assessment: Assessment, protocol_id: str) -> str:
+    parts: list[str] = []
+    if assessment.status == "graded":
+        head = f"**ASTCT CRS grade {grade_text(assessment)}**"
+        if assessment.worst_grade is not None:
+            head += f" (worst since onset: {assessment.worst_grade})"
+        parts.append(head)
+    elif assessment.status == "not-graded":
+        parts.append("**Not graded as CRS**: no documented fever since the index therapy.")
+    else:
+        parts.append("**CRS cannot be assessed** from the data available.")
+    if assessment.lower_bound:
+        parts.append("Some inputs are missing, so the grade is a lower bound: the true grade may be higher.")
+    if assessment.onset is not None:
+        parts.append(f"CRS onset (first fever ≥ 38.0 °C after the index therapy): {when(assessment.onset, assessment.now)}.")
+    if assessment.drivers:
+        parts.append("**What drives the grade**\n\n" + bullets(assessment.drivers))
+    if assessment.evidence:
+        parts.append("**Evidence**\n\n" + table(["For", "What", "Value", "When", "Source"], _evidence_rows(assessment)))
+    if assessment.missing:
+        parts.append("**Missing or stale data**\n\n" + bullets(assessment.missing))
+    if assessment.notes:
+        parts.append("**Notes**\n\n" + bullets(assessment.notes))
+    parts.append(f"Graded by the ASTCT consensus ({assessment.system}); protocol `{protocol_id}`. "
+                 "Organ toxicities are graded separately (CTCAE) and do not change the CRS grade.")
+    return "\n\n".join(parts)
+
+
+def needs_card(assessment: Assessment) -> bool:
+    """Whether patient-view should show the assessment at all."""
+    if assessment.status == "not-eligible":
+        return False
+    if assessment.status == "graded" and (assessment.grade or 0) == 0:
+        return assessment.lower_bound  # incomplete data is a finding; complete and normal is silence
+    return True
+
+
+def assessment_card(assessment: Assessment, *, protocol_id: str,
+                    new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())) -> dict[str, Any]:
+    """Build the CDS Hooks card for ``assessment`` (call only when ``needs_card``)."""
+    return {
+        "uuid": new_uuid(),
+        "summary": _summary(assessment),
+        "indicator": _indicator(assessment),
+        "detail": _detail(assessment, protocol_id),
+        "source": ASTCT_SOURCE,
+        "extension": {"crs-cds.assessment": assessment_extension(assessment, protocol_id)},
+    }
+
+
+def patient_view_cards(assessment: Assessment, *, protocol_id: str) -> list[dict[str, Any]]:
+    """Cards for the patient-view hook: zero or one assessment card (orders come with protocols)."""
+    if not needs_card(assessment):
+        return []
+    return [assessment_card(assessment, protocol_id=protocol_id)]

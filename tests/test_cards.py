@@ -1,0 +1,129 @@
+"""The patient-view assessment card, as a clinician and an EHR see it."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from cards import patient_view_cards
+from fhir_mappings.model import DrugAdministration
+from grading.model import Assessment, Evidence
+from tests.fhirbuild import NOW
+
+CAR_T = DrugAdministration(drug="axicabtagene-ciloleucel", drug_class="index-therapy",
+                           start=NOW - timedelta(days=5), end=NOW - timedelta(days=5), status="completed",
+                           source="MedicationAdministration/cart", matched_by="name",
+                           matched_on="axicabtagene ciloleucel", display="Yescarta")
+
+
+def graded(grade: int, **kw) -> Assessment:
+    defaults = dict(
+        status="graded", now=NOW, grade=grade, worst_grade=grade, fever_present=True,
+        onset=NOW - timedelta(hours=20), index_therapy=CAR_T,
+        drivers=("hypotension: one vasopressor (norepinephrine)", "fever 39.2 °C"),
+        evidence=(
+            Evidence("fever", "temperature", "39.2 °C", NOW - timedelta(hours=1), "Observation/t1"),
+            Evidence("vasopressor", "norepinephrine", "running since 2026-11-21 09:00 UTC",
+                     NOW - timedelta(hours=3), "MedicationAdministration/ne1"),
+        ),
+    )
+    defaults.update(kw)
+    return Assessment(**defaults)
+
+
+@pytest.mark.parametrize("grade,indicator", [(1, "info"), (2, "warning"), (3, "critical"), (4, "critical")])
+def test_indicator_follows_grade(grade: int, indicator: str) -> None:
+    [card] = patient_view_cards(graded(grade), protocol_id="astct-generic")
+    assert card["indicator"] == indicator
+
+
+def test_summary_states_grade_and_main_driver_within_140_characters() -> None:
+    [card] = patient_view_cards(graded(3), protocol_id="astct-generic")
+    assert card["summary"] == "CRS grade 3 (ASTCT): hypotension: one vasopressor (norepinephrine); fever 39.2 °C"
+    assert len(card["summary"]) < 140
+
+
+def test_long_drivers_are_cut_below_140_characters() -> None:
+    long = graded(4, drivers=("hypotension: two vasopressors (norepinephrine, phenylephrine, epinephrine, dopamine)",
+                              "hypoxia: mechanical ventilation (positive pressure) via endotracheal tube",
+                              "fever 40.1 °C"))
+    [card] = patient_view_cards(long, protocol_id="astct-generic")
+    assert len(card["summary"]) < 140
+    assert card["summary"].startswith("CRS grade 4 (ASTCT): hypotension: two vasopressors")
+
+
+def test_machine_readable_assessment_has_exactly_the_documented_shape() -> None:
+    [card] = patient_view_cards(graded(3), protocol_id="christie-doc644-v8")
+    assert card["extension"]["crs-cds.assessment"] == {
+        "system": "ASTCT-2019",
+        "status": "graded",
+        "grade": 3,
+        "worstGrade": 3,
+        "drivers": ["hypotension: one vasopressor (norepinephrine)", "fever 39.2 °C"],
+        "missing": [],
+        "protocol": "christie-doc644-v8",
+    }
+
+
+def test_detail_has_an_evidence_table_with_fhir_references_and_times() -> None:
+    [card] = patient_view_cards(graded(3), protocol_id="astct-generic")
+    detail = card["detail"]
+    assert "| For | What | Value | When | Source |" in detail
+    assert "| fever | temperature | 39.2 °C | 2026-11-21 11:00 UTC (1 h ago) | Observation/t1 |" in detail
+    assert "MedicationAdministration/ne1" in detail
+    assert "<" not in detail.replace("< ", "")  # no raw HTML
+
+
+def test_card_cites_astct_and_has_a_uuid() -> None:
+    [card] = patient_view_cards(graded(2), protocol_id="astct-generic")
+    assert "ASTCT" in card["source"]["label"]
+    assert card["source"]["url"].endswith("30592986/")
+    uuid.UUID(card["uuid"])
+
+
+def test_missing_data_makes_the_grade_a_lower_bound_and_is_listed() -> None:
+    gap = "cannot grade hypoxia: no SpO2 or oxygen support recorded in the last 12 h"
+    [card] = patient_view_cards(graded(2, lower_bound=True, missing=(gap,)), protocol_id="astct-generic")
+    assert card["summary"].startswith("CRS grade ≥ 2 (ASTCT)")
+    assert gap in card["detail"]
+    assert "lower bound" in card["detail"]
+    assert card["extension"]["crs-cds.assessment"]["missing"] == [gap]
+
+
+def test_no_card_when_not_eligible_or_grade_0_on_complete_data() -> None:
+    assert patient_view_cards(Assessment(status="not-eligible", now=NOW), protocol_id="astct-generic") == []
+    assert patient_view_cards(graded(0, drivers=(), evidence=()), protocol_id="astct-generic") == []
+
+
+def test_grade_0_on_incomplete_data_is_said_not_silent() -> None:
+    gap = "cannot grade hypotension: no blood pressure recorded in the last 12 h"
+    [card] = patient_view_cards(graded(0, drivers=(), lower_bound=True, missing=(gap,)), protocol_id="astct-generic")
+    assert card["indicator"] == "info"
+    assert gap in card["summary"]
+
+
+def test_hypotension_without_fever_gets_an_info_card_marked_not_graded() -> None:
+    note = ("hypotension/hypoxia without documented fever — not graded as CRS; evaluate other causes "
+            "(sepsis, cardiac); if antipyretics were given from the start, CRS may be masked")
+    a = Assessment(status="not-graded", now=NOW, notes=(note,), index_therapy=CAR_T, hypotension_grade=3)
+    [card] = patient_view_cards(a, protocol_id="astct-generic")
+    assert card["indicator"] == "info"
+    assert card["extension"]["crs-cds.assessment"]["status"] == "not-graded"
+    assert card["extension"]["crs-cds.assessment"]["grade"] is None
+    assert "without documented fever" in card["summary"]
+    assert note in card["detail"]
+
+
+def test_insufficient_data_card_names_what_is_missing() -> None:
+    gap = "cannot assess fever: no temperature recorded in the last 24 h"
+    a = Assessment(status="insufficient-data", now=NOW, missing=(gap,), lower_bound=True, index_therapy=CAR_T)
+    [card] = patient_view_cards(a, protocol_id="astct-generic")
+    assert card["indicator"] == "info"
+    assert gap in card["summary"]
+
+
+def test_table_cells_escape_pipes_from_ehr_text() -> None:
+    ev = Evidence("context", "note", "a | b", NOW, "Observation/x")
+    [card] = patient_view_cards(graded(1, evidence=(ev,)), protocol_id="astct-generic")
+    assert "a \\| b" in card["detail"]
