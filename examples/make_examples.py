@@ -1,0 +1,87 @@
+"""Regenerate the example CDS Hooks requests in this folder.
+
+Run from the repository root: ``.venv/bin/python examples/make_examples.py``.
+Each example is a complete ``patient-view`` request whose prefetch an EHR
+could have sent; ``expected.json`` records what the service must answer, and
+``tests/test_examples.py`` replays every file against it.
+The requests carry ``extension["crs-cds.now"]`` so they grade the same way
+whenever they are replayed (honoured in development only).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from tests import fhirbuild as fb  # noqa: E402
+
+
+def _request(resources: list[dict[str, Any]], hook_instance: str) -> dict[str, Any]:
+    req = fb.hook_request(resources)
+    req["hookInstance"] = hook_instance
+    req["extension"] = {"crs-cds.now": fb.iso(fb.NOW)}
+    return req
+
+
+def examples() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """name -> (request, expected assessment extension fields)."""
+    cart = fb.car_t(fb.ago(days=4), rid="cart-1")
+    grade3 = [
+        fb.patient("1961-02-11"), cart,
+        fb.temperature(38.4, fb.ago(hours=20), rid="temp-onset"),
+        fb.temperature(39.2, fb.ago(hours=1), rid="temp-1"),
+        fb.blood_pressure(84, 48, fb.ago(hours=3), rid="bp-1"),
+        fb.blood_pressure(102, 60, fb.ago(hours=1), rid="bp-2"),
+        fb.spo2(95, fb.ago(hours=1), flow_l_min=4, rid="spo2-1"),
+        fb.oxygen_device("nasal-cannula", fb.ago(hours=1), rid="o2-1"),
+        fb.weight(70.0, fb.ago(days=1), rid="wt-1"),
+        fb.drug("norepinephrine", fb.ago(hours=2.5), open_period=True, status="in-progress",
+                dose=(0.08, "ug/kg/min"), route="IV", rid="ne-1"),
+    ]
+    grade2 = [
+        fb.patient("1975-09-30"), cart,
+        fb.temperature(100.9, fb.ago(hours=2), unit="[degF]", rid="temp-f"),
+        fb.blood_pressure(118, 70, fb.ago(hours=2), rid="bp-1"),
+        fb.spo2(93, fb.ago(hours=2), flow_l_min=3, rid="spo2-1"),
+        fb.oxygen_device("nasal-cannula", fb.ago(hours=2), rid="o2-1"),
+        fb.weight(82.5, fb.ago(days=2), rid="wt-1"),
+    ]
+    no_fever = [
+        fb.patient("1958-12-01"), cart,
+        fb.temperature(37.1, fb.ago(hours=1), rid="temp-1"),
+        fb.blood_pressure(82, 44, fb.ago(hours=1), rid="bp-1"),
+        fb.spo2(97, fb.ago(hours=1), rid="spo2-1"),
+        fb.oxygen_device("room-air", fb.ago(hours=1), rid="o2-1"),
+    ]
+    not_eligible = [
+        fb.patient("1980-01-01"),
+        fb.temperature(39.0, fb.ago(hours=1), rid="temp-1"),
+        fb.blood_pressure(120, 80, fb.ago(hours=1), rid="bp-1"),
+        fb.spo2(98, fb.ago(hours=1), rid="spo2-1"),
+    ]
+    return {
+        "patient-view-grade3": (_request(grade3, "5f1b7e3c-7a54-4f0e-9a53-0d9d3c1b2a01"),
+                                {"status": "graded", "grade": 3}),
+        "patient-view-grade2-fahrenheit": (_request(grade2, "5f1b7e3c-7a54-4f0e-9a53-0d9d3c1b2a02"),
+                                           {"status": "graded", "grade": 2}),
+        "patient-view-hypotension-no-fever": (_request(no_fever, "5f1b7e3c-7a54-4f0e-9a53-0d9d3c1b2a03"),
+                                              {"status": "not-graded", "grade": None}),
+        "patient-view-not-eligible": (_request(not_eligible, "5f1b7e3c-7a54-4f0e-9a53-0d9d3c1b2a04"), {}),
+    }
+
+
+def main() -> None:
+    expected: dict[str, Any] = {}
+    for name, (request, outcome) in examples().items():
+        (HERE / f"{name}.json").write_text(json.dumps(request, indent=2, ensure_ascii=False) + "\n")
+        expected[f"{name}.json"] = outcome
+    (HERE / "expected.json").write_text(json.dumps(expected, indent=2) + "\n")
+    print(f"wrote {len(expected)} examples to {HERE}")
+
+
+if __name__ == "__main__":
+    main()

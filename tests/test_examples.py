@@ -1,0 +1,52 @@
+"""Replay every request in examples/ (the files the README's curl line uses)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cds_service.app import create_app
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXPECTED = json.loads((EXAMPLES / "expected.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def client():
+    # The real clock: the examples' extension["crs-cds.now"] pins the grading time.
+    return create_app().test_client()
+
+
+def test_every_example_file_has_an_expected_outcome() -> None:
+    files = sorted(p.name for p in EXAMPLES.glob("*.json") if p.name != "expected.json")
+    assert files == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example_replays_to_its_expected_assessment(client, name: str) -> None:
+    body = (EXAMPLES / name).read_bytes()
+    resp = client.post("/cds-services/crs-patient-view", data=body, headers={"Content-Type": "application/json"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    cards = resp.get_json()["cards"]
+    expected = EXPECTED[name]
+    if not expected:
+        assert cards == []
+        return
+    [card] = cards
+    assessment = card["extension"]["crs-cds.assessment"]
+    for key, value in expected.items():
+        assert assessment[key] == value, (name, key, assessment)
+
+
+def test_examples_are_what_the_generator_writes() -> None:
+    """The committed files must not drift from examples/make_examples.py."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_examples", EXAMPLES / "make_examples.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    for name, (request, _) in module.examples().items():
+        committed = json.loads((EXAMPLES / f"{name}.json").read_text())
+        assert committed == request, f"{name}.json is stale: run examples/make_examples.py"
