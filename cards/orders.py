@@ -1,0 +1,96 @@
+"""Ready-to-sign FHIR orders carried by card suggestions.
+
+Built as plain dicts and validated through fhir.resources' R4B models (R4
+compatible), so a structural mistake fails here, in our tests, and not in
+the EHR when a clinician clicks "accept".
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.servicerequest import ServiceRequest
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+UCUM = "http://unitsofmeasure.org"
+
+
+@lru_cache(maxsize=1)
+def terminology() -> dict[str, Any]:
+    return json.loads((Path(__file__).parent / "data" / "terminology.json").read_text())
+
+
+def crs_reason(grade: int | None) -> dict[str, Any]:
+    """ICD-10-CM D89.83x for the grade the order treats."""
+    key = str(grade) if grade in (1, 2, 3, 4) else "unspecified"
+    return {"coding": [terminology()["crsReason"][key]]}
+
+
+def _timing(every_hours: float | None, once: bool) -> dict[str, Any] | None:
+    if once or not every_hours:
+        return {"repeat": {"count": 1}}
+    period: float | int = int(every_hours) if float(every_hours).is_integer() else every_hours
+    return {"repeat": {"frequency": 1, "period": period, "periodUnit": "h"}}
+
+
+def _number(value: float) -> float | int:
+    """FHIR decimals: 560 rather than 560.0, 358.8 kept as is."""
+    return int(value) if float(value).is_integer() else value
+
+
+def medication_request(*, patient_id: str, drug_display: str, rxnorm: str | None, dose_mg: float,
+                       route: str, every_hours: float | None, text: str, grade: int | None,
+                       once: bool = False, encounter_id: str | None = None,
+                       resource_id: str | None = None, note: str | None = None) -> dict[str, Any]:
+    """A draft MedicationRequest for one dose regimen (dose in mg, UCUM ``mg``)."""
+    coding = [{"system": RXNORM, "code": rxnorm, "display": drug_display}] if rxnorm else []
+    dosage: dict[str, Any] = {
+        "text": text,
+        "timing": _timing(every_hours, once),
+        "route": {"coding": [terminology()["routes"][route]], "text": route},
+        "doseAndRate": [{"doseQuantity": {"value": _number(dose_mg), "unit": "mg", "system": UCUM, "code": "mg"}}],
+    }
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationRequest",
+        "id": resource_id or str(uuid.uuid4()),
+        "status": "draft",
+        "intent": "order",
+        "medicationCodeableConcept": {**({"coding": coding} if coding else {}), "text": drug_display},
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "reasonCode": [crs_reason(grade)],
+        "dosageInstruction": [dosage],
+    }
+    if encounter_id:
+        resource["encounter"] = {"reference": f"Encounter/{encounter_id}"}
+    if note:
+        resource["note"] = [{"text": note}]
+    return _validated(MedicationRequest, resource)
+
+
+def service_request(*, patient_id: str, code: dict[str, Any], text: str, grade: int | None,
+                    encounter_id: str | None = None, resource_id: str | None = None,
+                    priority: str | None = None) -> dict[str, Any]:
+    """A draft ServiceRequest (ICU transfer, echocardiogram, labs, cultures)."""
+    resource: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "id": resource_id or str(uuid.uuid4()),
+        "status": "draft",
+        "intent": "order",
+        "code": {"coding": [code], "text": text},
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "reasonCode": [crs_reason(grade)],
+    }
+    if priority:
+        resource["priority"] = priority
+    if encounter_id:
+        resource["encounter"] = {"reference": f"Encounter/{encounter_id}"}
+    return _validated(ServiceRequest, resource)
+
+
+def _validated(model: type, resource: dict[str, Any]) -> dict[str, Any]:
+    """Round-trip through the fhir.resources model: raises on invalid FHIR."""
+    return model.model_validate(resource).model_dump(mode="json", exclude_none=True)

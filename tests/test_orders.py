@@ -1,0 +1,59 @@
+"""FHIR orders carried by suggestions are valid R4 and say what the card says."""
+from __future__ import annotations
+
+import pytest
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.servicerequest import ServiceRequest
+
+from cards.orders import medication_request, service_request
+
+
+def dexamethasone_q6h() -> dict:
+    return medication_request(patient_id="p1", drug_display="dexamethasone", rxnorm="3264", dose_mg=10.0,
+                              route="IV", every_hours=6, text="dexamethasone 10 mg IV every 6 hours", grade=3)
+
+
+def test_dexamethasone_order_is_a_draft_order_with_rxnorm_ucum_snomed_and_icd10() -> None:
+    mr = dexamethasone_q6h()
+    MedicationRequest.model_validate(mr)
+    assert (mr["status"], mr["intent"]) == ("draft", "order")
+    assert mr["subject"] == {"reference": "Patient/p1"}
+    assert mr["medicationCodeableConcept"]["coding"][0] == {
+        "system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "3264", "display": "dexamethasone"}
+    [dosage] = mr["dosageInstruction"]
+    assert dosage["text"] == "dexamethasone 10 mg IV every 6 hours"
+    assert dosage["doseAndRate"][0]["doseQuantity"] == {
+        "value": 10, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}
+    assert dosage["timing"] == {"repeat": {"frequency": 1, "period": 6, "periodUnit": "h"}}
+    assert dosage["route"]["coding"][0]["code"] == "47625008"
+    assert mr["reasonCode"][0]["coding"][0]["code"] == "D89.833"
+
+
+def test_fractional_doses_keep_their_decimals() -> None:
+    mr = medication_request(patient_id="p1", drug_display="tocilizumab", rxnorm="612865", dose_mg=358.8,
+                            route="IV", every_hours=None, once=True, text="tocilizumab 358.8 mg IV once", grade=2)
+    assert mr["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] == 358.8
+    assert mr["dosageInstruction"][0]["timing"] == {"repeat": {"count": 1}}
+
+
+@pytest.mark.parametrize("grade,code", [(1, "D89.831"), (2, "D89.832"), (4, "D89.834"), (None, "D89.839")])
+def test_reason_code_follows_grade(grade, code) -> None:
+    mr = medication_request(patient_id="p1", drug_display="x", rxnorm=None, dose_mg=1, route="SC",
+                            every_hours=24, text="x", grade=grade)
+    assert mr["reasonCode"][0]["coding"][0]["code"] == code
+    assert "coding" not in mr["medicationCodeableConcept"]
+
+
+def test_icu_transfer_service_request_is_valid() -> None:
+    sr = service_request(patient_id="p1", code={"system": "http://snomed.info/sct", "code": "305351004",
+                                                "display": "Admission to intensive care unit"},
+                         text="Transfer to ICU", grade=3, priority="urgent", encounter_id="e1")
+    ServiceRequest.model_validate(sr)
+    assert sr["status"] == "draft" and sr["priority"] == "urgent"
+    assert sr["encounter"] == {"reference": "Encounter/e1"}
+
+
+def test_unknown_route_is_rejected_not_guessed() -> None:
+    with pytest.raises(KeyError):
+        medication_request(patient_id="p1", drug_display="x", rxnorm=None, dose_mg=1, route="IM",
+                           every_hours=6, text="x", grade=2)
