@@ -1,0 +1,101 @@
+"""The CDS services this server offers, as data.
+
+Discovery publishes these entries and the service route dispatches on them,
+so a new hook (order-select, order-sign) is a new entry plus a composer in
+``pipeline.COMPOSERS``, not a new route. Prefetch templates follow CDS Hooks
+2.0: reads and type searches with token parameters, ``_sort`` and ``_count``
+only (no ``_include``, no relative dates); older data are fetched with an
+explicit date filter when a FHIR server is available.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+LOINC = "http://loinc.org"
+
+# LOINC codes the patient-view assessment reads, grouped by what they measure.
+# fhir_mappings recognises the same codes; keep the two lists in step.
+OBSERVATION_CODES: dict[str, tuple[str, ...]] = {
+    "body temperature": ("8310-5", "8331-1", "8328-7", "8332-9", "8333-7", "8334-5", "8329-5"),
+    "blood pressure": ("85354-9", "8480-6", "8478-0"),
+    "oxygen saturation": ("59408-5", "2708-6"),
+    "inhaled oxygen flow rate": ("3151-8",),
+    "inhaled oxygen concentration": ("3150-0",),
+    "oxygen delivery method": ("107117-4",),
+    "body weight": ("29463-7",),
+    "body height": ("8302-2",),
+    "neutrophils": ("751-8", "753-4", "26499-4"),
+}
+# Newest first; enough for the grading windows of an hourly or ICU record.
+OBSERVATION_COUNT = 1000
+MEDICATION_ADMINISTRATION_COUNT = 500
+
+
+def _codes(codes: Mapping[str, tuple[str, ...]]) -> str:
+    return ",".join(f"{LOINC}|{code}" for group in codes.values() for code in group)
+
+
+PATIENT_VIEW_PREFETCH: dict[str, str] = {
+    "patient": "Patient/{{context.patientId}}",
+    "observations": (f"Observation?patient={{{{context.patientId}}}}&code={_codes(OBSERVATION_CODES)}"
+                     f"&_sort=-date&_count={OBSERVATION_COUNT}"),
+    "medicationAdministrations": ("MedicationAdministration?patient={{context.patientId}}"
+                                  f"&_sort=-effective-time&_count={MEDICATION_ADMINISTRATION_COUNT}"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceDefinition:
+    """One CDS service: what discovery says about it and how a call is served.
+
+    ``required_prefetch`` lists the prefetch keys without which the service
+    cannot answer (412 when neither prefetched nor fetchable); ``composer``
+    names the pipeline function that turns the resources into cards.
+    """
+
+    id: str
+    hook: str
+    title: str
+    description: str
+    composer: str
+    prefetch: Mapping[str, str] = field(default_factory=dict)
+    required_prefetch: tuple[str, ...] = ()
+    usage_requirements: str | None = None
+
+    def discovery(self) -> dict[str, Any]:
+        """The CDS Hooks discovery entry (internal fields left out)."""
+        entry: dict[str, Any] = {"hook": self.hook, "id": self.id, "title": self.title,
+                                 "description": self.description}
+        if self.prefetch:
+            entry["prefetch"] = dict(self.prefetch)
+        if self.usage_requirements:
+            entry["usageRequirements"] = self.usage_requirements
+        return entry
+
+
+SERVICES: list[ServiceDefinition] = [
+    ServiceDefinition(
+        id="crs-patient-view",
+        hook="patient-view",
+        title="Cytokine Release Syndrome grading (ASTCT)",
+        description=("Grades Cytokine Release Syndrome by the ASTCT consensus for patients who received "
+                     "CAR-T cells or a bispecific T-cell engager, from temperatures, blood pressures, oxygen "
+                     "support and vasopressor administrations, and shows the grade with the observations "
+                     "that drove it and the data that are missing."),
+        composer="patient-view",
+        prefetch=PATIENT_VIEW_PREFETCH,
+        required_prefetch=("patient", "observations", "medicationAdministrations"),
+        usage_requirements=("Needs the Patient, the listed vital-sign Observations and the patient's "
+                            "MedicationAdministrations, prefetched or readable on fhirServer; "
+                            "answers 412 Precondition Failed when they are unavailable."),
+    ),
+]
+
+
+def find_service(service_id: str) -> ServiceDefinition | None:
+    return next((s for s in SERVICES if s.id == service_id), None)
+
+
+def discovery_document() -> dict[str, Any]:
+    return {"services": [s.discovery() for s in SERVICES]}

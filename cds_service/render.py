@@ -1,0 +1,69 @@
+"""An assessment as JSON or as a plain-text table, for ``crs-cds grade``.
+
+The card layer has its own machine-readable form (``cards.assessment_extension``);
+this one is for an integrator checking an EHR's data mapping offline, so it
+also carries every piece of evidence with its FHIR source and time.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+from grading.model import Assessment
+
+
+def instant(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def assessment_to_json(a: Assessment) -> dict[str, Any]:
+    index = a.index_therapy
+    return {
+        "system": a.system,
+        "status": a.status,
+        "now": instant(a.now),
+        "grade": a.grade,
+        "worstGrade": a.worst_grade,
+        "lowerBound": a.lower_bound,
+        "hypotensionGrade": a.hypotension_grade,
+        "hypoxiaGrade": a.hypoxia_grade,
+        "feverPresent": a.fever_present,
+        "masked": a.masked,
+        "onset": instant(a.onset),
+        "indexTherapy": None if index is None else {
+            "drug": index.drug, "display": index.display, "start": instant(index.start), "source": index.source},
+        "drivers": list(a.drivers),
+        "missing": list(a.missing),
+        "notes": list(a.notes),
+        "evidence": [{"role": e.role, "what": e.what, "value": e.value, "time": instant(e.time), "source": e.source}
+                     for e in a.evidence],
+    }
+
+
+def columns(header: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    return [indent + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows]]
+
+
+def assessment_table(a: Assessment, *, patient_id: str) -> str:
+    """The assessment as a clinician or integrator reads it in a terminal."""
+    grade = "-" if a.grade is None else (f">= {a.grade} (lower bound: data missing)" if a.lower_bound else str(a.grade))
+    facts = [("status", a.status), ("grade", grade),
+             ("worst grade", "-" if a.worst_grade is None else str(a.worst_grade)),
+             ("onset", instant(a.onset) or "-")]
+    if a.index_therapy is not None:
+        facts.append(("index therapy", f"{a.index_therapy.display} at {instant(a.index_therapy.start)} "
+                                       f"({a.index_therapy.source})"))
+    lines = [f"CRS assessment ({a.system}) of patient {patient_id} at {instant(a.now)}", ""]
+    lines += [f"  {k:<14}{v}" for k, v in facts]
+    if a.drivers:
+        lines += ["", "Drivers", *[f"  - {d}" for d in a.drivers]]
+    if a.evidence:
+        rows = [[e.role, e.what, e.value, instant(e.time) or "", e.source] for e in a.evidence]
+        lines += ["", "Evidence", *columns(["role", "what", "value", "time", "source"], rows)]
+    for title, items in (("Missing", a.missing), ("Notes", a.notes)):
+        if items:
+            lines += ["", title, *[f"  - {item}" for item in items]]
+    return "\n".join(lines)

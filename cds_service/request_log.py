@@ -1,0 +1,61 @@
+"""Structured request logging: one JSON line per request, no patient data.
+
+A line carries what operations need to follow a call across the EHR and us —
+request id, service, hook, hookInstance, status, latency, card uuids — and
+never patient ids, names, resource contents, request values or tokens.
+Exceptions are logged by type and code location only: their messages may
+quote patient data.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import traceback
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+LOGGER = logging.getLogger("crs_cds.request")
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def configure_logging(level: str) -> None:
+    """Send ``crs_cds`` logs to stderr as bare JSON lines (once per process)."""
+    root = logging.getLogger("crs_cds")
+    root.setLevel(level)
+    if not any(getattr(h, "_crs_cds", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler._crs_cds = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+
+
+def request_id(incoming: str | None) -> str:
+    """Reuse the caller's ``X-Request-Id`` when it is a harmless token, else make one."""
+    if incoming and _SAFE_REQUEST_ID.match(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+def _emit(level: int, fields: dict[str, Any]) -> None:
+    if LOGGER.isEnabledFor(level):
+        line = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+        line.update({k: v for k, v in fields.items() if v is not None})
+        LOGGER.log(level, json.dumps(line, separators=(",", ":"), ensure_ascii=False))
+
+
+def log_request(**fields: Any) -> None:
+    status = fields.get("status") or 0
+    _emit(logging.ERROR if status >= 500 else logging.INFO, {"event": "request", **fields})
+
+
+def log_exception(rid: str, exc: BaseException) -> None:
+    """Type and innermost location of an unexpected exception; never its message."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = [f"{Path(f.filename).parent.name}/{Path(f.filename).name}:{f.lineno} in {f.name}"
+             for f in frames[-3:]]
+    _emit(logging.ERROR, {"event": "exception", "requestId": rid, "exception": type(exc).__name__,
+                          "where": where})

@@ -1,0 +1,112 @@
+"""HTTP routes: discovery, the CDS services, health.
+
+A service call goes: parse JSON -> validate against the request schema ->
+check the hook -> gather data (prefetch, then the fetcher) -> the pipeline's
+composer -> ``{"cards": [...]}``. Everything that can be rejected is rejected
+before the pipeline runs, and the response is built only once every card is
+complete, so a failure is an error response, never a partial card.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from .catalogue import ServiceDefinition, discovery_document, find_service
+from .errors import ApiError, Problem, invalid_json, invalid_request, precondition_failed
+from .instants import parse_instant
+from .resolve import DataUnavailable, gather
+from .state import service_state
+from .validation import request_problems
+
+bp = Blueprint("cds", __name__)
+NOW_EXTENSION = "crs-cds.now"  # development only: grade "as of" this instant
+_JSON_TYPES = ("application/json",)
+
+
+@bp.get("/cds-services")
+def discovery() -> Response:
+    return jsonify(discovery_document())
+
+
+@bp.get("/health")
+def health() -> Response:
+    return jsonify({"status": "ok"})
+
+
+@bp.post("/cds-services/<service_id>")
+def call_service(service_id: str) -> Response:
+    service = find_service(service_id)
+    if service is None:
+        raise ApiError(404, "not-found", f"No CDS service with id {service_id!r}: see GET /cds-services")
+    g.service = service.id
+    body = read_json_object()
+    problems = request_problems(body)
+    if isinstance(body.get("hook"), str) and body["hook"] != service.hook:
+        problems.append(Problem("hook", f"must be {service.hook!r}: service {service.id} answers that hook only"))
+    state = service_state()
+    now = pinned_now(body, problems) or state.clock()
+    if problems:
+        raise invalid_request(problems)
+    g.hook, g.hook_instance = body["hook"], body["hookInstance"]  # logged only once validated
+
+    try:
+        data = gather(body, service, state.fetcher)
+    except DataUnavailable as exc:
+        raise precondition_failed(exc.message, exc.missing) from None
+    cards = compose(service, body, data.resources, data.unavailable, now)
+    g.cards = [c.get("uuid") for c in cards if isinstance(c, dict)]
+    return jsonify({"cards": cards})
+
+
+def compose(service: ServiceDefinition, body: dict[str, Any], resources: list[dict[str, Any]],
+            unavailable: list[str], now: datetime) -> list[dict[str, Any]]:
+    from . import pipeline  # imported on first call: validation works without the clinical layers
+
+    settings = service_state().settings
+    call = pipeline.ServiceCall(context=body["context"], resources=resources, now=now,
+                                protocol_id=settings.protocol_id, eligibility=settings.eligibility,
+                                unavailable=tuple(unavailable))
+    return pipeline.COMPOSERS[service.composer](call)
+
+
+def read_json_object() -> dict[str, Any]:
+    """The request body as a JSON object; a missing Content-Type is tolerated, a non-JSON one is not."""
+    mimetype = request.mimetype
+    if mimetype and not (mimetype in _JSON_TYPES or mimetype.endswith("+json")):
+        raise invalid_json(f"Content-Type {mimetype!r} is not JSON: send the CDS Hooks request as application/json")
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        raise invalid_json("The request body is empty: expected a CDS Hooks request (a JSON object)")
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise invalid_json(f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+    except UnicodeDecodeError:
+        raise invalid_json("The request body is not UTF-8 encoded JSON") from None
+    except ValueError as exc:
+        raise invalid_json(f"The request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise invalid_json("The request body is not valid JSON: nested too deeply") from None
+    if not isinstance(body, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(body), "a number")
+        raise invalid_json(f"The request body must be a JSON object, got {kind}")
+    return body
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def pinned_now(body: dict[str, Any], problems: list[Problem]) -> datetime | None:
+    """``extension["crs-cds.now"]``, honoured in development only (replayable examples)."""
+    extension = body.get("extension")
+    if not service_state().settings.development or not isinstance(extension, dict) or NOW_EXTENSION not in extension:
+        return None
+    try:
+        return parse_instant(extension[NOW_EXTENSION])
+    except (TypeError, ValueError):
+        problems.append(Problem(f"extension.{NOW_EXTENSION}", "must be an ISO 8601 date-time, e.g. 2026-11-21T12:00:00Z"))
+        return None

@@ -1,0 +1,94 @@
+"""Request validation against our JSON Schema for CDS Hooks 2.0 requests.
+
+The schema (``schemas/request.schema.json``, Draft 2020-12) is written from
+the specification text; this module turns jsonschema's errors into
+``Problem``s that name the field in dotted form (``context.patientId``) and
+say what is wrong without echoing the submitted value.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterable
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from .errors import Problem
+
+_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
+               float: "number", type(None): "null"}
+# What a pattern means, by the field it constrains (the regex itself helps nobody).
+_PATTERN_PROBLEMS = {
+    "hookInstance": "must be a UUID, e.g. d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+    "fhirServer": "must be an absolute http(s) URL",
+    "token_type": "must be 'Bearer'",
+}
+
+
+@lru_cache(maxsize=1)
+def request_schema() -> dict[str, Any]:
+    text = resources.files("cds_service").joinpath("schemas/request.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=1)
+def request_validator() -> Draft202012Validator:
+    schema = request_schema()
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def request_problems(body: Any) -> list[Problem]:
+    """Everything wrong with ``body`` as a CDS Hooks request, sorted by field; [] if valid."""
+    found: dict[tuple[str, str], Problem] = {}
+    for error in request_validator().iter_errors(body):
+        for problem in _problems(error):
+            found.setdefault((problem.path, problem.problem), problem)
+    return sorted(found.values(), key=lambda p: (p.path, p.problem))
+
+
+def dotted(path: Iterable[Any]) -> str:
+    """``['context', 'selections', 0]`` -> ``context.selections[0]``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _json_type(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _problems(error: ValidationError) -> list[Problem]:
+    where = list(error.absolute_path)
+    keyword = error.validator
+    if keyword == "required":
+        present = error.instance if isinstance(error.instance, dict) else {}
+        return [Problem(dotted([*where, name]), "is a required property")
+                for name in error.validator_value if name not in present]
+    if keyword == "dependentRequired":
+        present = error.instance if isinstance(error.instance, dict) else {}
+        return [Problem(dotted([*where, needed]), f"is required when {trigger} is present")
+                for trigger, needs in error.validator_value.items() if trigger in present
+                for needed in needs if needed not in present]
+    path = dotted(where) or "(request body)"
+    if keyword == "type":
+        expected = error.validator_value
+        wanted = " or ".join(expected) if isinstance(expected, list) else expected
+        return [Problem(path, f"must be of type {wanted} (got {_json_type(error.instance)})")]
+    if keyword == "pattern":
+        name = next((p for p in reversed(where) if isinstance(p, str)), "")
+        return [Problem(path, _PATTERN_PROBLEMS.get(name, "has an invalid format"))]
+    if keyword == "minLength":
+        return [Problem(path, "must not be empty")]
+    if keyword == "minimum":
+        return [Problem(path, f"must be at least {error.validator_value}")]
+    if keyword in ("enum", "const"):
+        allowed = error.validator_value if keyword == "enum" else [error.validator_value]
+        return [Problem(path, "must be one of " + ", ".join(json.dumps(a) for a in allowed))]
+    return [Problem(path, f"violates the '{keyword}' rule of the request schema")]

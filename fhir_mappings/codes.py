@@ -1,0 +1,256 @@
+"""Code lists: the JSON files in ``fhir_mappings/data`` turned into lookup tables.
+
+Every LOINC, SNOMED CT, RxNorm and UCUM code the mapping understands lives in
+those files (with where each code was checked), never in Python: a site adds
+a local code or a brand name by editing data. The files are validated against
+``code-lists.schema.json`` and cross-checked (no code claimed twice, every
+quantity has units, categories equal the model's Literals) when loaded, so a
+bad edit fails at start-up with the file and the path, not in a request.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, get_args
+
+import jsonschema
+
+from .model import DrugClass, OxygenDevice
+from .names import NameMatcher, normalise
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+SCHEMA_FILE = "code-lists.schema.json"
+FILES = {
+    "observations": "observations.json",
+    "units": "units.json",
+    "oxygen_devices": "oxygen_devices.json",
+    "medications": "medications.json",
+}
+
+# Observation roles the Python code handles itself; everything under
+# "measurements" in observations.json becomes a Measurement of that kind.
+TEMPERATURE = "temperature"
+BP_PANEL = "blood-pressure-panel"
+SYSTOLIC = "systolic"
+DIASTOLIC = "diastolic"
+MEAN_ARTERIAL_PRESSURE = "mean-arterial-pressure"
+SPO2 = "spo2"
+OXYGEN_FLOW = "oxygen-flow"
+OXYGEN_CONCENTRATION = "oxygen-concentration"
+OXYGEN_DELIVERY_METHOD = "oxygen-delivery-method"
+VITAL_ROLES = (TEMPERATURE, BP_PANEL, SYSTOLIC, DIASTOLIC, MEAN_ARTERIAL_PRESSURE, SPO2,
+               OXYGEN_FLOW, OXYGEN_CONCENTRATION, OXYGEN_DELIVERY_METHOD)
+# Roles whose value is a number with a unit (the panel and the method are not).
+QUANTITY_ROLES = tuple(r for r in VITAL_ROLES if r not in (BP_PANEL, OXYGEN_DELIVERY_METHOD))
+
+
+class CodeListError(ValueError):
+    """A data file is missing, not JSON, or fails its schema or cross-checks."""
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """value_out = (value + add_before) * multiply / divide."""
+
+    add_before: float = 0.0
+    multiply: float = 1.0
+    divide: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class QuantityKind:
+    """Accepted UCUM units of one quantity and how to reach the target unit.
+
+    ``units`` maps a UCUM code to its Conversion, or to None when the code
+    already is the target (the value is then used as recorded, unrounded).
+    """
+
+    target: str
+    decimals: int
+    plausible: tuple[float, float] | None
+    accept_unit_text: bool
+    units: dict[str, Conversion | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Drug:
+    key: str
+    drug_class: DrugClass
+    unless: NameMatcher[None] | None  # names that void a name match (e.g. "lidocaine")
+
+
+@dataclass(frozen=True, slots=True)
+class CodeLists:
+    """Lookup tables built once from the data files (see ``load_code_lists``)."""
+
+    loinc_systems: frozenset[str]
+    observation_role: dict[str, str]  # LOINC code -> vital role or measurement kind
+    measurement_kinds: frozenset[str]
+    observation_accept_status: frozenset[str]
+    ucum_systems: frozenset[str]
+    unit_text_aliases: dict[str, str]
+    quantities: dict[str, QuantityKind]  # role or measurement kind -> units
+    dose_mass: QuantityKind
+    device_systems: frozenset[str]
+    device_by_code: dict[str, OxygenDevice]
+    device_names: NameMatcher[OxygenDevice]
+    device_precedence: dict[str, int]  # smaller = more support, wins ties
+    rxnorm_systems: frozenset[str]
+    snomed_systems: frozenset[str]
+    administration_exclude_status: frozenset[str]
+    drug_by_code: dict[str, tuple[Drug, str]]  # RxNorm code -> (drug, code)
+    drug_names: NameMatcher[Drug]
+    route_by_code: dict[str, str]
+    route_names: NameMatcher[str]
+
+
+def load_code_lists(path: Path | None = None) -> CodeLists:
+    """Load and validate the code lists from ``path`` (a folder; default: the package data).
+
+    Cached per folder: the default set is built once per process.
+    """
+    return _load(Path(path).resolve() if path is not None else DATA_DIR)
+
+
+@lru_cache(maxsize=8)
+def _load(folder: Path) -> CodeLists:
+    raw = {key: _read_json(folder / name) for key, name in FILES.items()}
+    schema = _read_json(_schema_path(folder))
+    _validate(schema, raw)
+    return _build(raw)
+
+
+def _schema_path(folder: Path) -> Path:
+    candidate = folder / SCHEMA_FILE
+    return candidate if candidate.exists() else DATA_DIR / SCHEMA_FILE
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CodeListError(f"{path}: file not found") from exc
+    except (OSError, ValueError) as exc:
+        raise CodeListError(f"{path}: not readable JSON ({exc})") from exc
+
+
+def _validate(schema: dict[str, Any], raw: dict[str, Any]) -> None:
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = []
+        for err in errors[:10]:
+            where = list(err.absolute_path)
+            file = FILES.get(str(where[0]), "?") if where else "?"
+            inner = "/".join(map(str, where[1:])) or "(top level)"
+            lines.append(f"{file} at {inner}: {err.message}")
+        raise CodeListError("invalid code lists:\n  " + "\n  ".join(lines))
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise CodeListError(message)
+
+
+def _check_unique_names(file: str, names: list[str]) -> None:
+    """Names must stay distinct after normalisation, or a text would match two entries."""
+    seen: dict[str, str] = {}
+    for name in names:
+        key = normalise(name)
+        _check(key not in seen, f"{file}: names {seen.get(key)!r} and {name!r} are the same once normalised")
+        seen[key] = name
+
+
+def _quantity(spec: dict[str, Any]) -> QuantityKind:
+    units: dict[str, Conversion | None] = {}
+    for code, conv in spec["units"].items():
+        units[code] = None if not conv else Conversion(
+            float(conv.get("add_before", 0.0)), float(conv.get("multiply", 1.0)), float(conv.get("divide", 1.0)))
+    _check(units.get(spec["target"], "missing") is None,
+           f"units.json: target {spec['target']!r} must be listed with no conversion")
+    bounds = spec.get("plausible")
+    return QuantityKind(spec["target"], spec["decimals"], (float(bounds[0]), float(bounds[1])) if bounds else None,
+                        spec.get("accept_unit_text", False), units)
+
+
+def _build(raw: dict[str, Any]) -> CodeLists:
+    obs, units, devices, meds = raw["observations"], raw["units"], raw["oxygen_devices"], raw["medications"]
+
+    role_by_code: dict[str, str] = {}
+    roles = {**obs["vitals"], **obs["measurements"]}
+    _check(not set(obs["vitals"]) & set(obs["measurements"]),
+           "observations.json: a measurement kind reuses a vital role name")
+    for role, entries in roles.items():
+        for entry in entries:
+            code = entry["code"]
+            _check(code not in role_by_code,
+                   f"observations.json: LOINC {code} listed under {role_by_code.get(code)!r} and {role!r}")
+            role_by_code[code] = role
+
+    quantities = {kind: _quantity(spec) for kind, spec in units["kinds"].items() if kind != "_comment"}
+    for role in (*QUANTITY_ROLES, *obs["measurements"]):
+        _check(role in quantities, f"units.json: no units for {role!r}")
+
+    device_by_code: dict[str, OxygenDevice] = {}
+    device_name_entries: list[tuple[str, OxygenDevice]] = []
+    precedence: dict[str, int] = {}
+    for rank, category in enumerate(devices["categories"]):
+        device = category["device"]
+        _check(device not in precedence, f"oxygen_devices.json: category {device!r} listed twice")
+        precedence[device] = rank
+        for entry in category["codes"]:
+            _check(entry["code"] not in device_by_code,
+                   f"oxygen_devices.json: SNOMED {entry['code']} listed twice")
+            device_by_code[entry["code"]] = device
+        device_name_entries += [(name, device) for name in category["names"]]
+    _check(set(precedence) <= set(get_args(OxygenDevice)),
+           "oxygen_devices.json: categories differ from model.OxygenDevice")
+    _check_unique_names("oxygen_devices.json", [n for n, _ in device_name_entries])
+
+    drug_by_code: dict[str, tuple[Drug, str]] = {}
+    drug_name_entries: list[tuple[str, Drug]] = []
+    seen_keys: set[str] = set()
+    classes = set(get_args(DrugClass))
+    for spec in meds["drugs"]:
+        key = spec["drug"]
+        _check(key not in seen_keys, f"medications.json: drug {key!r} listed twice")
+        _check(spec["class"] in classes, f"medications.json: class {spec['class']!r} not in model.DrugClass")
+        seen_keys.add(key)
+        unless = spec.get("unless_names") or []
+        drug = Drug(key, spec["class"], NameMatcher((n, None) for n in unless) if unless else None)
+        for entry in spec["rxnorm"]:
+            _check(entry["code"] not in drug_by_code, f"medications.json: RxNorm {entry['code']} listed twice")
+            drug_by_code[entry["code"]] = (drug, entry["code"])
+        drug_name_entries += [(name, drug) for name in (*spec["names"], *spec["brands"])]
+    _check_unique_names("medications.json", [n for n, _ in drug_name_entries])
+
+    route_by_code: dict[str, str] = {}
+    route_name_entries: list[tuple[str, str]] = []
+    for spec in meds["routes"]:
+        for entry in spec["codes"]:
+            route_by_code[entry["code"]] = spec["route"]
+        route_name_entries += [(name, spec["route"]) for name in spec["names"]]
+
+    return CodeLists(
+        loinc_systems=frozenset(obs["systems"]),
+        observation_role=role_by_code,
+        measurement_kinds=frozenset(obs["measurements"]),
+        observation_accept_status=frozenset(obs["status"]["accept"]),
+        ucum_systems=frozenset(units["ucum_systems"]),
+        unit_text_aliases=dict(units["unit_text_aliases"]),
+        quantities=quantities,
+        dose_mass=_quantity({**units["dose_mass"], "accept_unit_text": True}),
+        device_systems=frozenset(devices["systems"]),
+        device_by_code=device_by_code,
+        device_names=NameMatcher(device_name_entries),
+        device_precedence=precedence,
+        rxnorm_systems=frozenset(meds["systems"]["rxnorm"]),
+        snomed_systems=frozenset(meds["systems"]["snomed"]),
+        administration_exclude_status=frozenset(meds["status"]["exclude"]),
+        drug_by_code=drug_by_code,
+        drug_names=NameMatcher(drug_name_entries),
+        route_by_code=route_by_code,
+        route_names=NameMatcher(route_name_entries),
+    )

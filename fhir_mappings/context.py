@@ -1,0 +1,44 @@
+"""State shared by the per-resource mappers during one ``map_resources`` call."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from .codes import CodeLists
+from .model import (BloodPressure, DrugAdministration, Exclusion, Measurement, OxygenSupport, SpO2,
+                    Temperature)
+
+# A value timed later than ``now`` + this is excluded as "future-dated". The
+# slack absorbs clock skew between the EHR, the FHIR server and this service
+# (a reading charted "now" on a device a minute ahead is not a future value).
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+# Exclusion reasons decided here (others come from units.py or are a FHIR status).
+OTHER_PATIENT = "other-patient"
+NO_TIME = "no-time"
+FUTURE_DATED = "future-dated"
+DATA_ABSENT = "data-absent"
+UNKNOWN_DEVICE = "unknown-device"
+NO_STATUS = "no-status"
+
+
+@dataclass(slots=True)
+class MappingContext:
+    codes: CodeLists
+    patient_id: str
+    latest: datetime  # now + FUTURE_TOLERANCE
+    medications: dict[str, dict] = field(default_factory=dict)  # Medication id -> resource
+    temperatures: list[Temperature] = field(default_factory=list)
+    blood_pressures: list[BloodPressure] = field(default_factory=list)
+    oxygen: list[OxygenSupport] = field(default_factory=list)
+    spo2: list[SpO2] = field(default_factory=list)
+    measurements: list[Measurement] = field(default_factory=list)
+    administrations: list[DrugAdministration] = field(default_factory=list)
+    excluded: list[Exclusion] = field(default_factory=list)
+    patient_reference: str = ""
+
+    def __post_init__(self) -> None:
+        self.patient_reference = f"Patient/{self.patient_id}"
+
+    def exclude(self, source: str, reason: str) -> None:
+        self.excluded.append(Exclusion(source, reason))

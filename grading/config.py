@@ -1,0 +1,169 @@
+"""Grading knowledge an institution may change, loaded from ``data/astct.json``.
+
+Thresholds, windows, which drugs are vasopressors, which oxygen device means
+which ASTCT tier: all of it is data, validated by ``data/astct.schema.json``
+when it is loaded (once, at start-up), so that grading itself does no I/O.
+A deployment overrides single values with keyword arguments, e.g.
+``load_grading_config(eligibility_required=False)``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import jsonschema
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_CONFIG_PATH = DATA_DIR / "astct.json"
+SCHEMA_PATH = DATA_DIR / "astct.schema.json"
+
+
+class GradingConfigError(ValueError):
+    """The grading configuration is invalid; the message names the path and the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class HypotensionBand:
+    """Systolic (and optionally MAP) threshold for ages ``[from_age_years, to_age_years)``.
+
+    The systolic threshold is ``systolic_below + plus_per_year_of_age × age``
+    (PALS: 70 + 2 × age for 1–10 years).
+    """
+
+    from_age_years: float
+    to_age_years: float
+    systolic_below: float
+    plus_per_year_of_age: float = 0.0
+    map_below: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GradingConfig:
+    """Everything grading reads besides the patient's data. Immutable.
+
+    No field has a default on purpose: clinical values come from the data
+    file (``load_grading_config``), never from Python.
+    """
+
+    system: str
+    fever_threshold_c: float
+    fever_window_hours: float
+    current_window_hours: float
+    eligibility_required: bool
+    eligibility_window_days: float
+    vasopressors: frozenset[str]
+    not_counted_for_multiple: frozenset[str]
+    inotropes: frozenset[str]
+    oxygen_device_tiers: Mapping[str, int]
+    low_flow_max_l_min: float
+    low_flow_tier: int
+    high_flow_tier: int
+    flow_dependent_devices: frozenset[str]
+    masking_drug_classes: frozenset[str]
+    adult_systolic_below: float
+    adult_map_below: float | None
+    paediatric_bands: tuple[HypotensionBand, ...]
+
+    def __post_init__(self) -> None:
+        # Accept lists/sets/dicts from overrides but store immutable values.
+        for name in ("vasopressors", "not_counted_for_multiple", "inotropes", "flow_dependent_devices",
+                     "masking_drug_classes"):
+            object.__setattr__(self, name, frozenset(getattr(self, name)))
+        object.__setattr__(self, "oxygen_device_tiers", MappingProxyType(dict(self.oxygen_device_tiers)))
+        bands = tuple(b if isinstance(b, HypotensionBand) else HypotensionBand(**b) for b in self.paediatric_bands)
+        object.__setattr__(self, "paediatric_bands", bands)
+        problems = []
+        for name in ("fever_window_hours", "current_window_hours", "eligibility_window_days", "low_flow_max_l_min"):
+            if not isinstance(getattr(self, name), (int, float)) or getattr(self, name) <= 0:
+                problems.append(f"{name}: must be a positive number, got {getattr(self, name)!r}")
+        if not isinstance(self.eligibility_required, bool):
+            problems.append(f"eligibility_required: must be true or false, got {self.eligibility_required!r}")
+        if not self.not_counted_for_multiple <= self.vasopressors:
+            problems.append("not_counted_for_multiple: "
+                            f"{sorted(self.not_counted_for_multiple - self.vasopressors)} not listed as vasopressors")
+        if not self.flow_dependent_devices <= set(self.oxygen_device_tiers):
+            problems.append("flow_dependent_devices: "
+                            f"{sorted(self.flow_dependent_devices - set(self.oxygen_device_tiers))} have no tier")
+        for i, band in enumerate(bands):
+            if band.to_age_years <= band.from_age_years:
+                problems.append(f"paediatric_bands[{i}]: to_age_years must be greater than from_age_years")
+        if problems:
+            raise GradingConfigError("invalid grading config: " + "; ".join(problems))
+
+    def hours(self, name: str) -> str:
+        """A window as clinicians read it: ``"12 h"``."""
+        return f"{getattr(self, name):g} h"
+
+
+@lru_cache(maxsize=1)
+def _schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def _validate(document: Any, source: Path) -> None:
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = [f"{e.json_path}: {e.message}" for e in errors]
+        raise GradingConfigError(f"invalid grading config {source}: " + "; ".join(lines))
+
+
+def _from_document(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Map the file's nested layout onto the flat GradingConfig fields."""
+    oxygen, vaso, hypo = doc["oxygen"], doc["vasopressors"], doc["hypotension"]
+    return dict(
+        system=doc["system"],
+        fever_threshold_c=float(doc["fever"]["threshold_celsius"]),
+        fever_window_hours=float(doc["fever"]["window_hours"]),
+        current_window_hours=float(doc["current_window_hours"]),
+        eligibility_required=doc["eligibility"]["required"],
+        eligibility_window_days=float(doc["eligibility"]["window_days"]),
+        vasopressors=vaso["drugs"],
+        not_counted_for_multiple=vaso["not_counted_for_multiple"],
+        inotropes=vaso["inotropes_not_counted"],
+        oxygen_device_tiers=oxygen["device_tiers"],
+        low_flow_max_l_min=float(oxygen["low_flow_max_l_min"]),
+        low_flow_tier=oxygen["low_flow_tier"],
+        high_flow_tier=oxygen["high_flow_tier"],
+        flow_dependent_devices=oxygen["flow_dependent_devices"],
+        masking_drug_classes=doc["masking"]["drug_classes"],
+        adult_systolic_below=float(hypo["adult"]["systolic_below"]),
+        adult_map_below=hypo["adult"]["map_below"],
+        paediatric_bands=tuple(
+            HypotensionBand(**{k: v for k, v in band.items() if k != "$comment"}) for band in hypo["paediatric"]),
+    )
+
+
+def load_grading_config(path: Path | None = None, **overrides: Any) -> GradingConfig:
+    """Read, validate and freeze the grading configuration.
+
+    ``path`` defaults to the packaged ``data/astct.json``. ``overrides`` replace
+    single fields by name (``eligibility_required=False``,
+    ``current_window_hours=8``); an unknown name is an error.
+    """
+    source = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+    try:
+        document = json.loads(source.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise GradingConfigError(f"cannot read grading config {source}: {exc.strerror or exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise GradingConfigError(f"invalid grading config {source}: not JSON ({exc})") from exc
+    _validate(document, source)
+    values = _from_document(document)
+    known = {f.name for f in dataclasses.fields(GradingConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise GradingConfigError(f"unknown grading config override(s): {', '.join(unknown)}")
+    values.update(overrides)
+    return GradingConfig(**values)
+
+
+@lru_cache(maxsize=1)
+def default_config() -> GradingConfig:
+    """The packaged configuration, read once per process."""
+    return load_grading_config()

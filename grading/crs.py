@@ -1,0 +1,169 @@
+"""ASTCT CRS grade: puts fever, hypotension and hypoxia together into an Assessment.
+
+Grade = the more severe of the hypotension and hypoxia tiers when they count
+towards CRS, 1 for fever alone. They count when there was fever in the last
+24 h, or when fever may be masked (CRS onset exists and an antipyretic or
+anticytokine was given after it). Decisions beyond the reference:
+
+- Onset exists, fever has gone, no masking drug, but hypotension/hypoxia now:
+  "not-graded" (like no fever ever) with a note, never a silent grade 0.
+- Onset exists and no temperature at all in the fever window: fever is
+  unknown, not absent; hypotension/hypoxia are graded as CRS (the patient
+  had CRS) and the grade is a lower bound; with no sign either, the status is
+  "insufficient-data".
+- Masking with no current fever and no sign: grade 0 ("CRS resolved or
+  masked"), ``masked`` True.
+- Any missing input makes the grade a lower bound, except grade 4 (nothing is
+  higher).
+- Not eligible: status "not-eligible"; what could not be obtained is still
+  listed in ``missing`` because an index therapy may be among it.
+- Organ toxicities (creatinine, transaminases) are never read.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from fhir_mappings.model import ClinicalSnapshot
+
+from . import text
+from .config import GradingConfig, default_config
+from .eligibility import assess_eligibility, index_evidence
+from .fever import assess_fever, find_onset, masking_administrations, masking_evidence
+from .finding import Finding
+from .hypotension import assess_hypotension, inotrope_periods, overlaps, threshold_for, vasopressor_periods
+from .hypoxia import assess_hypoxia
+from .model import Assessment, Evidence
+from .timeline import worst_grade_since
+from .windows import TimeIndexed
+
+NO_FEVER_NOTE = ("hypotension/hypoxia without documented fever — not graded as CRS; evaluate other causes "
+                 "(sepsis, cardiac); if antipyretics were given from the start, CRS may be masked")
+FEVER_GONE_NOTE = ("hypotension/hypoxia without fever in the last {window} and no antipyretic or anticytokine "
+                   "therapy since CRS onset — not graded as CRS; evaluate other causes (sepsis, cardiac)")
+MASKED_NOTE = ("fever may be masked ({drugs} given after CRS onset): graded by hypotension/hypoxia, "
+               "fever not required (ASTCT)")
+MASKED_RESOLVED_NOTE = ("no fever, hypotension or hypoxia since {drugs} given after CRS onset: CRS resolved "
+                        "or masked (grade 0)")
+NO_TEMPERATURE_NOTE = ("no temperature in the last {window}: hypotension/hypoxia graded as CRS because CRS onset "
+                       "was documented; fever status unknown")
+
+
+def grade_crs(snapshot: ClinicalSnapshot, now: datetime, config: GradingConfig | None = None) -> Assessment:
+    """Grade CRS (ASTCT 2019) for ``snapshot`` as of ``now``. Pure: no I/O, no clock."""
+    config = config or default_config()
+    admins = list(snapshot.administrations)
+    elig = assess_eligibility(admins, now, config)
+    if config.eligibility_required and not elig.eligible:
+        notes = list(elig.notes)
+        if snapshot.unavailable:
+            notes.append("some data could not be obtained: an index therapy may have been missed")
+        return Assessment(status="not-eligible", now=now, missing=tuple(snapshot.unavailable), notes=tuple(notes),
+                          system=config.system)
+
+    temps = TimeIndexed(snapshot.temperatures, now)
+    bps = TimeIndexed(snapshot.blood_pressures, now)
+    oxygen = TimeIndexed(snapshot.oxygen, now)
+    spo2 = TimeIndexed(snapshot.spo2, now)
+    threshold, age_note = threshold_for(snapshot.age_years(now), config)
+
+    onset_temp = find_onset(temps, elig.episode_start, config)
+    onset = onset_temp.time if onset_temp is not None else None
+    vaso = vasopressor_periods(admins, now, config)
+    multiple = overlaps(vaso, config)
+    fever = assess_fever(temps, elig.episode_start, now, config)
+    hypo = assess_hypotension(bps, vaso, multiple, inotrope_periods(admins, now, config), threshold, now, config)
+    hypox = assess_hypoxia(oxygen, spo2, now, config)
+    masking = masking_administrations(admins, onset, now, config)
+
+    signs = max(hypo.tier or 0, hypox.tier or 0)
+    febrile = fever.tier == 1
+    masked = onset is not None and bool(masking) and not febrile
+    window = config.hours("fever_window_hours")
+    masking_drugs = text.join_drugs(list(dict.fromkeys(a.drug for a in masking)))
+    status_notes: list[str] = []
+    if onset is None:
+        if signs:
+            status, grade = "not-graded", None
+            status_notes.append(NO_FEVER_NOTE)
+        elif fever.tier is None:
+            status, grade = "insufficient-data", None
+        else:
+            status, grade = "graded", 0
+    elif febrile:
+        status, grade = "graded", max(1, signs)
+    elif masked:
+        status, grade = "graded", signs
+        status_notes.append((MASKED_NOTE if signs else MASKED_RESOLVED_NOTE).format(drugs=masking_drugs))
+    elif fever.tier is None:
+        if signs:
+            status, grade = "graded", signs
+            status_notes.append(NO_TEMPERATURE_NOTE.format(window=window))
+        else:
+            status, grade = "insufficient-data", None
+    elif signs:
+        status, grade = "not-graded", None
+        status_notes.append(FEVER_GONE_NOTE.format(window=window))
+    else:
+        status, grade = "graded", 0
+
+    missing = [*fever.missing, *hypo.missing, *hypox.missing, *snapshot.unavailable]
+    worst = None
+    if onset is not None:
+        w = worst_grade_since(onset, now, temperatures=temps.items, blood_pressures=bps.items, oxygen=oxygen.items,
+                              vasopressors=vaso, multiple=multiple,
+                              masking_start=masking[0].start if masking else None,
+                              threshold=threshold, config=config)
+        worst = max(w.grade, grade or 0)
+        if grade is None or w.grade > grade:
+            status_notes.append(f"worst grade since onset: {w.grade}, reached at {text.stamp(w.time)}")
+    lower_bound = status == "graded" and bool(missing) and (grade or 0) < 4
+    if lower_bound:
+        status_notes.append(f"at least grade {grade}: some inputs are missing, the true grade may be higher")
+
+    evidence: list[Evidence] = [*index_evidence(elig, now), *fever.evidence]
+    if onset_temp is not None and all(e.source != onset_temp.source for e in evidence):
+        evidence.append(Evidence("fever", "temperature", f"{text.temperature(onset_temp)} (CRS onset)",
+                                 onset_temp.time, onset_temp.source))
+    evidence += [*hypo.evidence, *hypox.evidence]
+    if masking:
+        evidence += masking_evidence(masking)
+
+    return Assessment(
+        status=status,  # type: ignore[arg-type]
+        now=now,
+        grade=grade,
+        worst_grade=worst,
+        lower_bound=lower_bound,
+        hypotension_grade=hypo.tier,
+        hypoxia_grade=hypox.tier,
+        fever_present=febrile,
+        masked=masked,
+        onset=onset,
+        index_therapy=elig.index_therapy,
+        drivers=_drivers(fever, hypo, hypox, febrile),
+        evidence=_unique(evidence),
+        missing=tuple(dict.fromkeys(missing)),
+        notes=tuple(dict.fromkeys([*status_notes, *elig.notes, *([age_note] if age_note else []),
+                                   *fever.notes, *hypo.notes, *hypox.notes])),
+        system=config.system,
+    )
+
+
+def _drivers(fever: Finding, hypo: Finding, hypox: Finding, febrile: bool) -> tuple[str, ...]:
+    """Main driver first: signs by tier (hypotension before hypoxia on a tie), then fever."""
+    signs = sorted((f for f in (hypo, hypox) if f.tier and f.driver), key=lambda f: -(f.tier or 0))
+    out = [f.driver for f in signs]
+    if febrile and fever.driver:
+        out.append(fever.driver)
+    return tuple(d for d in out if d)
+
+
+def _unique(evidence: list[Evidence]) -> tuple[Evidence, ...]:
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for e in evidence:
+        key = (e.role, e.source, e.what)
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return tuple(out)

@@ -1,0 +1,65 @@
+"""Eligibility: CRS is assessed only after an index therapy (CAR-T, T-cell engager).
+
+Decisions:
+- An index therapy counts when its effective period overlaps the eligibility
+  window ``[now - 30 days, now]``: a single infusion 29 days ago counts, 31
+  days ago does not, and a continuous infusion (blinatumomab) started earlier
+  but still running counts. Administrations after ``now`` never count.
+- With several index-therapy administrations in the window (step-up doses,
+  repeated bags) the *earliest* one starts the episode: onset is searched
+  from it, so a fever after the first dose is not lost.
+- With eligibility switched off (a unit that scopes the hook itself) and no
+  index therapy in the window, the episode starts at the beginning of the
+  eligibility window: onset is the first fever in the last 30 days.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from fhir_mappings.model import DrugAdministration
+
+from .config import GradingConfig
+from .model import Evidence
+from .windows import period_of
+
+INDEX_CLASS = "index-therapy"
+
+
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    eligible: bool
+    episode_start: datetime  # onset is searched from here
+    index_therapy: DrugAdministration | None = None  # earliest index therapy in the window
+    latest_index_therapy: DrugAdministration | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+def assess_eligibility(admins: list[DrugAdministration], now: datetime, config: GradingConfig) -> Eligibility:
+    window_start = now - timedelta(days=config.eligibility_window_days)
+    in_window = sorted((a for a in admins if a.drug_class == INDEX_CLASS
+                        and (p := period_of(a, now)) is not None and p.overlaps(window_start, now)),
+                       key=lambda a: a.start)
+    days = f"{config.eligibility_window_days:g} days"
+    if in_window:
+        return Eligibility(True, in_window[0].start, in_window[0], in_window[-1])
+    if config.eligibility_required:
+        return Eligibility(False, window_start, notes=(
+            f"no index therapy (CAR-T or T-cell engager) in the last {days}: CRS not assessed",))
+    return Eligibility(False, window_start, notes=(
+        f"eligibility check switched off: no index therapy in the last {days}, "
+        f"CRS onset searched from {days} ago",))
+
+
+def day_number(admin: DrugAdministration, now: datetime) -> int:
+    """Days since the index therapy (infusion day = day 0)."""
+    return (now - admin.start) // timedelta(days=1)
+
+
+def index_evidence(elig: Eligibility, now: datetime) -> list[Evidence]:
+    out: list[Evidence] = []
+    for admin in dict.fromkeys(a for a in (elig.index_therapy, elig.latest_index_therapy) if a is not None):
+        out.append(Evidence("index-therapy", admin.drug,
+                            f"{admin.display} ({admin.drug}), day +{day_number(admin, now)}",
+                            admin.start, admin.source))
+    return out

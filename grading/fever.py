@@ -1,0 +1,90 @@
+"""Fever, CRS onset and masking.
+
+- Fever is a temperature ≥ the threshold (38.0 °C; 38.0 exactly is fever, as
+  ASTCT says "≥ 38.0").
+- Onset is the first fever at or after the start of the episode (the index
+  therapy; see ``eligibility.episode_start``). Fevers before the index therapy
+  are not CRS and never count.
+- Masking: once CRS has started, antipyretics and anticytokine therapy
+  (classes in the config: antipyretic, anti-IL-6, IL-1 antagonist,
+  corticosteroid) can suppress fever, so ASTCT no longer requires it. Only
+  drugs given at or after onset mask; a drug given before onset does not.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from fhir_mappings.model import DrugAdministration, Temperature
+
+from . import text
+from .config import GradingConfig
+from .finding import Finding
+from .model import Evidence
+from .windows import NOT_GIVEN, TimeIndexed, window
+
+
+def is_fever(t: Temperature, config: GradingConfig) -> bool:
+    return t.celsius >= config.fever_threshold_c
+
+
+def find_onset(temps: TimeIndexed[Temperature], episode_start: datetime,
+               config: GradingConfig) -> Temperature | None:
+    """The first fever at or after ``episode_start`` (None: no documented fever)."""
+    for temp in temps.between(episode_start, temps.times[-1] if temps.times else episode_start):
+        if is_fever(temp, config):
+            return temp
+    return None
+
+
+def _evidence(t: Temperature, config: GradingConfig, episode_start: datetime, label: str = "") -> Evidence:
+    role = "fever" if is_fever(t, config) and t.time >= episode_start else "context"
+    return Evidence(role, "temperature", text.temperature(t) + label, t.time, t.source)
+
+
+def assess_fever(temps: TimeIndexed[Temperature], episode_start: datetime, now: datetime,
+                 config: GradingConfig) -> Finding:
+    """Fever in the fever window (tier 1) or not (0), or cannot assess (None)."""
+    start, end = window(now, config.fever_window_hours)
+    recent = temps.between(start, end)
+    if not recent:
+        finding = Finding(tier=None, missing=[
+            f"cannot assess fever: no temperature recorded in the last {config.hours('fever_window_hours')}"])
+        last = temps.latest_at(now)
+        if last is not None:
+            finding.notes.append(f"last temperature {text.temperature(last)} {text.hours_ago(last.time, now)} "
+                                 f"({last.source}) is too old to assess fever")
+        return finding
+    counted = [t for t in recent if t.time >= episode_start]
+    fevers = [t for t in counted if is_fever(t, config)]
+    finding = Finding(tier=1 if fevers else 0)
+    before = [t for t in recent if t.time < episode_start and is_fever(t, config)]
+    if before:
+        finding.notes.append(f"fever {text.temperature(before[-1])} before the index therapy not counted as CRS")
+    latest = recent[-1]
+    highest = max(fevers, key=lambda t: (t.celsius, t.time)) if fevers else None
+    if highest is not None:
+        finding.driver = f"fever {text.temperature(highest)}"
+        label = f" (highest in {config.hours('fever_window_hours')})" if highest is not latest else ""
+        finding.evidence.append(_evidence(highest, config, episode_start, label))
+    if latest is not highest:
+        finding.evidence.append(_evidence(latest, config, episode_start, " (latest)"))
+    return finding
+
+
+def masking_administrations(admins: list[DrugAdministration], onset: datetime | None, now: datetime,
+                            config: GradingConfig) -> list[DrugAdministration]:
+    """Antipyretic/anticytokine administrations given at or after onset, up to ``now``."""
+    if onset is None:
+        return []
+    return sorted((a for a in admins
+                   if a.drug_class in config.masking_drug_classes and a.status not in NOT_GIVEN
+                   and onset <= a.start <= now), key=lambda a: a.start)
+
+
+def masking_evidence(masking: list[DrugAdministration]) -> list[Evidence]:
+    """One line per drug: its most recent administration since onset."""
+    latest: dict[str, DrugAdministration] = {}
+    for admin in masking:
+        latest[admin.drug] = admin
+    return [Evidence("masking", a.drug, f"{a.drug}{text.dose(a)} given after CRS onset", a.start, a.source)
+            for a in sorted(latest.values(), key=lambda a: a.start)]

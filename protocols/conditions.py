@@ -1,0 +1,205 @@
+"""Evaluate the protocol condition vocabulary against the patient's data.
+
+Each term answers with a verdict, a sentence a clinician can check ("2
+tocilizumab doses since the index therapy (needs ≥ 2)") and the FHIR
+evidence behind it. Missing data is never read as "condition false" silently:
+the sentence says what was missing and ``unknown`` is set.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from fhir_mappings.model import ClinicalSnapshot, DrugAdministration
+from grading.model import Assessment, Evidence
+
+from .dose import latest_measurement
+from .formatting import num, when
+from .history import COUNTED_STATUSES, GivenDose, PendingDose, given_doses
+from .model import Condition, DoseCount
+
+FEVER_CELSIUS = 38.0  # ASTCT: fever is >= 38.0 °C
+# Therapy after which fever no longer tells the grade (ASTCT masking rule).
+MASKING_CLASSES = frozenset({"antipyretic", "anti-il6", "il1-antagonist", "corticosteroid"})
+RUNNING_WINDOW = timedelta(hours=24)  # a drug given in the last 24 h counts as "running"
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Everything a condition may look at, for one request."""
+
+    assessment: Assessment
+    snapshot: ClinicalSnapshot
+    now: datetime
+    pending: tuple[PendingDose | DrugAdministration, ...] = ()
+    planned_classes: frozenset[str] = frozenset()  # drug classes in the recommendations so far
+
+    @property
+    def index_start(self) -> datetime | None:
+        it = self.assessment.index_therapy
+        return it.start if it else None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    holds: bool
+    reasons: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    unknown: bool = False  # decided on missing data
+
+
+@dataclass(frozen=True, slots=True)
+class FeverSpan:
+    hours: float
+    evidence: tuple[Evidence, ...] = field(default=())
+
+
+def all_hold(conditions: Iterable[Condition], facts: Facts) -> Outcome:
+    """All terms hold (an empty list holds)."""
+    outcomes = [evaluate(c, facts) for c in conditions]
+    return Outcome(all(o.holds for o in outcomes),
+                   tuple(r for o in outcomes for r in o.reasons),
+                   tuple(e for o in outcomes for e in o.evidence),
+                   any(o.unknown for o in outcomes))
+
+
+def evaluate(cond: Condition, facts: Facts) -> Outcome:
+    handler = _HANDLERS[cond.name]
+    return handler(cond, facts)
+
+
+def _prior_doses(cond: Condition, facts: Facts) -> Outcome:
+    spec: DoseCount = cond.value  # type: ignore[assignment]
+    doses = given_doses(facts.snapshot, facts.pending, drug=spec.drug, drug_class=spec.drug_class,
+                        since=facts.index_start)
+    what = spec.drug or f"{spec.drug_class}"
+    since = "since the index therapy" if facts.index_start else "recorded"
+    n = len(doses)
+    if cond.name == "min_prior_doses":
+        holds, need = n >= spec.count, f"needs ≥ {spec.count}"
+    else:
+        holds, need = n <= spec.count, ("needs none" if spec.count == 0 else f"needs ≤ {spec.count}")
+    reason = f"{n} {what} dose{'s' if n != 1 else ''} {since} ({need})"
+    return Outcome(holds, (reason,), dose_evidence(doses))
+
+
+def _hypotension(cond: Condition, facts: Facts) -> Outcome:
+    grade = facts.assessment.hypotension_grade
+    if grade is None:
+        return Outcome(False, ("hypotension cannot be assessed (no recent blood pressure or vasopressor data)",),
+                       unknown=True)
+    present = grade >= 2
+    evidence = tuple(e for e in facts.assessment.evidence if e.role in ("hypotension", "vasopressor"))
+    reason = f"hypotension present now (hypotension grade {grade})" if present else "no hypotension now"
+    return Outcome(present == bool(cond.value), (reason,), evidence)
+
+
+def _febrile(cond: Condition, facts: Facts) -> Outcome:
+    present = facts.assessment.fever_present
+    evidence = tuple(e for e in facts.assessment.evidence if e.role == "fever")
+    return Outcome(present == bool(cond.value), ("febrile now" if present else "not febrile now",), evidence)
+
+
+def fever_span(facts: Facts) -> FeverSpan | None:
+    """How long fever has lasted: onset to the latest temperature ≥ 38.0 °C, while still febrile."""
+    onset = facts.assessment.onset
+    if onset is None or not facts.assessment.fever_present:
+        return None
+    febrile = [t for t in facts.snapshot.temperatures if t.celsius >= FEVER_CELSIUS and onset <= t.time <= facts.now]
+    if not febrile:
+        return None
+    first, latest = min(febrile, key=lambda t: t.time), max(febrile, key=lambda t: t.time)
+    evidence = tuple(Evidence("fever", "temperature", t.original or f"{t.celsius} °C", t.time, t.source)
+                     for t in ((first, latest) if first is not latest else (first,)))
+    return FeverSpan((latest.time - onset).total_seconds() / 3600, evidence)
+
+
+def _fever_duration(cond: Condition, facts: Facts) -> Outcome:
+    limit = float(cond.value)  # type: ignore[arg-type]
+    span = fever_span(facts)
+    need = f"needs {'>' if cond.name.endswith('_gt') else '≥'} {num(cond.value)} h"  # type: ignore[arg-type]
+    if span is None:
+        why = "no fever onset recorded" if facts.assessment.onset is None else "not febrile now"
+        return Outcome(False, (f"fever duration: {why} ({need})",))
+    holds = span.hours > limit if cond.name.endswith("_gt") else span.hours >= limit
+    reason = f"fever for {span.hours:.0f} h since onset at {when(facts.assessment.onset)} ({need})"
+    return Outcome(holds, (reason,), span.evidence)
+
+
+def _anc_below(cond: Condition, facts: Facts) -> Outcome:
+    anc = latest_measurement(facts.snapshot, "anc", facts.now)
+    if anc is None:
+        return Outcome(False, ("no ANC recorded: neutropenia cannot be assessed",), unknown=True)
+    limit = float(cond.value)  # type: ignore[arg-type]
+    reason = f"latest ANC {num(anc.value)} × 10⁹/L at {when(anc.time)} (threshold < {num(cond.value)})"  # type: ignore[arg-type]
+    evidence = (Evidence("context", "absolute neutrophil count", f"{num(anc.value)} × 10⁹/L", anc.time, anc.source),)
+    return Outcome(anc.value < limit, (reason,), evidence)
+
+
+def _planned_or_running(cond: Condition, facts: Facts) -> Outcome:
+    drug_class = str(cond.value)
+    running = tuple(a for a in facts.snapshot.administrations
+                    if a.drug_class == drug_class and a.status in COUNTED_STATUSES
+                    and (a.in_progress or facts.now - RUNNING_WINDOW <= a.start <= facts.now))
+    planned = drug_class in facts.planned_classes
+    reasons = []
+    if planned:
+        reasons.append(f"{drug_class} in the recommendations")
+    if running:
+        reasons.append(f"{drug_class} given in the last 24 h or running ({', '.join(sorted({a.drug for a in running}))})")
+    return Outcome(planned or bool(running), tuple(reasons) or (f"no {drug_class} planned or running",),
+                   _administration_evidence(running, "context"))
+
+
+def _masked(cond: Condition, facts: Facts) -> Outcome:
+    since = facts.index_start
+    given = tuple(a for a in facts.snapshot.administrations
+                  if a.drug_class in MASKING_CLASSES and a.status in COUNTED_STATUSES and a.start <= facts.now
+                  and (since is None or a.start >= since))
+    masked = facts.assessment.masked or bool(given)
+    reasons = []
+    if facts.assessment.masked:
+        reasons.append("grading applied the masked-fever rule")
+    if given:
+        reasons.append("antipyretic/anticytokine therapy given: " + ", ".join(sorted({a.drug for a in given})))
+    evidence = (tuple(e for e in facts.assessment.evidence if e.role == "masking")
+                + _administration_evidence(given, "masking"))
+    return Outcome(masked == bool(cond.value), tuple(reasons) or ("no antipyretic or anticytokine therapy given",),
+                   evidence)
+
+
+def _any_of(cond: Condition, facts: Facts) -> Outcome:
+    outcomes = [evaluate(c, facts) for c in cond.value]  # type: ignore[union-attr]
+    held = [o for o in outcomes if o.holds]
+    chosen = held or outcomes
+    return Outcome(bool(held), tuple(r for o in chosen for r in o.reasons),
+                   tuple(e for o in chosen for e in o.evidence), not held and any(o.unknown for o in outcomes))
+
+
+_HANDLERS = {
+    "min_prior_doses": _prior_doses,
+    "max_prior_doses": _prior_doses,
+    "hypotension_persisting": _hypotension,
+    "febrile": _febrile,
+    "fever_duration_hours_gt": _fever_duration,
+    "fever_duration_hours_gte": _fever_duration,
+    "anc_below": _anc_below,
+    "drug_class_planned_or_running": _planned_or_running,
+    "fever_may_be_masked": _masked,
+    "any_of": _any_of,
+}
+
+
+def dose_evidence(doses: Iterable[GivenDose]) -> tuple[Evidence, ...]:
+    return tuple(Evidence("context", d.drug,
+                          ("pending order" if d.pending else "dose given")
+                          + (f", {num(d.dose_mg)} mg" if d.dose_mg is not None else ""),
+                          d.time, d.source) for d in doses)
+
+
+def _administration_evidence(given: Iterable[DrugAdministration], role: str) -> tuple[Evidence, ...]:
+    return tuple(Evidence(role, a.drug,  # type: ignore[arg-type]
+                          a.status + (f", {num(a.dose_mg)} mg" if a.dose_mg is not None else ""), a.start, a.source)
+                 for a in given)
+

@@ -1,0 +1,96 @@
+"""How numbers, times and protocol rules read in card text and in ``crs-cds protocols show``.
+
+One place, so the card and the protocol listing describe a rule identically.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from .model import Condition, DoseCount, DoseRule, Frequency, RepeatLimits
+
+
+def num(value: Decimal | float | int) -> str:
+    """560, 358.8, 9.9 -- never 560.0, 8E+2 or 358.79999."""
+    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    text = f"{d.normalize():f}"
+    return text
+
+
+def when(t: datetime) -> str:
+    """UTC to the minute, as clinicians compare it with the chart."""
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def day(t: datetime) -> str:
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%d")
+
+
+def frequency_text(freq: Frequency | None, *, repeatable: bool = False) -> str:
+    """``every 6 h``, ``once daily``, ``now`` (a single dose that may be repeated) or ``once``."""
+    if freq is None:
+        return ""
+    if freq.once:
+        return "now" if repeatable else "once"
+    if freq.every_hours == 24:
+        return "once daily"
+    return f"every {num(freq.every_hours)} h"
+
+
+def dose_text(rule: DoseRule) -> str:
+    """``8 mg/kg (12 mg/kg if < 30 kg), max 800 mg per dose``."""
+    if rule.basis == "unspecified":
+        return f"dose not specified ({rule.unspecified_reason})"
+    unit = {"mg": "mg", "mg/kg": "mg/kg", "mg/kg/day": "mg/kg/day", "mg/m2": "mg/m²"}[rule.basis]
+    text = f"{num(rule.amount)} {unit}"
+    if rule.weight_bands:
+        text += " (" + ", ".join(f"{num(b.mg_per_kg)} mg/kg if < {num(b.below_kg)} kg" for b in rule.weight_bands) + ")"
+    caps = []
+    if rule.max_mg_per_dose is not None:
+        caps.append(f"max {num(rule.max_mg_per_dose)} mg per dose")
+    if rule.max_mg_per_day is not None:
+        caps.append(f"max {num(rule.max_mg_per_day)} mg/day")
+    if rule.rounding is not None:
+        caps.append(f"rounded {rule.rounding.mode} to {num(rule.rounding.step_mg)} mg"
+                    + (f" ({rule.rounding.label})" if rule.rounding.label else ""))
+    return ", ".join([text] + caps)
+
+
+def limits_text(limits: RepeatLimits | None) -> str:
+    """``may repeat every 8 h, max 3 doses in 24 h, 4 in total``."""
+    if limits is None:
+        return ""
+    parts = []
+    if limits.min_interval_hours is not None:
+        parts.append(f"may repeat every {num(limits.min_interval_hours)} h")
+    if limits.max_doses_per_24h is not None:
+        parts.append(f"max {limits.max_doses_per_24h} doses in 24 h")
+    if limits.max_doses_since_index_therapy is not None:
+        parts.append(f"{limits.max_doses_since_index_therapy} in total")
+    return ", ".join(parts)
+
+
+def condition_text(cond: Condition) -> str:
+    """The rule a condition states, e.g. ``≥ 2 prior tocilizumab doses``."""
+    v = cond.value
+    if isinstance(v, DoseCount):
+        what = v.drug or f"{v.drug_class} class"
+        return (f"≥ {v.count} prior {what} doses" if cond.name == "min_prior_doses"
+                else (f"no prior {what}" if v.count == 0 else f"≤ {v.count} prior {what} doses"))
+    if cond.name == "any_of":
+        return "(" + " or ".join(condition_text(c) for c in v) + ")"
+    texts = {
+        "hypotension_persisting": "hypotension persisting", "febrile": "febrile",
+        "fever_may_be_masked": "fever may be masked",
+    }
+    if cond.name in texts:
+        return texts[cond.name] if v else f"not {texts[cond.name]}"
+    if cond.name == "fever_duration_hours_gt":
+        return f"fever for > {num(v)} h"
+    if cond.name == "fever_duration_hours_gte":
+        return f"fever for ≥ {num(v)} h"
+    if cond.name == "anc_below":
+        return f"ANC < {num(v)} × 10⁹/L"
+    if cond.name == "drug_class_planned_or_running":
+        return f"{v} planned or running"
+    return f"{cond.name}: {v}"

@@ -1,0 +1,118 @@
+"""Doses already given, and whether the protocol's repeat limits allow another now.
+
+Counted: MedicationAdministrations of the drug that are ``completed`` or
+``in-progress`` (an infusion running counts from its start), plus doses the
+caller passes as pending (the orders being signed on order-sign), so a second
+order in the same signing session cannot slip past the limits.
+
+Windows: "max N in 24 h" counts doses with ``time >= now - 24 h`` (a dose
+exactly 24 h old still counts); "max N in total" counts doses since the index
+therapy started. When the next dose is not allowed yet, ``next_allowed`` is the
+later of ``last dose + minimum interval`` and the moment the oldest dose that
+must leave the 24-h window reaches 24 h of age (``oldest + 24 h``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from fhir_mappings.model import ClinicalSnapshot, DrugAdministration
+
+from .formatting import num, when
+from .model import RepeatLimits
+
+COUNTED_STATUSES = frozenset({"completed", "in-progress"})
+WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDose:
+    """A dose not yet recorded as given: an order being signed."""
+
+    drug: str
+    time: datetime
+    source: str = "pending order"
+    dose_mg: float | None = None
+    drug_class: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GivenDose:
+    drug: str
+    drug_class: str | None
+    time: datetime
+    source: str
+    dose_mg: float | None = None
+    pending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatCheck:
+    """The verdict on one more dose now, with the doses that decided it."""
+
+    allowed: bool
+    exhausted: bool = False  # the total limit is reached: no further dose at all
+    next_allowed: datetime | None = None
+    reasons: tuple[str, ...] = ()
+    last: GivenDose | None = None
+    in_24h: tuple[GivenDose, ...] = ()
+    since_index: tuple[GivenDose, ...] = ()
+
+
+def given_doses(snapshot: ClinicalSnapshot, pending: Iterable[PendingDose | DrugAdministration] = (), *,
+                drug: str | None = None, drug_class: str | None = None,
+                since: datetime | None = None) -> tuple[GivenDose, ...]:
+    """Counted doses of a drug (or of a drug class), oldest first, optionally since a time."""
+    found: list[GivenDose] = []
+    for a in snapshot.administrations:
+        if a.status in COUNTED_STATUSES:
+            found.append(GivenDose(a.drug, a.drug_class, a.start, a.source, a.dose_mg))
+    for p in pending:
+        if isinstance(p, DrugAdministration):
+            found.append(GivenDose(p.drug, p.drug_class, p.start, p.source, p.dose_mg, pending=True))
+        else:
+            found.append(GivenDose(p.drug, p.drug_class, p.time, p.source, p.dose_mg, pending=True))
+    return tuple(sorted(
+        (d for d in found
+         if (drug is None or d.drug == drug) and (drug_class is None or d.drug_class == drug_class)
+         and (since is None or d.time >= since)),
+        key=lambda d: d.time))
+
+
+def check_repeat(doses: tuple[GivenDose, ...], limits: RepeatLimits, now: datetime,
+                 index_start: datetime | None) -> RepeatCheck:
+    """Whether one more dose is allowed at ``now`` under ``limits``.
+
+    ``doses`` are all counted doses of the drug (see :func:`given_doses`);
+    ``index_start`` is when the index therapy started (None: every dose counts
+    towards the total, which errs on the side of fewer doses).
+    """
+    last = doses[-1] if doses else None
+    in_24h = tuple(d for d in doses if d.time >= now - WINDOW)
+    since_index = tuple(d for d in doses if index_start is None or d.time >= index_start)
+    reasons: list[str] = []
+
+    total_max = limits.max_doses_since_index_therapy
+    if total_max is not None and len(since_index) >= total_max:
+        since = "since the index therapy" if index_start else "recorded (index therapy start unknown)"
+        reasons.append(f"{len(since_index)} doses given {since}: the maximum is {total_max} in total")
+        return RepeatCheck(False, True, None, tuple(reasons), last, in_24h, since_index)
+
+    waits: list[datetime] = []
+    if limits.min_interval_hours is not None and last is not None:
+        earliest = last.time + timedelta(hours=float(limits.min_interval_hours))
+        if now < earliest:
+            reasons.append(f"last dose at {when(last.time)}: the minimum interval is "
+                           f"{num(limits.min_interval_hours)} h")
+            waits.append(earliest)
+    per_day = limits.max_doses_per_24h
+    if per_day is not None and len(in_24h) >= per_day:
+        # The dose that must leave the window so that fewer than ``per_day`` remain.
+        leaving = in_24h[len(in_24h) - per_day]
+        reasons.append(f"{len(in_24h)} doses in the last 24 h: the maximum is {per_day}; the dose of "
+                       f"{when(leaving.time)} leaves the 24-h window at {when(leaving.time + WINDOW)}")
+        waits.append(leaving.time + WINDOW)
+    if waits:
+        return RepeatCheck(False, False, max(waits), tuple(reasons), last, in_24h, since_index)
+    return RepeatCheck(True, False, None, (), last, in_24h, since_index)

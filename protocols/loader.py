@@ -1,0 +1,515 @@
+"""Load protocol files, validate them, and turn them into :class:`Protocol` values.
+
+A protocol is institution data edited by clinicians and pharmacists, so a
+mistake must be caught at load time with a message they can act on: the file,
+the line, the JSON path (``grades.2.actions[1].dose.mgPerKg``) and the problem.
+Validation is the JSON Schema (``data/protocol.schema.json``) followed by
+cross-checks the schema cannot express (drug and source references,
+alternative groups, regimen choices).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import jsonschema
+import yaml
+
+from .model import (Action, AdviceAction, Citation, Code, Condition, DoseCount, DoseRule, Drug, Escalation,
+                    Frequency, GradeRules, MedicationAction, Protocol, RegimenChoice, RegimenOption, RepeatLimits,
+                    Rounding, ServiceAction, Settings, SourceDocument, WarningRule, WeightBand, frozen_map)
+
+DATA_DIR = Path(__file__).parent / "data"
+SCHEMA_PATH = DATA_DIR / "protocol.schema.json"
+DEFAULT_PROTOCOL_ID = "astct-generic"
+PAEDIATRIC_PROTOCOL_ID = "paediatric-seed004"
+ADULT_AGE_YEARS = 18
+DEFAULT_HEIGHT_MAX_AGE_DAYS = 365
+_SUFFIXES = (".yaml", ".yml", ".json")
+
+JsonPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: JsonPath
+    message: str
+    line: int | None = None
+
+    def render(self, file: str) -> str:
+        where = f"{file}:{self.line}" if self.line else file
+        return f"{where}: {json_path(self.path) or '(document)'}: {self.message}"
+
+
+class ProtocolError(ValueError):
+    """A protocol file that cannot be used; ``str()`` lists every problem found."""
+
+    def __init__(self, file: str, problems: list[Problem]):
+        self.file = file
+        self.problems = tuple(problems)
+        super().__init__("\n".join(p.render(file) for p in problems))
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolSummary:
+    id: str
+    title: str
+    version: str
+    path: str
+
+
+def json_path(path: JsonPath) -> str:
+    """``("grades", "2", "actions", 0, "dose")`` -> ``grades.2.actions[0].dose``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+# ------------------------------------------------------------------ public API
+
+def select_protocol(settings_protocol_id: str, paediatric_protocol_id: str | None, age_years: float | None) -> str:
+    """The protocol id for a patient: the paediatric one under 18 years when configured.
+
+    Unknown age keeps the configured (adult) protocol; weight-based dosing still
+    applies its own weight bands.
+    """
+    if paediatric_protocol_id and age_years is not None and age_years < ADULT_AGE_YEARS:
+        return paediatric_protocol_id
+    return settings_protocol_id
+
+
+def protocol_path(id_or_path: str | Path) -> Path:
+    """Resolve a shipped protocol id (``christie-doc644-v8``) or a file path."""
+    candidate = Path(id_or_path)
+    if candidate.suffix in _SUFFIXES or candidate.exists():
+        return candidate
+    for suffix in _SUFFIXES:
+        path = DATA_DIR / f"{id_or_path}{suffix}"
+        if path.exists():
+            return path
+    known = ", ".join(s.id for s in list_protocols())
+    raise ProtocolError(str(id_or_path), [Problem((), f"unknown protocol id (known: {known})")])
+
+
+def load_protocol(id_or_path: str | Path, *, regimens: Mapping[str, str] | None = None) -> Protocol:
+    """Load and validate a protocol by id or path (cached until the file changes).
+
+    ``regimens`` overrides the file's regimen choices, e.g. ``{"anakinra": "chop"}``.
+    """
+    path = protocol_path(id_or_path).resolve()
+    if not path.exists():
+        raise ProtocolError(str(path), [Problem((), "file not found")])
+    overrides = tuple(sorted((regimens or {}).items()))
+    return _load_cached(str(path), path.stat().st_mtime_ns, overrides)
+
+
+def list_protocols() -> tuple[ProtocolSummary, ...]:
+    """The protocols shipped in ``protocols/data``, validated."""
+    out = []
+    for path in sorted(DATA_DIR.iterdir()):
+        if path.suffix in _SUFFIXES and path != SCHEMA_PATH:
+            p = load_protocol(path)
+            out.append(ProtocolSummary(p.id, p.title, p.version, str(path)))
+    return tuple(out)
+
+
+def validate_file(path: str | Path) -> list[str]:
+    """Every problem in a protocol file, as printable lines (empty when valid)."""
+    try:
+        _load(Path(path).resolve(), ())
+    except ProtocolError as err:
+        return [p.render(err.file) for p in err.problems]
+    return []
+
+
+# --------------------------------------------------------------------- loading
+
+@lru_cache(maxsize=32)
+def _load_cached(path: str, _mtime_ns: int, overrides: tuple[tuple[str, str], ...]) -> Protocol:
+    return _load(Path(path), overrides)
+
+
+def _load(path: Path, overrides: tuple[tuple[str, str], ...]) -> Protocol:
+    file = _display_path(path)
+    data, lines, problems = _read(path, file)
+
+    def located(found: list[Problem]) -> list[Problem]:
+        return sorted((Problem(p.path, p.message, p.line or _line_of(p.path, lines)) for p in found),
+                      key=lambda p: (p.line or 0, json_path(p.path)))
+
+    problems += list(_schema_problems(data))
+    if not problems:
+        problems += list(_cross_check(data, dict(overrides)))
+        if path.parent == DATA_DIR and data.get("id") != path.stem:
+            problems.append(Problem(("id",), f"id '{data.get('id')}' must match the file name '{path.stem}'"))
+    if problems:
+        raise ProtocolError(file, located(problems))
+    return _Builder(data, str(path), dict(overrides)).protocol()
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _read(path: Path, file: str) -> tuple[Any, dict[JsonPath, int], list[Problem]]:
+    """Parse YAML (with line numbers) or JSON; keys are normalised to strings."""
+    text = path.read_text(encoding="utf-8")
+    lines: dict[JsonPath, int] = {(): 1}
+    problems: list[Problem] = []
+    if path.suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ProtocolError(file, [Problem((), f"invalid JSON: {err.msg}", err.lineno)]) from None
+    else:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                _index_yaml(node, (), lines, problems, 0)
+            data = loader.construct_document(node) if node is not None else None
+        except yaml.MarkedYAMLError as err:
+            mark = err.problem_mark or err.context_mark
+            line = mark.line + 1 if mark else None
+            raise ProtocolError(file, [Problem((), f"invalid YAML: {err.problem or err}", line)]) from None
+        finally:
+            loader.dispose()
+    if not isinstance(data, dict):
+        raise ProtocolError(file, [Problem((), "a protocol must be a mapping (id, title, version, ...)", 1)])
+    if problems:
+        raise ProtocolError(file, problems)
+    return _string_keys(data), lines, []
+
+
+def _index_yaml(node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int], problems: list[Problem],
+                depth: int) -> None:
+    """Record the line of every key/item and catch duplicate keys (PyYAML silently keeps the last)."""
+    if depth > 64:
+        return
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines.setdefault(path + (i,), item.start_mark.line + 1)
+            _index_yaml(item, path + (i,), lines, problems, depth + 1)
+    elif isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        merges = []
+        for key_node, value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                merges.append(value)
+                continue
+            key, line = str(key_node.value), key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(Problem(path + (key,), f"duplicate key '{key}' (first on line {seen[key]})", line))
+            seen[key] = line
+            lines.setdefault(path + (key,), line)
+            _index_yaml(value, path + (key,), lines, problems, depth + 1)
+        for merged in merges:  # keys merged from an anchor point at the anchor's lines
+            for target in (merged.value if isinstance(merged, yaml.SequenceNode) else [merged]):
+                if isinstance(target, yaml.MappingNode):
+                    _index_yaml(target, path, lines, [], depth + 1)
+
+
+def _string_keys(value: Any) -> Any:
+    """YAML reads ``2:`` as an int key; JSON Schema (and our paths) need strings."""
+    if isinstance(value, dict):
+        return {str(k): _string_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_string_keys(v) for v in value]
+    return value
+
+
+def _line_of(path: JsonPath, lines: dict[JsonPath, int]) -> int | None:
+    while path not in lines and path:
+        path = path[:-1]
+    return lines.get(path)
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _schema_problems(data: Any) -> Iterator[Problem]:
+    seen: set[tuple[JsonPath, str]] = set()
+    for err in _validator().iter_errors(data):
+        for problem in _explain(err):
+            if (problem.path, problem.message) not in seen:
+                seen.add((problem.path, problem.message))
+                yield problem
+
+
+def _explain(err: jsonschema.ValidationError) -> Iterator[Problem]:
+    """Turn a jsonschema error into messages that name the offending field."""
+    path: JsonPath = tuple(err.absolute_path)
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    if err.validator == "additionalProperties" and err.validator_value is False and isinstance(err.instance, dict):
+        allowed = sorted(schema.get("properties", {}))
+        patterns = list(schema.get("patternProperties", {}))
+        for key in err.instance:
+            if key not in allowed and not any(re.search(p, key) for p in patterns):
+                hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
+                yield Problem(path + (key,), f"unknown field '{key}'{hint}")
+    elif err.validator in ("oneOf", "anyOf") and "description" in schema:
+        yield Problem(path, f"expected {schema['description']}")
+    elif err.validator == "maxProperties" and "description" in schema:
+        yield Problem(path, f"expected {schema['description']}; write each condition as its own list item")
+    else:
+        yield Problem(path, err.message)
+
+
+# ---------------------------------------------------------------- cross-checks
+
+def _cross_check(data: dict[str, Any], overrides: dict[str, str]) -> Iterator[Problem]:
+    """Rules between fields that JSON Schema cannot state."""
+    documents = {s["document"] for s in data["sources"]}
+    drugs = data["drugs"]
+    limits = data["settings"].get("repeatLimits", {})
+    regimens = data.get("regimens", {})
+
+    for path, value in _walk(data):
+        if path and path[-1] == "source" and isinstance(value, dict) and value.get("document") not in documents:
+            yield Problem(path + ("document",), f"'{value.get('document')}' is not one of the protocol's sources "
+                                                f"({', '.join(sorted(documents))})")
+        if path and path[-1] in ("min_prior_doses", "max_prior_doses") and "drug" in value \
+                and value["drug"] not in drugs:
+            yield Problem(path + ("drug",), f"unknown drug '{value['drug']}' (drugs: {', '.join(sorted(drugs))})")
+
+    for drug in limits:
+        if drug not in drugs:
+            yield Problem(("settings", "repeatLimits", drug), f"unknown drug '{drug}'")
+
+    for name, choice in regimens.items():
+        selected = overrides.get(name, choice["selected"])
+        if selected not in choice["options"]:
+            yield Problem(("regimens", name, "selected"),
+                          f"'{selected}' is not an option (options: {', '.join(choice['options'])})")
+        for key, option in choice["options"].items():
+            yield from _check_dose(option["dose"], ("regimens", name, "options", key, "dose"))
+    for name in overrides:
+        if name not in regimens:
+            yield Problem(("regimens",), f"no regimen choice named '{name}' to override")
+
+    lists: list[tuple[JsonPath, list, JsonPath | None]] = [(("allGrades",), data.get("allGrades", []), None)]
+    for grade, rules in data["grades"].items():
+        grade_path = ("grades", grade, "actions")
+        lists.append((grade_path, rules["actions"], None))
+        for i, action in enumerate(rules["actions"]):
+            if "ifExhausted" in action:
+                lists.append((grade_path + (i, "ifExhausted", "actions"), action["ifExhausted"].get("actions", []),
+                              grade_path))
+    by_path = {p: actions for p, actions, _ in lists}
+    for path, actions, enclosing in lists:
+        yield from _check_action_list(path, actions, by_path.get(enclosing, []) if enclosing else [],
+                                      drugs, limits, regimens)
+
+
+def _walk(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
+    yield path, value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _walk(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _walk(v, path + (i,))
+
+
+def _check_action_list(path: JsonPath, actions: list[dict], enclosing: list[dict], drugs: dict,
+                       limits: dict, regimens: dict) -> Iterator[Problem]:
+    ids: dict[str, int] = {}
+    for i, action in enumerate(actions):
+        here = path + (i,)
+        if action["id"] in ids:
+            yield Problem(here + ("id",), f"duplicate action id '{action['id']}' (also item {ids[action['id']]})")
+        ids[action["id"]] = i
+        if action["kind"] != "medication":
+            continue
+        if action["drug"] not in drugs:
+            yield Problem(here + ("drug",), f"unknown drug '{action['drug']}' (drugs: {', '.join(sorted(drugs))})")
+        if "regimen" in action:
+            if action["regimen"] not in regimens:
+                yield Problem(here + ("regimen",), f"unknown regimen '{action['regimen']}'")
+            for field_name in ("dose", "route", "frequency", "alternativeRoutes", "duration"):
+                if field_name in action:
+                    yield Problem(here + (field_name,), f"'{field_name}' comes from the regimen; remove it here")
+        else:
+            for field_name in ("dose", "route"):
+                if field_name not in action:
+                    yield Problem(here, f"a medication action needs '{field_name}' (or a 'regimen')")
+            if "dose" in action:
+                yield from _check_dose(action["dose"], here + ("dose",))
+        if action.get("recommended") and action.get("recommendedWhen"):
+            yield Problem(here + ("recommendedWhen",), "recommendedWhen only applies to recommended: false")
+        if "ifExhausted" in action and not limits.get(action["drug"], {}).get("maxDosesSinceIndexTherapy"):
+            yield Problem(here + ("ifExhausted",),
+                          f"settings.repeatLimits.{action['drug']}.maxDosesSinceIndexTherapy is needed for ifExhausted")
+    yield from _check_groups(path, actions, enclosing)
+
+
+def _check_groups(path: JsonPath, actions: list[dict], enclosing: list[dict]) -> Iterator[Problem]:
+    """Mutually exclusive options: at least two members, at most one marked recommended."""
+    members: dict[str, list[int]] = {}
+    for i, action in enumerate(actions):
+        if action.get("alternativeGroup"):
+            members.setdefault(action["alternativeGroup"], []).append(i)
+    outer = {a.get("alternativeGroup") for a in enclosing}
+    for group, indexes in members.items():
+        if len(indexes) < 2 and group not in outer:
+            yield Problem(path + (indexes[0], "alternativeGroup"),
+                          f"alternative group '{group}' has a single member; it needs at least two options")
+        recommended = [i for i in indexes if actions[i].get("recommended")]
+        if len(recommended) > 1:
+            yield Problem(path + (recommended[1], "recommended"),
+                          f"alternative group '{group}' has more than one recommended option "
+                          f"(items {', '.join(map(str, recommended))})")
+
+
+def _check_dose(dose: dict, path: JsonPath) -> Iterator[Problem]:
+    bands = dose.get("weightBands", [])
+    if bands and "mgPerKg" not in dose:
+        yield Problem(path + ("weightBands",), "weightBands need a mgPerKg dose")
+    limits = [b["belowKg"] for b in bands]
+    if limits != sorted(set(limits)):
+        yield Problem(path + ("weightBands",), "weightBands must be in increasing belowKg order, without repeats")
+    if "unspecified" in dose and set(dose) - {"unspecified", "note"}:
+        yield Problem(path, "an unspecified dose cannot have caps, bands or rounding")
+
+
+# -------------------------------------------------------------------- building
+
+def _dec(value: Any) -> Decimal:
+    """Exact decimal of a YAML/JSON number: 29.9 stays 29.9 (not 29.899999...)."""
+    return Decimal(str(value))
+
+
+class _Builder:
+    """Turns validated, cross-checked data into the frozen model."""
+
+    def __init__(self, data: dict[str, Any], path: str, overrides: dict[str, str]):
+        self.data = data
+        self.path = path
+        self.titles = {s["document"]: s["title"] for s in data["sources"]}
+        self.drugs = {key: Drug(key, d["display"], d["class"], d.get("rxnorm"))
+                      for key, d in data["drugs"].items()}
+        self.regimens = {name: self._regimen_choice(name, raw, overrides.get(name))
+                         for name, raw in data.get("regimens", {}).items()}
+
+    def protocol(self) -> Protocol:
+        d = self.data
+        settings = d["settings"]
+        limits = {drug: RepeatLimits(
+            drug=drug,
+            min_interval_hours=_dec(raw["minIntervalHours"]) if "minIntervalHours" in raw else None,
+            max_doses_per_24h=raw.get("maxDosesPer24h"),
+            max_doses_since_index_therapy=raw.get("maxDosesSinceIndexTherapy"),
+            source=self.citation(raw["source"]),
+        ) for drug, raw in settings.get("repeatLimits", {}).items()}
+        return Protocol(
+            id=d["id"], title=d["title"], version=d["version"], description=d.get("description"),
+            sources=tuple(SourceDocument(s["document"], s["title"], s.get("url")) for s in d["sources"]),
+            settings=Settings(
+                weight_max_age_days=settings["weightMaxAgeDays"],
+                height_max_age_days=settings.get("heightMaxAgeDays", DEFAULT_HEIGHT_MAX_AGE_DAYS),
+                repeat_limits=frozen_map(limits),
+            ),
+            drugs=frozen_map(self.drugs),
+            all_grades=self.actions(d.get("allGrades", [])),
+            grades=frozen_map({int(g): GradeRules(int(g), raw["title"], self.actions(raw["actions"]))
+                               for g, raw in sorted(d["grades"].items())}),
+            warnings=tuple(WarningRule(w["id"], w["text"], self.citation(w["source"]), self.conditions(w.get("when")))
+                           for w in d["warnings"]),
+            regimens=frozen_map(self.regimens),
+            path=self.path,
+        )
+
+    def citation(self, raw: dict[str, str]) -> Citation:
+        return Citation(raw["document"], raw["section"], self.titles.get(raw["document"]))
+
+    def conditions(self, raw: list[dict] | None) -> tuple[Condition, ...]:
+        return tuple(self.condition(c) for c in raw or ())
+
+    def condition(self, raw: dict[str, Any]) -> Condition:
+        [(name, value)] = raw.items()
+        if name in ("min_prior_doses", "max_prior_doses"):
+            return Condition(name, DoseCount(value["count"], value.get("drug"), value.get("drugClass")))
+        if name == "any_of":
+            return Condition(name, self.conditions(value))
+        if isinstance(value, bool) or isinstance(value, str):
+            return Condition(name, value)
+        return Condition(name, _dec(value))
+
+    def dose(self, raw: dict[str, Any]) -> DoseRule:
+        for key, basis in (("mg", "mg"), ("mgPerKg", "mg/kg"), ("mgPerKgPerDay", "mg/kg/day"), ("mgPerM2", "mg/m2")):
+            if key in raw:
+                amount: Decimal | None = _dec(raw[key])
+                break
+        else:
+            basis, amount = "unspecified", None
+        rounding = raw.get("rounding")
+        return DoseRule(
+            basis=basis, amount=amount,
+            max_mg_per_dose=_dec(raw["maxMgPerDose"]) if "maxMgPerDose" in raw else None,
+            max_mg_per_day=_dec(raw["maxMgPerDay"]) if "maxMgPerDay" in raw else None,
+            weight_bands=tuple(WeightBand(_dec(b["belowKg"]), _dec(b["mgPerKg"]),
+                                          self.citation(b["source"]) if "source" in b else None)
+                               for b in raw.get("weightBands", [])),
+            rounding=Rounding(_dec(rounding["stepMg"]), rounding.get("mode", "nearest"), rounding.get("label"),
+                              _dec(rounding["maxChangePercent"]) if "maxChangePercent" in rounding else None)
+            if rounding else None,
+            unspecified_reason=raw.get("unspecified"),
+            note=raw.get("note"),
+        )
+
+    @staticmethod
+    def frequency(raw: dict[str, Any] | None) -> Frequency | None:
+        if raw is None:
+            return None
+        return Frequency(once=True) if raw.get("once") else Frequency(every_hours=_dec(raw["everyHours"]))
+
+    def _regimen_choice(self, name: str, raw: dict[str, Any], override: str | None) -> RegimenChoice:
+        options = {key: RegimenOption(
+            key=key, label=o["label"], dose=self.dose(o["dose"]), route=o["route"], source=self.citation(o["source"]),
+            frequency=self.frequency(o.get("frequency")), alternative_routes=tuple(o.get("alternativeRoutes", ())),
+            duration=o.get("duration"), indication=o.get("indication"),
+        ) for key, o in raw["options"].items()}
+        return RegimenChoice(name, override or raw["selected"], frozen_map(options))
+
+    def actions(self, raw: list[dict[str, Any]]) -> tuple[Action, ...]:
+        return tuple(self.action(a) for a in raw)
+
+    def action(self, raw: dict[str, Any]) -> Action:
+        kind, source, when = raw["kind"], self.citation(raw["source"]), self.conditions(raw.get("when"))
+        if kind == "service":
+            return ServiceAction(raw["id"], raw["text"], source,
+                                 codes=tuple(Code(c["system"], str(c["code"]), c["display"]) for c in raw.get("codes", [])),
+                                 priority=raw.get("priority"), when=when, recommended=raw.get("recommended", True))
+        if kind == "advice":
+            return AdviceAction(raw["id"], raw["text"], source, when=when)
+        regimen = self.regimens[raw["regimen"]].chosen if "regimen" in raw else None
+        exhausted = raw.get("ifExhausted")
+        return MedicationAction(
+            id=raw["id"], drug=self.drugs[raw["drug"]],
+            dose=regimen.dose if regimen else self.dose(raw["dose"]),
+            route=regimen.route if regimen else raw["route"],
+            source=source,
+            frequency=regimen.frequency if regimen else self.frequency(raw.get("frequency")),
+            alternative_routes=regimen.alternative_routes if regimen else tuple(raw.get("alternativeRoutes", ())),
+            duration=regimen.duration if regimen else raw.get("duration"),
+            when=when,
+            recommended=raw.get("recommended", False),
+            recommended_when=self.conditions(raw.get("recommendedWhen")),
+            alternative_group=raw.get("alternativeGroup"),
+            note=raw.get("note"),
+            regimen=regimen,
+            if_exhausted=Escalation(exhausted["text"], self.actions(exhausted.get("actions", [])))
+            if exhausted else None,
+        )

@@ -1,0 +1,270 @@
+"""A treatment protocol as typed, immutable values.
+
+Protocol files (YAML/JSON, validated by ``data/protocol.schema.json``) are
+turned into these dataclasses by :mod:`protocols.loader`. Nothing here knows
+about a particular institution: every number, condition and citation comes
+from the file, so adding a protocol is a data change, not a code change.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Literal, Mapping, Union
+
+Route = Literal["IV", "SC", "PO"]
+RoundingMode = Literal["nearest", "down", "up"]
+
+
+def frozen_map(values: Mapping | None = None) -> Mapping:
+    """A read-only mapping, so a shared (cached) Protocol cannot be mutated."""
+    return MappingProxyType(dict(values or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """Where a rule comes from: a seed document and a section of it."""
+
+    document: str  # e.g. "002_3ba164531ae4c869.txt" or "ASTCT consensus"
+    section: str  # e.g. "7.1 Tocilizumab"
+    title: str | None = None  # the document's title, from the protocol's sources
+
+    @property
+    def label(self) -> str:
+        return f"{self.title or self.document}, {self.section}"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceDocument:
+    document: str
+    title: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A coding for an orderable service (SNOMED CT procedure, LOINC test)."""
+
+    system: str
+    code: str
+    display: str
+
+
+@dataclass(frozen=True, slots=True)
+class Drug:
+    key: str  # canonical key shared with fhir_mappings (e.g. "tocilizumab")
+    display: str
+    drug_class: str  # fhir_mappings.model.DrugClass
+    rxnorm: str | None = None  # ingredient RxCUI; None when not verified
+
+
+# ---------------------------------------------------------------- conditions
+
+@dataclass(frozen=True, slots=True)
+class DoseCount:
+    """``{"drug": "tocilizumab", "count": 2}`` or ``{"drugClass": "corticosteroid", "count": 1}``."""
+
+    count: int
+    drug: str | None = None
+    drug_class: str | None = None
+
+
+ConditionValue = Union[bool, Decimal, str, DoseCount, tuple["Condition", ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One term of the declarative condition vocabulary (see the schema's ``condition``)."""
+
+    name: str  # e.g. "min_prior_doses", "hypotension_persisting", "fever_duration_hours_gt"
+    value: ConditionValue
+
+
+# --------------------------------------------------------------------- doses
+
+@dataclass(frozen=True, slots=True)
+class WeightBand:
+    """Below ``below_kg`` the dose is ``mg_per_kg`` instead of the rule's default."""
+
+    below_kg: Decimal
+    mg_per_kg: Decimal
+    source: Citation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rounding:
+    """Round the dose to a step (a vial, a syringe graduation) -- only where the protocol says so."""
+
+    step_mg: Decimal
+    mode: RoundingMode = "nearest"
+    label: str | None = None  # e.g. "nearest vial"
+    # Refuse to round when it would change the dose by more than this (small children).
+    max_change_percent: Decimal | None = None
+
+
+DoseBasis = Literal["mg", "mg/kg", "mg/kg/day", "mg/m2", "unspecified"]
+
+
+@dataclass(frozen=True, slots=True)
+class DoseRule:
+    basis: DoseBasis
+    amount: Decimal | None  # in the unit of ``basis``; None when unspecified
+    max_mg_per_dose: Decimal | None = None
+    max_mg_per_day: Decimal | None = None
+    weight_bands: tuple[WeightBand, ...] = ()  # ascending below_kg
+    rounding: Rounding | None = None
+    unspecified_reason: str | None = None  # why the protocol gives no dose
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Frequency:
+    """Every N hours, or a single dose (``once``)."""
+
+    every_hours: Decimal | None = None
+    once: bool = False
+
+    @property
+    def doses_per_day(self) -> Decimal | None:
+        if self.once or self.every_hours is None:
+            return None
+        return Decimal(24) / self.every_hours
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatLimits:
+    """Repeat rules for one drug (tocilizumab): interval, per-24-h and total caps."""
+
+    drug: str
+    min_interval_hours: Decimal | None
+    max_doses_per_24h: int | None
+    max_doses_since_index_therapy: int | None
+    source: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class RegimenOption:
+    """One institution's way of giving a drug (e.g. anakinra at CHOP)."""
+
+    key: str
+    label: str
+    dose: DoseRule
+    route: Route
+    source: Citation
+    frequency: Frequency | None = None
+    alternative_routes: tuple[Route, ...] = ()
+    duration: str | None = None
+    indication: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegimenChoice:
+    """Named set of regimens for one drug; ``selected`` is the one the protocol uses."""
+
+    name: str
+    selected: str
+    options: Mapping[str, RegimenOption]
+
+    @property
+    def chosen(self) -> RegimenOption:
+        return self.options[self.selected]
+
+
+# ------------------------------------------------------------------- actions
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """What the protocol does instead once a drug's total-dose limit is reached."""
+
+    text: str
+    actions: tuple["Action", ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationAction:
+    id: str
+    drug: Drug
+    dose: DoseRule
+    route: Route
+    source: Citation
+    frequency: Frequency | None = None
+    alternative_routes: tuple[Route, ...] = ()
+    duration: str | None = None
+    when: tuple[Condition, ...] = ()  # all must hold for the action to apply
+    recommended: bool = False
+    recommended_when: tuple[Condition, ...] = ()  # suggested, upgraded to recommended when all hold
+    alternative_group: str | None = None  # mutually exclusive options, at most one recommended
+    note: str | None = None
+    regimen: RegimenOption | None = None  # set when the dose comes from a regimen choice
+    if_exhausted: Escalation | None = None
+    kind: Literal["medication"] = field(default="medication")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceAction:
+    id: str
+    text: str
+    source: Citation
+    codes: tuple[Code, ...] = ()  # empty: shown as text, nothing to order
+    priority: str | None = None  # FHIR ServiceRequest.priority
+    when: tuple[Condition, ...] = ()
+    recommended: bool = True
+    kind: Literal["service"] = field(default="service")
+
+
+@dataclass(frozen=True, slots=True)
+class AdviceAction:
+    """Care the service can only describe (fluids, antipyretics, call the ICU team)."""
+
+    id: str
+    text: str
+    source: Citation
+    when: tuple[Condition, ...] = ()
+    kind: Literal["advice"] = field(default="advice")
+
+
+@dataclass(frozen=True, slots=True)
+class WarningRule:
+    id: str
+    text: str
+    source: Citation
+    when: tuple[Condition, ...] = ()
+    kind: Literal["warning"] = field(default="warning")
+
+
+Action = Union[MedicationAction, ServiceAction, AdviceAction]
+
+
+@dataclass(frozen=True, slots=True)
+class GradeRules:
+    grade: int
+    title: str
+    actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    weight_max_age_days: int
+    height_max_age_days: int
+    repeat_limits: Mapping[str, RepeatLimits] = field(default_factory=frozen_map)
+
+
+@dataclass(frozen=True, slots=True)
+class Protocol:
+    id: str
+    title: str
+    version: str
+    sources: tuple[SourceDocument, ...]
+    settings: Settings
+    drugs: Mapping[str, Drug]
+    all_grades: tuple[Action, ...]
+    grades: Mapping[int, GradeRules]
+    warnings: tuple[WarningRule, ...]
+    regimens: Mapping[str, RegimenChoice] = field(default_factory=frozen_map)
+    description: str | None = None
+    path: str | None = None  # the file it was loaded from
+
+    def actions_for(self, grade: int) -> tuple[Action, ...]:
+        """Actions for every grade, then the grade's own, in file order."""
+        rules = self.grades.get(grade)
+        return self.all_grades + (rules.actions if rules else ())

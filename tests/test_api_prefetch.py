@@ -1,0 +1,138 @@
+"""Prefetch unpacking, the fetch seam and template rendering, without HTTP."""
+from __future__ import annotations
+
+import pytest
+
+from cds_service.catalogue import find_service
+from cds_service.fetch import FetchUnavailable, NullFetcher, TemplateError, render_template
+from cds_service.prefetch import CLIENT_ERROR, OMITTED, unpack, unpack_prefetch
+from cds_service.resolve import MAX_EXTRA_PAGES, DataUnavailable, gather
+from tests import fhirbuild as fb
+
+SERVICE = find_service("crs-patient-view")
+KEYS = ["patient", "observations", "medicationAdministrations"]
+SERVER = "https://ehr.example.org/fhir"
+
+
+def request(prefetch=None, **extra):
+    body = {"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+            "context": {"patientId": "p1", "userId": "Practitioner/u1"}, **extra}
+    if prefetch is not None:
+        body["prefetch"] = prefetch
+    return body
+
+
+def paged(*resources, next_url="https://ehr.example.org/fhir?page=2"):
+    b = fb.bundle(*resources)
+    b["link"] = [{"relation": "next", "url": next_url}] if next_url else []
+    return b
+
+
+class PagingFetcher:
+    """Serves further pages from a dict url -> Bundle."""
+
+    def __init__(self, pages):
+        self.pages, self.urls = pages, []
+
+    def fetch(self, query, *, fhir_server, authorization):
+        self.urls.append(query)
+        if query not in self.pages:
+            raise FetchUnavailable("FHIR server answered 503")
+        return self.pages[query]
+
+
+def test_each_prefetch_case_is_told_apart() -> None:
+    result = unpack_prefetch({"patient": None, "observations": {"resourceType": "OperationOutcome"}}, KEYS)
+    assert result.resources == []
+    assert result.unsatisfied == {"observations": CLIENT_ERROR, "medicationAdministrations": OMITTED}
+
+
+def test_single_resource_and_bundle_entries_are_flattened() -> None:
+    t = fb.temperature(38.2, fb.ago(hours=1), rid="t")
+    result = unpack_prefetch({"patient": fb.patient(), "observations": fb.bundle(t),
+                              "medicationAdministrations": fb.bundle(type_=None)}, KEYS)
+    assert [r["id"] for r in result.resources] == ["p1", "t"]
+    assert not result.unsatisfied and not result.paginated
+
+
+def test_unpack_skips_what_is_not_a_resource() -> None:
+    bundle = {"resourceType": "Bundle", "entry": [{}, None, "x", {"resource": []}, {"resource": {"id": "no-type"}},
+                                                  {"resource": fb.patient()}]}
+    assert unpack(bundle).resources == [fb.patient()]
+    assert unpack({"resourceType": "Bundle", "entry": {"resource": fb.patient()}}).resources == []
+
+
+def test_next_link_is_reported() -> None:
+    assert unpack(paged()).next_url == "https://ehr.example.org/fhir?page=2"
+    assert unpack(paged(next_url=None)).next_url is None
+    assert unpack({"resourceType": "Bundle", "link": "bad"}).next_url is None
+
+
+def test_gather_raises_412_material_without_server() -> None:
+    with pytest.raises(DataUnavailable) as caught:
+        gather(request({"patient": fb.patient()}), SERVICE, NullFetcher())
+    assert list(caught.value.missing) == ["observations", "medicationAdministrations"]
+    assert "no fhirServer" in caught.value.message
+
+
+def test_gather_with_server_and_null_fetcher_says_fetching_is_not_implemented() -> None:
+    with pytest.raises(DataUnavailable) as caught:
+        gather(request({}, fhirServer=SERVER), SERVICE, NullFetcher())
+    assert all("not implemented yet" in why for why in caught.value.missing.values())
+
+
+def test_paginated_prefetch_without_server_keeps_the_page_with_a_note() -> None:
+    data = gather(request({"patient": fb.patient(), "observations": paged(fb.temperature(38, fb.ago(hours=1))),
+                           "medicationAdministrations": fb.bundle()}), SERVICE, NullFetcher())
+    assert len(data.resources) == 2
+    assert data.unavailable == ["observations: only the first page was provided (prefetch paginated) "
+                                "and no FHIR server to fetch the rest"]
+
+
+def test_paginated_prefetch_with_server_follows_next_links() -> None:
+    p2 = paged(fb.temperature(37, fb.ago(hours=30), rid="t2"), next_url="u3")
+    p3 = paged(fb.temperature(37, fb.ago(hours=40), rid="t3"), next_url=None)
+    fetcher = PagingFetcher({"https://ehr.example.org/fhir?page=2": p2, "u3": p3})
+    data = gather(request({"patient": fb.patient(), "observations": paged(fb.temperature(38, fb.ago(hours=1))),
+                           "medicationAdministrations": fb.bundle()}, fhirServer=SERVER), SERVICE, fetcher)
+    assert {r["id"] for r in data.resources} >= {"t2", "t3"}
+    assert data.unavailable == []
+
+
+def test_a_page_that_cannot_be_fetched_becomes_a_note() -> None:
+    data = gather(request({"patient": fb.patient(), "observations": paged(), "medicationAdministrations": fb.bundle()},
+                          fhirServer=SERVER), SERVICE, PagingFetcher({}))
+    assert data.unavailable == ["observations: only the first page(s) of a paginated result could be read; "
+                                "FHIR server answered 503"]
+
+
+def test_paging_is_bounded() -> None:
+    class Endless:
+        def fetch(self, query, **kw):
+            return paged(next_url=query + "+")
+
+    data = gather(request({"patient": fb.patient(), "observations": paged(), "medicationAdministrations": fb.bundle()},
+                          fhirServer=SERVER), SERVICE, Endless())
+    assert data.unavailable == [f"observations: more than {MAX_EXTRA_PAGES + 1} pages; the oldest were not read"]
+
+
+def test_fetched_operation_outcome_is_unavailable() -> None:
+    class Failing:
+        def fetch(self, query, **kw):
+            return {"resourceType": "OperationOutcome"}
+
+    with pytest.raises(DataUnavailable) as caught:
+        gather(request({}, fhirServer=SERVER), SERVICE, Failing())
+    assert set(caught.value.missing) == set(KEYS)
+
+
+def test_templates_render_with_escaped_context_values() -> None:
+    ctx = {"patientId": "a b/c", "userId": "Practitioner/u1"}
+    assert render_template("Patient/{{context.patientId}}", ctx) == "Patient/a%20b%2Fc"
+    assert render_template("Practitioner/{{userPractitionerId}}", ctx) == "Practitioner/u1"
+    with pytest.raises(TemplateError):
+        render_template("Patient/{{userPatientId}}", ctx)
+    with pytest.raises(TemplateError):
+        render_template("Encounter/{{context.encounterId}}", ctx)
+    rendered = render_template(SERVICE.prefetch["observations"], {"patientId": "p1"})
+    assert rendered.startswith("Observation?patient=p1&code=http://loinc.org|8310-5,")

@@ -1,0 +1,46 @@
+"""Settings from environment variables: safe defaults, one clear error per bad value."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from cds_service.app import create_app
+from cds_service.settings import ConfigError, Settings
+
+
+def test_no_variables_give_development_defaults() -> None:
+    s = Settings.from_env({})
+    assert s == Settings(protocol_id="astct-generic", eligibility=True, log_level="INFO", env="development")
+    assert s.development and s.insecure_defaults()
+
+
+def test_values_are_read_and_normalised() -> None:
+    s = Settings.from_env({"CRS_CDS_PROTOCOL": " hospital-x ", "CRS_CDS_ELIGIBILITY": "OFF",
+                           "CRS_CDS_LOG_LEVEL": "debug", "CRS_CDS_ENV": "Production"})
+    assert s == Settings(protocol_id="hospital-x", eligibility=False, log_level="DEBUG", env="production")
+    assert not s.insecure_defaults()
+
+
+@pytest.mark.parametrize("word,value", [("on", True), ("true", True), ("1", True), ("yes", True),
+                                        ("off", False), ("false", False), ("0", False), ("no", False)])
+def test_eligibility_switch_words(word, value) -> None:
+    assert Settings.from_env({"CRS_CDS_ELIGIBILITY": word}).eligibility is value
+
+
+@pytest.mark.parametrize("name,value", [("CRS_CDS_PROTOCOL", "Bad Protocol!"), ("CRS_CDS_ELIGIBILITY", "maybe"),
+                                        ("CRS_CDS_LOG_LEVEL", "loud"), ("CRS_CDS_ENV", "staging")])
+def test_bad_value_names_the_variable(name, value) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_settings_are_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Settings().env = "production"  # type: ignore[misc]
+
+
+def test_create_app_reads_the_environment_when_given_no_settings(monkeypatch) -> None:
+    monkeypatch.setenv("CRS_CDS_ENV", "nonsense")
+    with pytest.raises(ConfigError, match="CRS_CDS_ENV"):
+        create_app()

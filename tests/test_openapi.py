@@ -1,0 +1,120 @@
+"""openapi.yaml is a valid OpenAPI document and describes what the service really answers."""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator, FormatChecker
+from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from cds_service import routes
+from cds_service.validation import request_schema
+from tests import fhirbuild as fb
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC_URI = "urn:crs-cds:openapi"
+URL = "/cds-services/crs-patient-view"
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def conforms(document):
+    """``conforms(instance, "Card")`` validates against a component schema, refs resolved in the document."""
+    registry = Registry().with_resource(DOC_URI, Resource.from_contents(document, default_specification=DRAFT202012))
+
+    def check(instance: Any, component: str) -> None:
+        schema = {"$ref": f"{DOC_URI}#/components/schemas/{component}"}
+        validator = Draft202012Validator(schema, registry=registry, format_checker=FormatChecker())
+        errors = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(instance)]
+        assert not errors, errors
+
+    return check
+
+
+def response_schema(document, path: str, method: str, status: str) -> str:
+    """The component name the document gives for this response (following response $refs)."""
+    response = document["paths"][path][method]["responses"][status]
+    if "$ref" in response:
+        response = document["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
+    return response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+
+
+def test_document_is_valid_openapi(document) -> None:
+    validate(document)
+
+
+def test_request_schema_is_the_one_the_service_validates_with(document) -> None:
+    ours = copy.deepcopy(request_schema())
+    ours.pop("$schema")
+    ours.pop("$id")
+    assert document["components"]["schemas"]["CdsRequest"] == ours
+
+
+def test_every_error_status_is_documented(document) -> None:
+    call = document["paths"]["/cds-services/{id}"]["post"]["responses"]
+    assert {"200", "400", "404", "405", "412", "500"} <= set(call)
+
+
+def test_discovery_conforms(client, document, conforms) -> None:
+    resp = client.get("/cds-services")
+    conforms(resp.get_json(), response_schema(document, "/cds-services", "get", "200"))
+
+
+def test_health_conforms(client, document, conforms) -> None:
+    conforms(client.get("/health").get_json(), response_schema(document, "/health", "get", "200"))
+
+
+@pytest.mark.parametrize("status,send", [
+    ("400", lambda c: c.post(URL, json={"hook": 5})),
+    ("400", lambda c: c.post(URL, data=b"{", headers={"Content-Type": "application/json"})),
+    ("404", lambda c: c.post("/cds-services/nope", json={})),
+    ("405", lambda c: c.get(URL)),
+    ("412", lambda c: c.post(URL, json={"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+                                        "context": {"patientId": "p1"}})),
+])
+def test_error_responses_conform(client, document, conforms, status, send) -> None:
+    resp = send(client)
+    assert str(resp.status_code) == status
+    conforms(resp.get_json(), response_schema(document, "/cds-services/{id}", "post", status))
+
+
+def test_500_conforms(client, document, conforms, monkeypatch) -> None:
+    monkeypatch.setattr(routes, "compose", lambda *a: 1 / 0)
+    resp = client.post(URL, json=fb.hook_request([]))
+    assert resp.status_code == 500
+    conforms(resp.get_json(), response_schema(document, "/cds-services/{id}", "post", "500"))
+
+
+def test_example_requests_conform_to_the_request_schema(conforms) -> None:
+    conforms(fb.hook_request([fb.car_t(), fb.temperature(39.0, fb.ago(hours=1))]), "CdsRequest")
+    for path in sorted((ROOT / "examples").glob("patient-view-*.json")):
+        conforms(json.loads(path.read_text()), "CdsRequest")
+
+
+def test_card_schema_requires_selection_behavior_with_suggestions(document, conforms) -> None:
+    card = {"uuid": "0b5e3d5e-5e0b-4c1e-9f43-3f1b9d1c2a11", "summary": "s", "indicator": "warning",
+            "source": {"label": "x"}, "suggestions": [{"label": "give dexamethasone"}]}
+    with pytest.raises(AssertionError):
+        conforms(card, "Card")
+    conforms({**card, "selectionBehavior": "at-most-one"}, "Card")
+    with pytest.raises(AssertionError):
+        conforms({**card, "selectionBehavior": "any", "summary": "x" * 141}, "Card")
+
+
+def test_pipeline_cards_conform(client, document, conforms) -> None:
+    """A real 200 with a card (needs the clinical layers)."""
+    body = (ROOT / "examples" / "patient-view-grade3.json").read_bytes()
+    resp = client.post(URL, data=body, headers={"Content-Type": "application/json"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert resp.get_json()["cards"], "expected a card for the grade 3 example"
+    conforms(resp.get_json(), response_schema(document, "/cds-services/{id}", "post", "200"))

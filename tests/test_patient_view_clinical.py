@@ -1,0 +1,96 @@
+"""End-to-end clinical scenarios: FHIR prefetch in, CDS Hooks card out.
+
+Each test reads like a bedside situation; the layer tests pin the rules in
+detail, these show the whole pipeline gives the clinician the right card.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cds_service.app import create_app
+from tests import fhirbuild as fb
+from tests.fhirbuild import ago
+
+
+@pytest.fixture(scope="module")
+def client():
+    return create_app(clock=lambda: fb.NOW).test_client()
+
+
+def call(client, *resources: dict[str, Any]) -> list[dict[str, Any]]:
+    resp = client.post("/cds-services/crs-patient-view", json=fb.hook_request(list(resources)))
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    return resp.get_json()["cards"]
+
+
+def assessment(card: dict[str, Any]) -> dict[str, Any]:
+    return card["extension"]["crs-cds.assessment"]
+
+
+def complete_vitals(temp: float = 37.0, sbp: float = 118, device: str = "room-air") -> list[dict[str, Any]]:
+    return [fb.temperature(temp, ago(hours=1)), fb.blood_pressure(sbp, 70, ago(hours=1)),
+            fb.spo2(97, ago(hours=1)), fb.oxygen_device(device, ago(hours=1))]
+
+
+def test_fever_of_100_4_f_is_grade_1(client) -> None:
+    [card] = call(client, fb.car_t(), fb.temperature(100.4, ago(hours=1), unit="[degF]"),
+                  fb.blood_pressure(120, 75, ago(hours=1)), fb.spo2(98, ago(hours=1)),
+                  fb.oxygen_device("room-air", ago(hours=1)))
+    assert assessment(card)["grade"] == 1
+    assert card["indicator"] == "info"
+    assert "100.4" in card["detail"]
+
+
+def test_grade_3_card_names_norepinephrine_and_fever(client) -> None:
+    [card] = call(client, fb.car_t(), *complete_vitals(temp=39.2, sbp=95),
+                  fb.drug("norepinephrine", ago(hours=2), open_period=True, status="in-progress", rid="ne-run"))
+    a = assessment(card)
+    assert (a["status"], a["grade"], card["indicator"]) == ("graded", 3, "critical")
+    assert "norepinephrine" in card["summary"] and "39.2" in card["summary"]
+    assert "MedicationAdministration/ne-run" in card["detail"]
+
+
+def test_entered_in_error_fever_does_not_make_crs(client) -> None:
+    cards = call(client, fb.car_t(), fb.temperature(39.5, ago(hours=2), status="entered-in-error"),
+                 *complete_vitals(temp=37.0))
+    assert cards == []
+
+
+def test_patient_without_index_therapy_gets_no_card_even_when_febrile_and_hypotensive(client) -> None:
+    assert call(client, *complete_vitals(temp=39.4, sbp=80)) == []
+
+
+def test_index_therapy_31_days_ago_is_outside_the_eligibility_window(client) -> None:
+    assert call(client, fb.car_t(ago(days=31)), *complete_vitals(temp=39.4, sbp=80)) == []
+
+
+def test_hypotension_without_any_fever_is_an_info_card_not_graded(client) -> None:
+    [card] = call(client, fb.car_t(), *complete_vitals(temp=37.2, sbp=82))
+    assert assessment(card)["status"] == "not-graded"
+    assert card["indicator"] == "info"
+
+
+def test_stale_vitals_are_reported_missing_not_normal(client) -> None:
+    [card] = call(client, fb.car_t(), fb.temperature(38.6, ago(hours=2)),
+                  fb.blood_pressure(120, 80, ago(hours=13)), fb.spo2(97, ago(hours=13)))
+    a = assessment(card)
+    assert a["grade"] == 1
+    assert any("blood pressure" in m for m in a["missing"])
+    assert any("SpO2 or oxygen support" in m for m in a["missing"])
+    assert card["summary"].startswith("CRS grade ≥ 1")
+
+
+def test_masked_fever_after_tocilizumab_grades_by_hypotension(client) -> None:
+    [card] = call(client, fb.car_t(), fb.temperature(38.9, ago(hours=30)),
+                  fb.drug("tocilizumab", ago(hours=28), dose=(560, "mg")),
+                  *complete_vitals(temp=37.1, sbp=100),
+                  fb.drug("norepinephrine", ago(hours=3), open_period=True, status="in-progress"))
+    assert assessment(card)["grade"] == 3
+
+
+def test_creatinine_does_not_change_the_grade(client) -> None:
+    [card] = call(client, fb.car_t(), *complete_vitals(temp=38.5),
+                  fb.lab("2160-0", 4.2, "mg/dL", ago(hours=2), display="Creatinine"))
+    assert assessment(card)["grade"] == 1
