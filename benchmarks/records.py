@@ -28,6 +28,8 @@ def record(hours: int, step_minutes: int, seed: int = 7) -> list[dict[str, Any]]
         res.append(fb.spo2(rnd.randint(91, 99), back, flow_l_min=rnd.choice([None, 2, 3, 4])))
         res.append(fb._obs(HEART_RATE, "Heart rate", back, valueQuantity=fb.quantity(rnd.randint(70, 130), "/min")))
         if step_minutes >= 60 or i % 4 == 0:
+            res.append(fb.mean_arterial_pressure(rnd.randint(55, 90), back))
+            res.append(fb.oxygen_flow(rnd.choice([2, 3, 4]), back))
             res.append(fb._obs(RESP_RATE, "Respiratory rate", back, valueQuantity=fb.quantity(rnd.randint(12, 28), "/min")))
         if i % max(1, 240 // step_minutes) == 0:
             res.append(fb.oxygen_device("nasal-cannula", back))

@@ -20,8 +20,8 @@ from .instants import utc_now
 from .request_log import configure_logging, log_exception, log_request, request_id
 from .routes import bp
 from .settings import Settings
-from .validation import request_validator
 from .state import EXTENSION_KEY, ServiceState
+from .validation import request_validator
 
 MAX_REQUEST_BYTES = 64 * 1024 * 1024  # a 14-day ICU record at 15-minute vitals is ~10 MB
 _HTTP_ERROR_CODES = {404: "not-found", 405: "method-not-allowed", 413: "request-too-large",
@@ -79,8 +79,9 @@ def _register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         code = _HTTP_ERROR_CODES.get(status, "http-error")
         g.error = code
-        message = {404: "No such endpoint: see GET /cds-services for the services offered",
-                   405: f"Method {request.method} is not allowed on this endpoint"}.get(status, exc.description or exc.name)
+        messages = {404: "No such endpoint: see GET /cds-services for the services offered",
+                    405: f"Method {request.method} is not allowed on this endpoint"}
+        message = messages.get(status, exc.description or exc.name)
         allow = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
         return _json_error(status, error_body(code, message, g.get("request_id")), allow)
 

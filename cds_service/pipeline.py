@@ -9,15 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from cards import patient_view_cards
-from fhir_mappings import map_resources
-from grading import grade_crs, load_grading_config
-from grading.model import Assessment
-
-if TYPE_CHECKING:
-    from grading.config import GradingConfig
+from fhir_mappings import load_code_lists, map_resources
+from grading import Assessment, GradingConfig, grade_crs, load_grading_config
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +29,7 @@ class ServiceCall:
 
 
 @lru_cache(maxsize=2)
-def grading_config(eligibility: bool = True) -> "GradingConfig":
+def grading_config(eligibility: bool = True) -> GradingConfig:
     """The grading configuration for this deployment, loaded (and validated) once per process."""
     return load_grading_config() if eligibility else load_grading_config(eligibility_required=False)
 
@@ -59,5 +55,7 @@ COMPOSERS: dict[str, Callable[[ServiceCall], list[dict[str, Any]]]] = {
 
 
 def warm_up(eligibility: bool = True) -> None:
-    """Load configuration before the first request (fail fast at start-up, not on a patient)."""
+    """Load code lists and grading configuration before the first request: a bad data
+    file fails at start-up, not on a patient, and the first call is not the slow one."""
+    load_code_lists()
     grading_config(eligibility)

@@ -39,7 +39,7 @@ def read_quantity(quantity: object, kind: QuantityKind, codes: CodeLists) -> tup
     """(value in ``kind.target``, original "value unit") or a reason string.
 
     Converted values are rounded to ``kind.decimals`` so that float noise never
-    moves a value across a threshold (100.4 [degF] is 38.0 Cel, not 37.99999).
+    moves a value across a threshold (100.4 °F is 38.0 °C, not 37.99999).
     """
     if type(quantity) is not dict:
         return NO_VALUE if quantity is None else UNREADABLE
