@@ -51,12 +51,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
 def _warm_up(settings: Settings) -> None:
     """Compile the request schema and load the clinical configuration now, so that the
     first EHR call is not the slow one and a bad file fails at start-up."""
+    from . import pipeline
+
     request_validator()
-    try:
-        from . import pipeline
-    except ImportError as exc:  # a clinical layer is missing: discovery and validation still work
-        log.error("clinical pipeline unavailable (%s): service calls will fail with 500", exc)
-        return
     pipeline.warm_up(settings.eligibility)
 
 
