@@ -22,7 +22,7 @@ def codings(concept: object) -> Iterator[tuple[str, str, dict]]:
         if type(coding) is dict:
             system, code = coding.get("system"), coding.get("code")
             if type(system) is str and type(code) is str:
-                yield system, code.strip(), coding
+                yield system, code, coding
 
 
 def find_code(concept: object, systems: frozenset[str], table: dict) -> tuple[object, str, dict] | None:

@@ -8,24 +8,20 @@ from .fhirtime import parse_birth_date
 
 
 def birth_date(patients: list[tuple[str, dict]], ctx: MappingContext) -> date | None:
-    """Birth date of the Patient whose id is the request's patient id.
+    """Birth date of the Patient whose id is the request's patient id, or of the only Patient.
 
-    When no Patient has that id, a single Patient *without* an id is taken as
-    the patient (a prefetch ``Patient/{{context.patientId}}`` read stripped of
-    its id); a Patient with a different id is someone else and is recorded as
-    an "other-patient" exclusion, never used for age-dependent thresholds.
+    A lone Patient is what the prefetch read ``Patient/{{context.patientId}}``
+    returned, even when its id differs (a server answering a merged record
+    with the surviving id, or omitting the id). When several Patients arrive,
+    only the one with the requested id is used; the others are recorded as
+    "other-patient" and never feed age-dependent thresholds.
     """
+    if len(patients) == 1:
+        return parse_birth_date(patients[0][1].get("birthDate"))
     chosen = None
-    anonymous = []
     for source, res in patients:
-        rid = res.get("id")
-        if type(rid) is str and rid:
-            if rid == ctx.patient_id and chosen is None:
-                chosen = res
-            elif rid != ctx.patient_id:
-                ctx.exclude(source, OTHER_PATIENT)
+        if res.get("id") == ctx.patient_id and chosen is None:
+            chosen = res
         else:
-            anonymous.append(res)
-    if chosen is None and len(anonymous) == 1 and len(patients) == 1:
-        chosen = anonymous[0]
+            ctx.exclude(source, OTHER_PATIENT)
     return parse_birth_date(chosen.get("birthDate")) if chosen is not None else None

@@ -137,14 +137,17 @@ def compute_dose(rule: DoseRule, frequency: Frequency | None, size: BodySize) ->
 
 
 def _capped(base: Decimal, rule: DoseRule, doses_per_day: Decimal | None) -> tuple[Decimal, str | None]:
-    """Apply the per-dose and per-day caps; describe the one that bit, or the caps that exist."""
-    per_day_limit = rule.max_mg_per_day / (doses_per_day or Decimal(1)) if rule.max_mg_per_day else None
-    limits = [(rule.max_mg_per_dose, "" if rule.max_mg_per_day is None else " per dose"),
-              (per_day_limit, f" per dose ({num(rule.max_mg_per_day or 0)} mg/day)")]
-    for limit, label in sorted(((lim, lab) for lim, lab in limits if lim is not None), key=lambda x: x[0]):
+    """Apply the tighter of the per-dose and per-day caps; describe it if it bit, else list the caps."""
+    limits = []
+    if rule.max_mg_per_dose is not None:
+        limits.append((rule.max_mg_per_dose, "" if rule.max_mg_per_day is None else " per dose"))
+    if rule.max_mg_per_day is not None:
+        limits.append((rule.max_mg_per_day / (doses_per_day or Decimal(1)),
+                       f" per dose ({num(rule.max_mg_per_day)} mg/day)"))
+    if limits:
+        limit, label = min(limits, key=lambda x: x[0])
         if base > limit:
             return limit, f"= {num(_exact_to_centi(base))} mg, capped at {num(_exact_to_centi(limit))} mg{label}"
-        break
     caps = []
     if rule.max_mg_per_dose is not None:
         caps.append(f"{num(rule.max_mg_per_dose)} mg" + (" per dose" if rule.max_mg_per_day else ""))

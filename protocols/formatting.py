@@ -13,8 +13,7 @@ from .model import Condition, DoseCount, DoseRule, Frequency, RepeatLimits
 def num(value: Decimal | float | int) -> str:
     """560, 358.8, 9.9 -- never 560.0, 8E+2 or 358.79999."""
     d = value if isinstance(value, Decimal) else Decimal(str(value))
-    text = f"{d.normalize():f}"
-    return text
+    return f"{d.normalize():f}"
 
 
 def when(t: datetime) -> str:

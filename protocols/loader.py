@@ -137,7 +137,8 @@ def _load_cached(path: str, _mtime_ns: int, overrides: tuple[tuple[str, str], ..
 
 def _load(path: Path, overrides: tuple[tuple[str, str], ...]) -> Protocol:
     file = _display_path(path)
-    data, lines, problems = _read(path, file)
+    data, lines = _read(path, file)
+    problems: list[Problem] = []
 
     def located(found: list[Problem]) -> list[Problem]:
         return sorted((Problem(p.path, p.message, p.line or _line_of(p.path, lines)) for p in found),
@@ -160,7 +161,7 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-def _read(path: Path, file: str) -> tuple[Any, dict[JsonPath, int], list[Problem]]:
+def _read(path: Path, file: str) -> tuple[dict[str, Any], dict[JsonPath, int]]:
     """Parse YAML (with line numbers) or JSON; keys are normalised to strings."""
     text = path.read_text(encoding="utf-8")
     lines: dict[JsonPath, int] = {(): 1}
@@ -187,7 +188,7 @@ def _read(path: Path, file: str) -> tuple[Any, dict[JsonPath, int], list[Problem
         raise ProtocolError(file, [Problem((), "a protocol must be a mapping (id, title, version, ...)", 1)])
     if problems:
         raise ProtocolError(file, problems)
-    return _string_keys(data), lines, []
+    return _string_keys(data), lines
 
 
 def _index_yaml(node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int], problems: list[Problem],

@@ -13,7 +13,7 @@ from typing import Iterable
 from fhir_mappings.model import ClinicalSnapshot, DrugAdministration
 from grading.model import Assessment, Evidence
 
-from .conditions import Facts, all_hold, dose_evidence
+from .conditions import Facts, Outcome, all_hold, dose_evidence
 from .dose import BodySize, DoseResult, body_size, compute_dose
 from .formatting import dose_text, frequency_text, limits_text, num, when
 from .history import PendingDose, RepeatCheck, check_repeat, given_doses
@@ -31,7 +31,7 @@ def recommend(assessment: Assessment, snapshot: ClinicalSnapshot, protocol: Prot
     if not assessment.has_crs:
         return Recommendations(**header, notes=(
             f"No CRS grade 1-4 (assessment status: {assessment.status}): the protocol proposes no treatment.",))
-    facts = Facts(assessment, snapshot, now, tuple(pending))
+    facts = Facts(assessment, snapshot, now, _classified(pending, protocol))
     size = body_size(snapshot, now, protocol.settings)
     applied: list[tuple[Recommendation, bool]] = []
     for action in protocol.actions_for(assessment.grade):
@@ -68,7 +68,7 @@ def _apply(action: Action, facts: Facts, size: BodySize, protocol: Protocol,
     return _medication(action, facts, size, protocol, applies, escalates)
 
 
-def _medication(action: MedicationAction, facts: Facts, size: BodySize, protocol: Protocol, applies,
+def _medication(action: MedicationAction, facts: Facts, size: BodySize, protocol: Protocol, applies: Outcome,
                 escalates: str | None) -> list[tuple[Recommendation, bool]]:
     upgrade = all_hold(action.recommended_when, facts) if action.recommended_when else None
     recommended = action.recommended or bool(upgrade and upgrade.holds)
@@ -175,6 +175,17 @@ def _warnings(protocol: Protocol, facts: Facts) -> tuple[list[Recommendation], l
         elif outcome.unknown:
             notes.append(f"Warning '{rule.id}' could not be evaluated: {'; '.join(outcome.reasons)}.")
     return warnings, notes
+
+
+def _classified(pending: Iterable[PendingDose | DrugAdministration], protocol: Protocol
+                ) -> tuple[PendingDose | DrugAdministration, ...]:
+    """Give pending orders their drug class from the protocol, so class conditions count them."""
+    out = []
+    for p in pending:
+        if isinstance(p, PendingDose) and p.drug_class is None and p.drug in protocol.drugs:
+            p = replace(p, drug_class=protocol.drugs[p.drug].drug_class)
+        out.append(p)
+    return tuple(out)
 
 
 def _sources(*citations: Citation | None) -> tuple[Citation, ...]:

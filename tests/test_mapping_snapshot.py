@@ -44,11 +44,18 @@ def test_birth_date_only_from_the_requested_patient() -> None:
     assert [(e.source, e.reason) for e in s.excluded] == [("Patient/someone-else", "other-patient")]
 
 
-def test_single_patient_without_id_is_the_patient_but_a_different_id_is_not() -> None:
+def test_the_only_patient_is_the_patient_whatever_its_id() -> None:
     anonymous = fb.patient("2001-02-03")
     del anonymous["id"]
     assert snap([anonymous]).birth_date == date(2001, 2, 3)
-    assert snap([fb.patient("2001-02-03", pid="p2")]).birth_date is None
+    s = snap([fb.patient("2001-02-03", pid="p1-merged")])
+    assert s.birth_date == date(2001, 2, 3) and s.excluded == ()
+
+
+def test_several_patients_none_matching_gives_no_birth_date() -> None:
+    s = snap([fb.patient("1950-01-01", pid="a"), fb.patient("1960-01-01", pid="b")])
+    assert s.birth_date is None
+    assert [e.reason for e in s.excluded] == ["other-patient", "other-patient"]
 
 
 def test_patient_id_may_be_given_as_reference() -> None:
