@@ -12,33 +12,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from fhir_mappings import load_code_lists
+
 LOINC = "http://loinc.org"
 
-# LOINC codes the patient-view assessment reads, grouped by what they measure.
-# fhir_mappings recognises the same codes; keep the two lists in step.
-OBSERVATION_CODES: dict[str, tuple[str, ...]] = {
-    "body temperature": ("8310-5", "8331-1", "8328-7", "8332-9", "8333-7", "8334-5", "8329-5"),
-    "blood pressure": ("85354-9", "8480-6", "8478-0"),
-    "oxygen saturation": ("59408-5", "2708-6"),
-    "inhaled oxygen flow rate": ("3151-8",),
-    "inhaled oxygen concentration": ("3150-0",),
-    "oxygen delivery method": ("107117-4",),
-    "body weight": ("29463-7",),
-    "body height": ("8302-2",),
-    "neutrophils": ("751-8", "753-4", "26499-4"),
-}
 # Newest first; enough for the grading windows of an hourly or ICU record.
 OBSERVATION_COUNT = 1000
 MEDICATION_ADMINISTRATION_COUNT = 500
 
 
-def _codes(codes: Mapping[str, tuple[str, ...]]) -> str:
-    return ",".join(f"{LOINC}|{code}" for group in codes.values() for code in group)
+def _observation_codes() -> str:
+    """Every LOINC code the mapping layer reads: one list, kept in its data file."""
+    return ",".join(f"{LOINC}|{code}" for code in load_code_lists().observation_role)
 
 
 PATIENT_VIEW_PREFETCH: dict[str, str] = {
     "patient": "Patient/{{context.patientId}}",
-    "observations": (f"Observation?patient={{{{context.patientId}}}}&code={_codes(OBSERVATION_CODES)}"
+    "observations": (f"Observation?patient={{{{context.patientId}}}}&code={_observation_codes()}"
                      f"&_sort=-date&_count={OBSERVATION_COUNT}"),
     "medicationAdministrations": ("MedicationAdministration?patient={{context.patientId}}"
                                   f"&_sort=-effective-time&_count={MEDICATION_ADMINISTRATION_COUNT}"),

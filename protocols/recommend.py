@@ -33,7 +33,7 @@ def recommend(assessment: Assessment, snapshot: ClinicalSnapshot, protocol: Prot
             f"No CRS grade 1-4 (assessment status: {assessment.status}): the protocol proposes no treatment.",))
     facts = Facts(assessment, snapshot, now, _classified(pending, protocol))
     size = body_size(snapshot, now, protocol.settings)
-    applied: list[tuple[Recommendation, bool]] = []
+    applied: list[Recommendation] = []
     for action in protocol.actions_for(assessment.grade):
         applied.extend(_apply(action, facts, size, protocol))
     items = _at_most_one_recommended(_replace_escalated(applied))
@@ -51,8 +51,8 @@ def recommend(assessment: Assessment, snapshot: ClinicalSnapshot, protocol: Prot
 # ----------------------------------------------------------------- actions
 
 def _apply(action: Action, facts: Facts, size: BodySize, protocol: Protocol,
-           escalates: str | None = None) -> list[tuple[Recommendation, bool]]:
-    """Recommendations for one action (none when its conditions do not hold); bool = from an escalation."""
+           escalates: str | None = None) -> list[Recommendation]:
+    """Recommendations for one action (none when its conditions do not hold)."""
     applies = all_hold(action.when, facts)
     if not applies.holds:
         return []
@@ -60,16 +60,16 @@ def _apply(action: Action, facts: Facts, size: BodySize, protocol: Protocol,
         rec = Recommendation("service", action.id, action.text, (action.source,), recommended=action.recommended,
                              rationale=applies.reasons, evidence=applies.evidence, codes=action.codes,
                              priority=action.priority, escalates=escalates)
-        return [(rec, escalates is not None)]
+        return [rec]
     if isinstance(action, AdviceAction):
         rec = Recommendation("advice", action.id, action.text, (action.source,), rationale=applies.reasons,
                              evidence=applies.evidence, escalates=escalates)
-        return [(rec, escalates is not None)]
+        return [rec]
     return _medication(action, facts, size, protocol, applies, escalates)
 
 
 def _medication(action: MedicationAction, facts: Facts, size: BodySize, protocol: Protocol, applies: Outcome,
-                escalates: str | None) -> list[tuple[Recommendation, bool]]:
+                escalates: str | None) -> list[Recommendation]:
     upgrade = all_hold(action.recommended_when, facts) if action.recommended_when else None
     recommended = action.recommended or bool(upgrade and upgrade.holds)
     dose = compute_dose(action.dose, action.frequency, size)
@@ -105,7 +105,7 @@ def _medication(action: MedicationAction, facts: Facts, size: BodySize, protocol
         limit_reached=bool(check and check.exhausted),
         escalates=escalates,
     )
-    out = [(rec, escalates is not None)]
+    out = [rec]
     if check and check.exhausted and action.if_exhausted:
         for step in action.if_exhausted.actions:
             out.extend(_apply(step, facts, size, protocol, escalates=action.id))
@@ -143,10 +143,10 @@ def _medication_text(action: MedicationAction, dose: DoseResult, limits: RepeatL
     return text
 
 
-def _replace_escalated(applied: list[tuple[Recommendation, bool]]) -> list[Recommendation]:
+def _replace_escalated(applied: list[Recommendation]) -> list[Recommendation]:
     """An escalation's drug replaces the grade's own option for that drug (e.g. dexamethasone 12-hourly)."""
-    escalated = {r.drug for r, from_escalation in applied if from_escalation and r.drug}
-    return [r for r, from_escalation in applied if from_escalation or r.drug not in escalated]
+    escalated = {r.drug for r in applied if r.escalates and r.drug}
+    return [r for r in applied if r.escalates or r.drug not in escalated]
 
 
 def _at_most_one_recommended(items: list[Recommendation]) -> list[Recommendation]:
