@@ -53,9 +53,17 @@ def _summary(assessment: Assessment) -> str:
         text = "No CRS signs in the available data, but data are incomplete: " + (
             assessment.missing[0] if assessment.missing else "see details")
     else:
-        main = list(assessment.drivers[:2])
-        text = f"CRS grade {grade_text(assessment)} (ASTCT): " + "; ".join(main)
+        text = f"CRS grade {grade_text(assessment)} (ASTCT): " + "; ".join(_headline_drivers(assessment))
     return truncate(text, SUMMARY_LIMIT)
+
+
+def _headline_drivers(assessment: Assessment) -> list[str]:
+    """The main driver, then the fever that makes it CRS (or the next driver)."""
+    drivers = list(assessment.drivers)
+    if len(drivers) <= 2:
+        return drivers
+    fever = next((d for d in drivers[1:] if d.startswith("fever")), drivers[1])
+    return [drivers[0], fever]
 
 
 def _indicator(assessment: Assessment) -> str:

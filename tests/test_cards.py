@@ -127,3 +127,10 @@ def test_table_cells_escape_pipes_from_ehr_text() -> None:
     ev = Evidence("context", "note", "a | b", NOW, "Observation/x")
     [card] = patient_view_cards(graded(1, evidence=(ev,)), protocol_id="astct-generic")
     assert "a \\| b" in card["detail"]
+
+
+def test_summary_keeps_the_main_driver_and_the_fever_when_there_are_more_drivers() -> None:
+    a = graded(3, drivers=("hypotension: one vasopressor (norepinephrine)", "hypoxia: nasal cannula 4 L/min (low-flow)",
+                           "fever 39.2 °C"))
+    [card] = patient_view_cards(a, protocol_id="astct-generic")
+    assert card["summary"] == "CRS grade 3 (ASTCT): hypotension: one vasopressor (norepinephrine); fever 39.2 °C"
