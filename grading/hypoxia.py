@@ -21,6 +21,7 @@ unknown (stale data is missing, not normal). Neither: hypoxia is missing.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from fhir_mappings.model import OxygenSupport, SpO2
@@ -67,7 +68,7 @@ def assess_hypoxia(oxygen: TimeIndexed[OxygenSupport], spo2: TimeIndexed[SpO2], 
     span = config.hours("current_window_hours")
     finding = Finding(tier=None)
     tiered: list[tuple[int, str, OxygenSupport]] = []
-    for record in oxygen.between(start, end):
+    for record in _with_device_charted_alongside(oxygen.between(start, end)):
         tier, label = support_tier(record, config)
         if tier is None:
             finding.notes.append(f"oxygen record {record.source} ({label}) has no device tier or flow: not used")
@@ -119,6 +120,20 @@ def assess_hypoxia(oxygen: TimeIndexed[OxygenSupport], spo2: TimeIndexed[SpO2], 
             finding.evidence.append(Evidence("context", "SpO2", f"SpO2 {text.number(sats[-1].percent)} % (latest)",
                                              sats[-1].time, sats[-1].source))
     return finding
+
+
+def _with_device_charted_alongside(records: list[OxygenSupport]) -> list[OxygenSupport]:
+    """Give a flow-only record the device charted at the same instant.
+
+    EHRs chart the flow (often as an SpO2 component) and the delivery method
+    as separate observations; together they describe one support, e.g.
+    nasal cannula at 4 L/min. The device record itself stays in the list.
+    """
+    devices = {r.time: r.device for r in records if r.device is not None and r.flow_l_min is None}
+    if not devices:
+        return records
+    return [replace(r, device=devices[r.time]) if r.device is None and r.flow_l_min is not None
+            and r.time in devices else r for r in records]
 
 
 def _last_support_before(oxygen: TimeIndexed[OxygenSupport], start: datetime, config: GradingConfig,

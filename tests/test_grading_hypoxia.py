@@ -109,3 +109,17 @@ def test_spo2_with_only_a_stale_oxygen_record_showing_support_is_missing_not_roo
     assert a.hypoxia_grade is None
     assert a.missing == ("cannot grade hypoxia: no oxygen support recorded in the last 12 h",)
     assert (a.grade, a.lower_bound) == (1, True)
+
+
+@pytest.mark.parametrize("device,flow,grade,driver", [
+    ("nasal-cannula", 4, 2, "hypoxia: nasal cannula 4 L/min (low-flow)"),
+    ("nasal-cannula", 8, 3, "hypoxia: nasal cannula 8 L/min (high-flow)"),
+    ("simple-facemask", 2, 3, None),
+])
+def test_flow_and_device_charted_separately_at_the_same_time_are_one_support(device, flow, grade, driver) -> None:
+    """EHRs chart the flow (e.g. an SpO2 component) and the delivery method as two observations."""
+    a = grade_with(o2(None, 1, flow=flow, source="Observation/spo2-flow"), o2(device, 1, source="Observation/method"))
+    assert a.grade == grade
+    if driver:
+        assert a.drivers[0] == driver
+    assert "no device recorded" not in a.drivers[0]
