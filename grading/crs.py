@@ -32,7 +32,7 @@ from .fever import assess_fever, find_onset, masking_administrations, masking_ev
 from .finding import Finding
 from .hypotension import assess_hypotension, inotrope_periods, overlaps, threshold_for, vasopressor_periods
 from .hypoxia import assess_hypoxia
-from .model import Assessment, Evidence
+from .model import Assessment, Evidence, unique_evidence
 from .timeline import worst_grade_since
 from .windows import TimeIndexed
 
@@ -141,7 +141,7 @@ def grade_crs(snapshot: ClinicalSnapshot, now: datetime, config: GradingConfig |
         onset=onset,
         index_therapy=elig.index_therapy,
         drivers=_drivers(fever, hypo, hypox, febrile),
-        evidence=_unique(evidence),
+        evidence=unique_evidence(evidence),
         missing=tuple(dict.fromkeys(missing)),
         notes=tuple(dict.fromkeys([*status_notes, *elig.notes, *([age_note] if age_note else []),
                                    *fever.notes, *hypo.notes, *hypox.notes])),
@@ -156,14 +156,3 @@ def _drivers(fever: Finding, hypo: Finding, hypox: Finding, febrile: bool) -> tu
     if febrile and fever.driver:
         out.append(fever.driver)
     return tuple(d for d in out if d)
-
-
-def _unique(evidence: list[Evidence]) -> tuple[Evidence, ...]:
-    seen: set[tuple[str, str, str]] = set()
-    out = []
-    for e in evidence:
-        key = (e.role, e.source, e.what)
-        if key not in seen:
-            seen.add(key)
-            out.append(e)
-    return tuple(out)

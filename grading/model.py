@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Iterable, Literal
 
 from fhir_mappings.model import DrugAdministration
 
@@ -30,6 +30,21 @@ class Evidence:
     value: str  # human text, e.g. "39.2 °C", "systolic 84 mmHg", "nasal cannula 4 L/min"
     time: datetime
     source: str  # FHIR reference, e.g. "Observation/t1"
+
+
+def unique_evidence(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
+    """Drop repeated rows (same role, source, what and time), keeping first-seen order.
+
+    Several findings may cite the same observation; a card lists it once.
+    """
+    seen: set[tuple[str, str, str, datetime]] = set()
+    out: list[Evidence] = []
+    for e in evidence:
+        key = (e.role, e.source, e.what, e.time)
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)

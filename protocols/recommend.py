@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Iterable
 
 from fhir_mappings.model import ClinicalSnapshot, DrugAdministration
-from grading.model import Assessment, Evidence
+from grading.model import Assessment, Evidence, unique_evidence
 
 from .conditions import Facts, Outcome, all_hold, dose_evidence
 from .dose import BodySize, DoseResult, body_size, compute_dose
@@ -87,7 +87,7 @@ def _medication(action: MedicationAction, facts: Facts, size: BodySize, protocol
         recommended=recommended and blocked is None,
         alternative_group=action.alternative_group,
         rationale=applies.reasons + (upgrade.reasons if upgrade else ()) + (check.reasons if blocked else ()),
-        evidence=_unique(dose.evidence + applies.evidence + (upgrade.evidence if upgrade else ())
+        evidence=unique_evidence(dose.evidence + applies.evidence + (upgrade.evidence if upgrade else ())
                          + dose_evidence(shown_doses)),
         note=action.note or action.dose.note,
         drug=action.drug.key, drug_display=action.drug.display, drug_class=action.drug.drug_class,
@@ -193,14 +193,4 @@ def _sources(*citations: Citation | None) -> tuple[Citation, ...]:
     for c in citations:
         if c is not None and c not in out:
             out.append(c)
-    return tuple(out)
-
-
-def _unique(evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
-    seen, out = set(), []
-    for e in evidence:
-        key = (e.source, e.time, e.what)
-        if key not in seen:
-            seen.add(key)
-            out.append(e)
     return tuple(out)
