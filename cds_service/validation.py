@@ -24,26 +24,45 @@ _PATTERN_PROBLEMS = {
     "hookInstance": "must be a UUID, e.g. d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
     "fhirServer": "must be an absolute http(s) URL",
     "token_type": "must be 'Bearer'",
+    "outcomeTimestamp": "must be an RFC 3339 date-time, e.g. 2026-11-21T12:00:00Z",
 }
 
 
-@lru_cache(maxsize=1)
-def request_schema() -> dict[str, Any]:
-    text = resources.files("cds_service").joinpath("schemas/request.schema.json").read_text(encoding="utf-8")
+@lru_cache(maxsize=None)
+def _schema(name: str) -> dict[str, Any]:
+    text = resources.files("cds_service").joinpath(f"schemas/{name}.schema.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 
-@lru_cache(maxsize=1)
-def request_validator() -> Draft202012Validator:
-    schema = request_schema()
+@lru_cache(maxsize=None)
+def _validator(name: str) -> Draft202012Validator:
+    schema = _schema(name)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
 
+def request_schema() -> dict[str, Any]:
+    return _schema("request")
+
+
+def request_validator() -> Draft202012Validator:
+    return _validator("request")
+
+
 def request_problems(body: Any) -> list[Problem]:
     """Everything wrong with ``body`` as a CDS Hooks request, sorted by field; [] if valid."""
+    return schema_problems("request", body)
+
+
+def feedback_problems(body: Any) -> list[Problem]:
+    """Everything wrong with ``body`` as a CDS Hooks feedback request; [] if valid."""
+    return schema_problems("feedback", body)
+
+
+def schema_problems(name: str, body: Any) -> list[Problem]:
+    """Problems of ``body`` against ``schemas/{name}.schema.json``, sorted by field."""
     found: dict[tuple[str, str], Problem] = {}
-    for error in request_validator().iter_errors(body):
+    for error in _validator(name).iter_errors(body):
         for problem in _problems(error):
             found.setdefault((problem.path, problem.problem), problem)
     return sorted(found.values(), key=lambda p: (p.path, p.problem))
