@@ -11,8 +11,11 @@ import uuid
 from typing import Any, Callable
 
 from grading.model import Assessment, Evidence
+from protocols import Recommendations
 
 from .markdown import bullets, table, truncate, when
+from .recommendation_cards import (alternatives_card, combinable_orders, exclusive_groups, recommendations_section,
+                                   suggestions, warnings_section)
 
 ASTCT_SOURCE: dict[str, Any] = {
     "label": "ASTCT consensus grading for CRS (Lee et al., Biol Blood Marrow Transplant 2019)",
@@ -127,8 +130,31 @@ def assessment_card(assessment: Assessment, *, protocol_id: str,
     }
 
 
-def patient_view_cards(assessment: Assessment, *, protocol_id: str) -> list[dict[str, Any]]:
-    """Cards for the patient-view hook: zero or one assessment card (orders come with protocols)."""
+def patient_view_cards(assessment: Assessment, *, protocol_id: str, recommendations: Recommendations | None = None,
+                       patient_id: str | None = None, encounter_id: str | None = None,
+                       new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())) -> list[dict[str, Any]]:
+    """Cards for the patient-view hook.
+
+    Without recommendations (or without CRS): zero or one assessment card. With
+    CRS and recommendations: the assessment card gains the protocol section,
+    safety warnings and the combinable order suggestions, followed by one
+    ``at-most-one`` card per set of mutually exclusive orders.
+    """
     if not needs_card(assessment):
         return []
-    return [assessment_card(assessment, protocol_id=protocol_id)]
+    card = assessment_card(assessment, protocol_id=protocol_id, new_uuid=new_uuid)
+    if recommendations is None or not assessment.has_crs or patient_id is None:
+        return [card]
+    recs = recommendations
+    sections = [recommendations_section(recs, assessment.now), warnings_section(recs, assessment.now)]
+    card["detail"] += "\n\n" + "\n\n".join(s for s in sections if s)
+    orders = combinable_orders(recs)
+    if orders:
+        card["suggestions"] = suggestions(orders, recs, patient_id=patient_id, encounter_id=encounter_id,
+                                          new_uuid=new_uuid)
+        card["selectionBehavior"] = "any"
+    cards = [card]
+    for group, options in exclusive_groups(recs).items():
+        cards.append(alternatives_card(group, options, recs, assessment.now, patient_id=patient_id,
+                                       encounter_id=encounter_id, new_uuid=new_uuid))
+    return cards

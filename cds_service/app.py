@@ -15,37 +15,49 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from .errors import ApiError, error_body
-from .fetch import FhirFetcher, NullFetcher
+from .feedback_store import FeedbackStore, SqlFeedbackStore
+from .fetch import FhirFetcher
+from .fhir_client import ClientLimits, FhirClient
 from .instants import utc_now
 from .request_log import configure_logging, log_exception, log_request, request_id
+from . import security
 from .routes import bp
 from .settings import Settings
 from .state import EXTENSION_KEY, ServiceState
 from .validation import request_validator
 
-MAX_REQUEST_BYTES = 64 * 1024 * 1024  # a 14-day ICU record at 15-minute vitals is ~10 MB
 _HTTP_ERROR_CODES = {404: "not-found", 405: "method-not-allowed", 413: "request-too-large",
                      415: "unsupported-media-type"}
 log = logging.getLogger("crs_cds.app")
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
-               fetcher: FhirFetcher | None = None) -> Flask:
-    """Build the app; ``settings`` default to the environment (``Settings.from_env``)."""
+               fetcher: FhirFetcher | None = None, feedback_store: FeedbackStore | None = None) -> Flask:
+    """Build the app; ``settings`` default to the environment (``Settings.from_env``).
+
+    The feedback store defaults to ``settings.feedback_url``, opened (and its tables
+    created) here, so an unreachable database fails at start-up, not on feedback.
+    """
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions[EXTENSION_KEY] = ServiceState(settings, clock or utc_now, fetcher or NullFetcher())
+    store = feedback_store if feedback_store is not None else SqlFeedbackStore.from_url(settings.feedback_url)
+    app.extensions[EXTENSION_KEY] = ServiceState(settings, clock or utc_now, fetcher or _fhir_client(settings), store)
     app.register_blueprint(bp)
     _register_error_handlers(app)
     _register_request_logging(app)
+    security.install(app, settings)  # after request logging: refusals are logged with their id
     for warning in settings.insecure_defaults():
         log.warning("insecure default: %s", warning)
     _warm_up(settings)
     return app
+
+
+def _fhir_client(settings: Settings) -> FhirClient:
+    """The HTTP client that fills prefetch gaps from fhirServer (one per app: pooled connections)."""
+    return FhirClient(ClientLimits(deadline_seconds=settings.fetch_deadline_seconds))
 
 
 def _warm_up(settings: Settings) -> None:
@@ -54,7 +66,7 @@ def _warm_up(settings: Settings) -> None:
     from . import pipeline
 
     request_validator()
-    pipeline.warm_up(settings.eligibility)
+    pipeline.warm_up(settings.eligibility, (settings.protocol_id, settings.paediatric_protocol_id))
 
 
 def _json_error(status: int, body: dict, headers: dict[str, str] | None = None) -> Response:
@@ -105,5 +117,6 @@ def _register_request_logging(app: Flask) -> None:
         latency = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
         log_request(requestId=rid, method=request.method, route=request.url_rule.rule if request.url_rule else None,
                     service=g.get("service"), hook=g.get("hook"), hookInstance=g.get("hook_instance"),
-                    status=response.status_code, latencyMs=latency, cards=g.get("cards"), error=g.get("error"))
+                    status=response.status_code, latencyMs=latency, cards=g.get("cards"), grades=g.get("grades"),
+                    error=g.get("error"), issuer=g.get("issuer"), authFailure=g.get("auth_failure"))
         return response

@@ -80,6 +80,33 @@ SERVICES: list[ServiceDefinition] = [
                             "MedicationAdministrations, prefetched or readable on fhirServer; "
                             "answers 412 Precondition Failed when they are unavailable."),
     ),
+    ServiceDefinition(
+        id="crs-order-select",
+        hook="order-select",
+        title="CRS protocol check of selected orders",
+        description=("Checks newly selected tocilizumab, corticosteroid, anakinra and GM-CSF orders of "
+                     "patients who received CAR-T cells or a bispecific T-cell engager against the CRS "
+                     "protocol: dose (mg/kg and maximum), repeat limits counted with the doses already given, "
+                     "and the regimen for the current ASTCT grade; proposes the corrected order."),
+        composer="order-select",
+        prefetch=PATIENT_VIEW_PREFETCH,
+        required_prefetch=("patient", "observations", "medicationAdministrations"),
+        usage_requirements=("Needs context.selections and context.draftOrders, plus the same Patient, "
+                            "Observations and MedicationAdministrations as crs-patient-view."),
+    ),
+    ServiceDefinition(
+        id="crs-order-sign",
+        hook="order-sign",
+        title="CRS protocol check before signing",
+        description=("Checks every tocilizumab, corticosteroid, anakinra and GM-CSF order about to be signed "
+                     "against the CRS protocol, counting the orders being signed towards the tocilizumab "
+                     "repeat limits; refuses a dose the protocol does not allow and says when the next one is."),
+        composer="order-sign",
+        prefetch=PATIENT_VIEW_PREFETCH,
+        required_prefetch=("patient", "observations", "medicationAdministrations"),
+        usage_requirements=("Needs context.draftOrders, plus the same Patient, Observations and "
+                            "MedicationAdministrations as crs-patient-view."),
+    ),
 ]
 
 

@@ -1,9 +1,12 @@
-"""The ``crs-cds`` command: serve the CDS Hooks service, or grade a file offline.
+"""The ``crs-cds`` command: serve the CDS Hooks service, grade a file offline, inspect protocols.
 
 ``crs-cds serve`` runs the app factory under gunicorn (a production WSGI
 server, not Flask's development one). ``crs-cds grade FILE`` runs the same
 pipeline without HTTP so that an integrator can check how an EHR's FHIR data
-are read and graded, evidence by evidence.
+are read and graded, evidence by evidence, and what the protocol proposes.
+``crs-cds protocols list|show|validate`` lets a pharmacist read a protocol and
+check an edited file before deploying it. ``crs-cds feedback report`` counts, per
+card kind, the cards issued, accepted and overridden, with the top override reasons.
 """
 from __future__ import annotations
 
@@ -11,8 +14,10 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
+
+from protocols.loader import ProtocolError
 
 from .instants import parse_instant, utc_now
 from .offline import InputError, patient_id_of, read_input
@@ -27,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except ConfigError as exc:
         return _fail(f"configuration error: {exc}")
+    except ProtocolError as exc:
+        return _fail(f"protocol error:\n{exc}")
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         sys.stdout = open(os.devnull, "w")
         return EXIT_OK
@@ -50,13 +57,38 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--json", action="store_true", help="print the assessment as JSON")
     grade.add_argument("--patient", metavar="ID", help="patient id (default: the request's context, "
                        "else the only Patient in the file)")
+    grade.add_argument("--protocol", metavar="ID", help="protocol id or file for the recommendations "
+                       "(default: CRS_CDS_PROTOCOL, with CRS_CDS_PAEDIATRIC_PROTOCOL for patients under 18)")
     grade.set_defaults(run=grade_command)
+
+    protocols = commands.add_parser("protocols", help="list, show or validate treatment protocols")
+    actions = protocols.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="the protocols shipped with the service").set_defaults(run=protocols_list)
+    show = actions.add_parser("show", help="a protocol grade by grade, with every rule's source")
+    show.add_argument("protocol", metavar="ID", help="protocol id or file")
+    show.set_defaults(run=protocols_show)
+    validate = actions.add_parser("validate", help="check a protocol file (exit 0 valid, 1 invalid)")
+    validate.add_argument("file", metavar="FILE", help="protocol file (YAML or JSON)")
+    validate.set_defaults(run=protocols_validate)
+
+    feedback = commands.add_parser("feedback", help="clinicians' feedback on issued cards")
+    feedback_actions = feedback.add_subparsers(dest="action", required=True, metavar="ACTION")
+    report = feedback_actions.add_parser("report", help="per card kind: issued, accepted, overridden, top reasons")
+    report.add_argument("--since", type=_since, metavar="DATE",
+                        help="only cards issued and feedback given since this date or ISO 8601 time (UTC)")
+    report.add_argument("--database", metavar="URL", help="feedback store (default: CRS_CDS_DATABASE_URL, "
+                        "else CRS_CDS_FEEDBACK_DB, else var/crs-cds-feedback.sqlite3)")
+    report.set_defaults(run=feedback_report)
     return parser
 
 
 def serve_command(args: argparse.Namespace) -> int:
     settings = Settings.from_env()  # validated here so that a bad variable stops us before forking
+    from . import pipeline
     from .server import run_gunicorn
+
+    # Protocol files too: a typo stops start-up here with file, line and path, not as a worker traceback.
+    pipeline.warm_up(settings.eligibility, (settings.protocol_id, settings.paediatric_protocol_id))
 
     run_gunicorn(settings, host=args.host, port=args.port, workers=args.workers)
     return EXIT_OK
@@ -73,12 +105,54 @@ def grade_command(args: argparse.Namespace) -> int:
 
     from . import pipeline, render  # the clinical layers, only when grading
 
-    assessment = pipeline.assess(given.resources, patient_id=patient_id, now=now,
-                                 unavailable=given.unavailable, eligibility=settings.eligibility)
+    protocol_id = args.protocol or settings.protocol_id
+    paediatric_id = None if args.protocol else settings.paediatric_protocol_id
+    result = pipeline.assess_and_recommend(given.resources, patient_id=patient_id, now=now,
+                                           protocol_id=protocol_id, paediatric_protocol_id=paediatric_id,
+                                           unavailable=given.unavailable, eligibility=settings.eligibility)
+    assessment, recs = result.assessment, result.recommendations
+    from .render_recommendations import recommendations_table, recommendations_to_json
+
     if args.json:
-        print(json.dumps(render.assessment_to_json(assessment), indent=2, ensure_ascii=False))
+        data = render.assessment_to_json(assessment)
+        if recs is not None:
+            data["recommendations"] = recommendations_to_json(recs)
+        print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         print(render.assessment_table(assessment, patient_id=patient_id))
+        if recs is not None:
+            print("\n" + recommendations_table(recs))
+    return EXIT_OK
+
+
+def protocols_list(args: argparse.Namespace) -> int:
+    from protocols.cli import list_cmd
+
+    print(list_cmd())
+    return EXIT_OK
+
+
+def protocols_show(args: argparse.Namespace) -> int:
+    from protocols.cli import show_cmd
+
+    print(show_cmd(args.protocol))
+    return EXIT_OK
+
+
+def protocols_validate(args: argparse.Namespace) -> int:
+    from protocols.cli import validate_cmd
+
+    ok, message = validate_cmd(args.file)
+    print(message)
+    return EXIT_OK if ok else EXIT_FAILURE
+
+
+def feedback_report(args: argparse.Namespace) -> int:
+    from .feedback_store import SqlFeedbackStore, format_report
+
+    store = SqlFeedbackStore.from_url(args.database or Settings.from_env().feedback_url)
+    for line in format_report(store.report(args.since)):
+        print(line)
     return EXIT_OK
 
 
@@ -130,6 +204,16 @@ def _check_positive(text: str) -> int:
 _port = _typed(_check_port, "a port number (1-65535)")
 _positive = _typed(_check_positive, "a positive integer")
 _instant = _typed(parse_instant, "an ISO 8601 date-time such as 2026-11-21T12:00:00Z")
+
+
+def _check_since(text: str) -> datetime:
+    """A date (midnight UTC) or an ISO 8601 date-time."""
+    if len(text) == 10:
+        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return parse_instant(text)
+
+
+_since = _typed(_check_since, "a date (2026-11-01) or an ISO 8601 date-time")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,10 +1,14 @@
 """The seam through which the service reads what prefetch did not provide.
 
 CDS Hooks expects a service to fetch missing prefetch data from
-``fhirServer`` with the bearer token in ``fhirAuthorization``. The real
-client comes later; until then ``NullFetcher`` declines every request, which
-the service reports as 412 (required data) or as an "unavailable" note
-(further pages). Tests plug in fakes through the same interface.
+``fhirServer`` with the bearer token in ``fhirAuthorization``. The HTTP
+client (``fhir_client.FhirClient``) implements this interface; ``NullFetcher``
+declines every request (no EHR access configured), which the service reports
+as 412 (required data) or as an "unavailable" note. Tests plug in fakes.
+
+``deadline`` is a ``time.monotonic()`` instant by which the answer must be in:
+the whole service call shares one, so a slow EHR costs a lower-bound card,
+never a call the EHR abandons.
 """
 from __future__ import annotations
 
@@ -17,22 +21,26 @@ class FetchUnavailable(Exception):
     """The data could not be fetched; the message says why, without patient data or tokens."""
 
 
+class FetchRejected(FetchUnavailable):
+    """The FHIR server refused the access token (401/403): expired, revoked or out of scope."""
+
+
 class FhirFetcher(Protocol):
-    def fetch(self, query: str, *, fhir_server: str,
-              authorization: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    def fetch(self, query: str, *, fhir_server: str, authorization: Mapping[str, Any] | None,
+              deadline: float | None = None) -> dict[str, Any] | None:
         """Run ``query`` (relative, e.g. ``Observation?patient=p1``, or an absolute next-page
         URL) against ``fhir_server``; return the FHIR JSON (Bundle or resource, None for
-        a read that found nothing) or raise ``FetchUnavailable``."""
+        a read that found nothing) or raise ``FetchUnavailable`` — by ``deadline``."""
         ...
 
 
 class NullFetcher:
-    """Fetches nothing: used until the FHIR client exists."""
+    """Fetches nothing: for deployments (and tests) without EHR access."""
 
-    reason = "fetching from the FHIR server is not implemented yet"
+    reason = "fetching from the FHIR server is not enabled"
 
-    def fetch(self, query: str, *, fhir_server: str,
-              authorization: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    def fetch(self, query: str, *, fhir_server: str, authorization: Mapping[str, Any] | None,
+              deadline: float | None = None) -> dict[str, Any] | None:
         raise FetchUnavailable(self.reason)
 
 

@@ -13,7 +13,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from cards import patient_view_cards
 from fhir_mappings import load_code_lists, map_resources
+from fhir_mappings.model import ClinicalSnapshot
 from grading import Assessment, GradingConfig, grade_crs, load_grading_config
+from protocols import Protocol, Recommendations, load_protocol, recommend, select_protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,7 @@ class ServiceCall:
     protocol_id: str
     eligibility: bool = True
     unavailable: Sequence[str] = field(default=())
+    paediatric_protocol_id: str | None = None
 
 
 @lru_cache(maxsize=2)
@@ -41,21 +44,77 @@ def assess(resources: Iterable[dict[str, Any]], *, patient_id: str, now: datetim
     return grade_crs(snapshot, now, grading_config(eligibility))
 
 
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One patient's assessment and what the selected protocol recommends for it."""
+
+    snapshot: ClinicalSnapshot
+    assessment: Assessment
+    protocol: Protocol
+    recommendations: Recommendations
+
+
+def protocol_for(snapshot: ClinicalSnapshot, now: datetime, protocol_id: str,
+                 paediatric_protocol_id: str | None = None) -> Protocol:
+    """The deployment's protocol, or its paediatric one for a patient under 18 (already
+    validated at start-up, so this is a cache hit)."""
+    return load_protocol(select_protocol(protocol_id, paediatric_protocol_id, snapshot.age_years(now)))
+
+
+def assess_and_recommend(resources: Iterable[dict[str, Any]], *, patient_id: str, now: datetime,
+                         protocol_id: str, paediatric_protocol_id: str | None = None,
+                         unavailable: Iterable[str] = (), eligibility: bool = True) -> Result:
+    """Map, grade, then apply the protocol selected for this patient."""
+    snapshot = map_resources(resources, patient_id=patient_id, now=now, unavailable=tuple(unavailable))
+    assessment = grade_crs(snapshot, now, grading_config(eligibility))
+    protocol = protocol_for(snapshot, now, protocol_id, paediatric_protocol_id)
+    return Result(snapshot, assessment, protocol, recommend(assessment, snapshot, protocol, now))
+
+
 def compose_patient_view(call: ServiceCall) -> list[dict[str, Any]]:
-    """patient-view: the CRS assessment card (or none)."""
-    assessment = assess(call.resources, patient_id=call.context["patientId"], now=call.now,
-                        unavailable=call.unavailable, eligibility=call.eligibility)
-    return patient_view_cards(assessment, protocol_id=call.protocol_id)
+    """patient-view: the CRS assessment card with the protocol's orders (or no card)."""
+    patient_id = call.context["patientId"]
+    result = assess_and_recommend(call.resources, patient_id=patient_id, now=call.now,
+                                  protocol_id=call.protocol_id, paediatric_protocol_id=call.paediatric_protocol_id,
+                                  unavailable=call.unavailable, eligibility=call.eligibility)
+    return patient_view_cards(result.assessment, protocol_id=result.protocol.id,
+                              recommendations=result.recommendations, patient_id=patient_id,
+                              encounter_id=call.context.get("encounterId"))
 
 
-# catalogue.ServiceDefinition.composer -> function; order-select/order-sign add theirs here.
+def _review_orders(call: ServiceCall, *, selected_only: bool) -> list[dict[str, Any]]:
+    from .order_review import review_orders
+
+    return review_orders(call.context, call.resources, now=call.now, protocol_id=call.protocol_id,
+                         paediatric_protocol_id=call.paediatric_protocol_id,
+                         config=grading_config(call.eligibility), selected_only=selected_only,
+                         unavailable=call.unavailable)
+
+
+def compose_order_select(call: ServiceCall) -> list[dict[str, Any]]:
+    """order-select: protocol checks of the newly selected draft orders (``context.selections``)."""
+    return _review_orders(call, selected_only=True)
+
+
+def compose_order_sign(call: ServiceCall) -> list[dict[str, Any]]:
+    """order-sign: protocol checks of every draft order about to be signed."""
+    return _review_orders(call, selected_only=False)
+
+
+# catalogue.ServiceDefinition.composer -> function.
 COMPOSERS: dict[str, Callable[[ServiceCall], list[dict[str, Any]]]] = {
     "patient-view": compose_patient_view,
+    "order-select": compose_order_select,
+    "order-sign": compose_order_sign,
 }
 
 
-def warm_up(eligibility: bool = True) -> None:
-    """Load code lists and grading configuration before the first request: a bad data
-    file fails at start-up, not on a patient, and the first call is not the slow one."""
+def warm_up(eligibility: bool = True, protocol_ids: Iterable[str | None] = ()) -> None:
+    """Load code lists, grading configuration and the deployment's protocols before the
+    first request: a bad data or protocol file fails at start-up (``protocols.ProtocolError``
+    names the file, line, JSON path and problem), not on a patient."""
     load_code_lists()
     grading_config(eligibility)
+    for protocol_id in protocol_ids:
+        if protocol_id:
+            load_protocol(protocol_id)

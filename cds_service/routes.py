@@ -1,4 +1,4 @@
-"""HTTP routes: discovery, the CDS services, health.
+"""HTTP routes: discovery, the CDS services, their feedback, health.
 
 A service call goes: parse JSON -> validate against the request schema ->
 check the hook -> gather data (prefetch, then the fetcher) -> the pipeline's
@@ -9,6 +9,7 @@ complete, so a failure is an error response, never a partial card.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -16,14 +17,18 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from .catalogue import ServiceDefinition, discovery_document, find_service
 from .errors import ApiError, Problem, invalid_json, invalid_request, precondition_failed
+from .feedback import parse_feedback
 from .instants import parse_instant
+from .issued import issued_cards
 from .resolve import DataUnavailable, gather
+from .security import authorize_fhir_server, check_resources, guarded_fetcher
 from .state import service_state
 from .validation import request_problems
 
 bp = Blueprint("cds", __name__)
 NOW_EXTENSION = "crs-cds.now"  # development only: grade "as of" this instant
 _JSON_TYPES = ("application/json",)
+_log = logging.getLogger("crs_cds.routes")
 
 
 @bp.get("/cds-services")
@@ -51,13 +56,19 @@ def call_service(service_id: str) -> Response:
     if problems:
         raise invalid_request(problems)
     g.hook, g.hook_instance = body["hook"], body["hookInstance"]  # logged only once validated
+    authorize_fhir_server(body.get("fhirServer"))  # 403 before any request carries the token there
 
     try:
-        data = gather(body, service, state.fetcher)
+        data = gather(body, service, guarded_fetcher(state.fetcher), now=now,
+                      deadline_seconds=state.settings.fetch_deadline_seconds)
     except DataUnavailable as exc:
         raise precondition_failed(exc.message, exc.missing) from None
+    check_resources(len(data.resources))
     cards = compose(service, body, data.resources, data.unavailable, now)
     g.cards = [c.get("uuid") for c in cards if isinstance(c, dict)]
+    g.grades = [((c.get("extension") or {}).get("crs-cds.assessment") or {}).get("grade")
+                for c in cards if isinstance(c, dict)]
+    record_issued(service.id, cards)
     return jsonify({"cards": cards})
 
 
@@ -68,7 +79,8 @@ def compose(service: ServiceDefinition, body: dict[str, Any], resources: list[di
     settings = service_state().settings
     call = pipeline.ServiceCall(context=body["context"], resources=resources, now=now,
                                 protocol_id=settings.protocol_id, eligibility=settings.eligibility,
-                                unavailable=tuple(unavailable))
+                                unavailable=tuple(unavailable),
+                                paediatric_protocol_id=settings.paediatric_protocol_id)
     return pipeline.COMPOSERS[service.composer](call)
 
 
@@ -110,3 +122,32 @@ def pinned_now(body: dict[str, Any], problems: list[Problem]) -> datetime | None
     except (TypeError, ValueError):
         problems.append(Problem(f"extension.{NOW_EXTENSION}", "must be an ISO 8601 date-time, e.g. 2026-11-21T12:00:00Z"))
         return None
+
+
+@bp.post("/cds-services/<service_id>/feedback")
+def feedback(service_id: str) -> Response:
+    """CDS Hooks feedback: 200 once stored (repeats are stored once), 400 naming a bad field, 404 unknown service."""
+    service = find_service(service_id)
+    if service is None:
+        raise ApiError(404, "not-found", f"No CDS service with id {service_id!r}: see GET /cds-services")
+    g.service = service.id
+    items = parse_feedback(read_json_object())
+    state = service_state()
+    if state.feedback_store is None:  # create_app always sets one; a bare ServiceState is a wiring bug
+        raise RuntimeError("no feedback store configured")
+    new = state.feedback_store.record_feedback(service.id, items, state.clock())
+    return jsonify({"received": len(items), "stored": new})
+
+
+def record_issued(service_id: str, cards: list[dict[str, Any]]) -> None:
+    """Remember each issued card (kind, grade, protocol; no patient data) for the feedback report.
+
+    A store failure is logged, never turned into an error: guidance must reach the clinician.
+    """
+    state = service_state()
+    if state.feedback_store is None or not cards:
+        return
+    try:
+        state.feedback_store.record_issued(issued_cards(service_id, cards, state.clock()))
+    except Exception:  # noqa: BLE001 - the cards are complete; only the statistics are lost
+        _log.exception("could not record issued cards for %s", service_id)

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
+
+from .security_settings import SecuritySettings
 
 ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TRUE = {"on", "true", "yes", "1"}
 _FALSE = {"off", "false", "no", "0"}
 _PROTOCOL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_PROTOCOL_FILE_SUFFIXES = (".yaml", ".yml", ".json")
 DEFAULT_PROTOCOL = "astct-generic"
 DEFAULT_LOG_LEVEL = "INFO"
 DEFAULT_ENV = "development"
+DEFAULT_FEEDBACK_DB = "var/crs-cds-feedback.sqlite3"  # relative to the working directory
+DEFAULT_FETCH_DEADLINE = 3.0  # CDS clients may abandon a call after ~5 s; leave time to grade
 
 
 class ConfigError(ValueError):
@@ -32,6 +37,10 @@ class Settings:
     eligibility: bool = True  # assess only patients with an index therapy in the eligibility window
     log_level: str = DEFAULT_LOG_LEVEL
     env: str = DEFAULT_ENV
+    paediatric_protocol_id: str | None = None  # used for patients under 18 when set
+    feedback_url: str = DEFAULT_FEEDBACK_DB  # PostgreSQL URL, sqlite:///path or a SQLite file path
+    security: SecuritySettings = field(default_factory=SecuritySettings)  # JWT issuers, CORS, limits
+    fetch_deadline_seconds: float = DEFAULT_FETCH_DEADLINE  # reading gaps from fhirServer, all queries together
 
     @property
     def development(self) -> bool:
@@ -42,30 +51,55 @@ class Settings:
         """Build settings from ``CRS_CDS_*`` variables (``os.environ`` by default)."""
         env = os.environ if environ is None else environ
         return cls(
-            protocol_id=_protocol(env.get("CRS_CDS_PROTOCOL")),
+            protocol_id=_protocol(env.get("CRS_CDS_PROTOCOL")) or DEFAULT_PROTOCOL,
+            paediatric_protocol_id=_protocol(env.get("CRS_CDS_PAEDIATRIC_PROTOCOL"), "CRS_CDS_PAEDIATRIC_PROTOCOL"),
             eligibility=_switch("CRS_CDS_ELIGIBILITY", env.get("CRS_CDS_ELIGIBILITY"), default=True),
             log_level=_log_level(env.get("CRS_CDS_LOG_LEVEL")),
             env=_environment(env.get("CRS_CDS_ENV")),
+            feedback_url=_feedback_url(env.get("CRS_CDS_DATABASE_URL"), env.get("CRS_CDS_FEEDBACK_DB")),
+            security=SecuritySettings.from_env(env, production=_environment(env.get("CRS_CDS_ENV")) == "production"),
+            fetch_deadline_seconds=_seconds("CRS_CDS_FETCH_DEADLINE_SECONDS", env.get("CRS_CDS_FETCH_DEADLINE_SECONDS"),
+                                            DEFAULT_FETCH_DEADLINE),
         )
 
     def insecure_defaults(self) -> list[str]:
         """What this configuration allows that production must not (logged at start-up)."""
         if not self.development:
             return []
-        return ['CRS_CDS_ENV=development: requests may pin the grading time with extension["crs-cds.now"]']
+        return ['CRS_CDS_ENV=development: requests may pin the grading time with extension["crs-cds.now"]',
+                *self.security.insecure(self.development)]
 
 
 def _blank(value: str | None) -> bool:
     return value is None or not value.strip()
 
 
-def _protocol(value: str | None) -> str:
+def _seconds(name: str, value: str | None, default: float) -> float:
     if _blank(value):
-        return DEFAULT_PROTOCOL
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 60:
+        raise ConfigError(f"{name}={value!r} must be a number of seconds between 0 and 60, e.g. 3")
+    return seconds
+
+
+def _protocol(value: str | None, name: str = "CRS_CDS_PROTOCOL") -> str | None:
+    """A shipped protocol id, or the path of an institution's own protocol file.
+
+    Only the form is checked here; the file itself is loaded and validated at
+    start-up (``pipeline.warm_up``), which names the file, path and problem.
+    """
+    if _blank(value):
+        return None
     value = value.strip()
+    if value.lower().endswith(_PROTOCOL_FILE_SUFFIXES):
+        return value
     if not _PROTOCOL_ID.match(value):
-        raise ConfigError(f"CRS_CDS_PROTOCOL={value!r} is not a protocol id "
-                          "(lower-case letters, digits, '.', '_' or '-', e.g. 'astct-generic')")
+        raise ConfigError(f"{name}={value!r} is neither a protocol id (lower-case letters, digits, '.', '_' "
+                          "or '-', e.g. 'astct-generic') nor a protocol file path ending in .yaml, .yml or .json")
     return value
 
 
@@ -98,3 +132,13 @@ def _environment(value: str | None) -> str:
     if env not in ENVIRONMENTS:
         raise ConfigError(f"CRS_CDS_ENV={value!r} must be one of {', '.join(ENVIRONMENTS)}")
     return env
+
+
+def _feedback_url(database_url: str | None, feedback_db: str | None) -> str:
+    """CRS_CDS_DATABASE_URL (PostgreSQL or sqlite:///) when set, else the CRS_CDS_FEEDBACK_DB file."""
+    if not _blank(database_url):
+        url = database_url.strip()
+        if not url.startswith(("postgresql://", "postgres://", "sqlite:///")):
+            raise ConfigError("CRS_CDS_DATABASE_URL must be a postgresql://... or sqlite:///... URL")
+        return url
+    return DEFAULT_FEEDBACK_DB if _blank(feedback_db) else feedback_db.strip()

@@ -7,6 +7,7 @@ from typing import Callable
 
 from flask import current_app
 
+from .feedback_store import FeedbackStore
 from .fetch import FhirFetcher
 from .settings import Settings
 
@@ -18,6 +19,7 @@ class ServiceState:
     settings: Settings
     clock: Callable[[], datetime]  # the only clock in the service; tests pin it
     fetcher: FhirFetcher
+    feedback_store: FeedbackStore | None = None  # issued cards and feedback on them
 
 
 def service_state() -> ServiceState:

@@ -6,6 +6,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from cds_service.app import create_app
+from cds_service.feedback_store import SqlFeedbackStore
 from cds_service.settings import Settings
 from tests import fhirbuild as fb
 
@@ -18,7 +19,8 @@ def settings() -> Settings:
 
 @pytest.fixture
 def app(settings: Settings) -> Flask:
-    return create_app(settings, clock=lambda: fb.NOW)
+    # An in-memory feedback store: API tests must not write var/crs-cds-feedback.sqlite3.
+    return create_app(settings, clock=lambda: fb.NOW, feedback_store=SqlFeedbackStore.from_url(":memory:"))
 
 
 @pytest.fixture

@@ -88,7 +88,7 @@ def test_prefetch_templates_are_valid_cds_hooks_2_queries(client) -> None:
 
 
 def test_observation_template_names_every_needed_loinc_code_newest_first(client) -> None:
-    [service] = client.get("/cds-services").get_json()["services"]
+    service = next(s for s in client.get("/cds-services").get_json()["services"] if s["id"] == "crs-patient-view")
     template = service["prefetch"]["observations"]
     assert template.startswith("Observation?patient={{context.patientId}}&code=")
     query = dict(parse_qsl(template.partition("?")[2]))
@@ -99,7 +99,7 @@ def test_observation_template_names_every_needed_loinc_code_newest_first(client)
 
 
 def test_medication_template_is_newest_first_by_effective_time(client) -> None:
-    [service] = client.get("/cds-services").get_json()["services"]
+    service = next(s for s in client.get("/cds-services").get_json()["services"] if s["id"] == "crs-patient-view")
     template = service["prefetch"]["medicationAdministrations"]
     assert template.startswith("MedicationAdministration?patient={{context.patientId}}&")
     query = dict(parse_qsl(template.partition("?")[2]))
@@ -281,10 +281,13 @@ def test_prefetch_value_that_is_not_a_fhir_resource_is_unsatisfied(client) -> No
     assert "resourceType" in problems(resp)["prefetch.patient"]
 
 
-def test_with_fhir_server_missing_data_is_still_412_until_fetching_exists(client) -> None:
-    resp = client.post(URL, json=minimal(fhirServer="https://ehr.example.org/fhir"))
+def test_with_fhir_server_down_missing_data_is_412(client) -> None:
+    import responses  # every request to an unregistered URL fails as a connection error
+
+    with responses.RequestsMock():
+        resp = client.post(URL, json=minimal(fhirServer="https://ehr.example.org/fhir"))
     assert resp.status_code == 412
-    assert "not implemented yet" in problems(resp)["prefetch.observations"]
+    assert "could not be reached" in problems(resp)["prefetch.observations"]
 
 
 def test_a_fetcher_fills_omitted_keys(settings, captured) -> None:
@@ -292,7 +295,7 @@ def test_a_fetcher_fills_omitted_keys(settings, captured) -> None:
         def __init__(self) -> None:
             self.queries: list[str] = []
 
-        def fetch(self, query, *, fhir_server, authorization):
+        def fetch(self, query, *, fhir_server, authorization, deadline=None):
             self.queries.append(query)
             if query.startswith("Patient/"):
                 return fb.patient()
@@ -367,8 +370,10 @@ def test_the_clock_is_the_apps_and_can_be_pinned_in_development(client, captured
 
 
 def test_pinned_time_is_ignored_in_production(captured) -> None:
-    client = create_app(Settings(env="production"), clock=lambda: fb.NOW).test_client()
-    client.post(URL, json=full_request(extension={"crs-cds.now": "2020-01-01T00:00:00Z"}))
+    from tests import security_builders as sb
+
+    client = create_app(sb.settings(), clock=lambda: fb.NOW).test_client()
+    client.post(URL, json=full_request(extension={"crs-cds.now": "2020-01-01T00:00:00Z"}), headers=sb.bearer(sb.token(URL)))
     assert captured[0]["now"] == fb.NOW
 
 

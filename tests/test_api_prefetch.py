@@ -34,7 +34,7 @@ class PagingFetcher:
     def __init__(self, pages):
         self.pages, self.urls = pages, []
 
-    def fetch(self, query, *, fhir_server, authorization):
+    def fetch(self, query, *, fhir_server, authorization, deadline=None):
         self.urls.append(query)
         if query not in self.pages:
             raise FetchUnavailable("FHIR server answered 503")
@@ -75,10 +75,10 @@ def test_gather_raises_412_material_without_server() -> None:
     assert "no fhirServer" in caught.value.message
 
 
-def test_gather_with_server_and_null_fetcher_says_fetching_is_not_implemented() -> None:
+def test_gather_with_server_and_null_fetcher_says_fetching_is_not_enabled() -> None:
     with pytest.raises(DataUnavailable) as caught:
         gather(request({}, fhirServer=SERVER), SERVICE, NullFetcher())
-    assert all("not implemented yet" in why for why in caught.value.missing.values())
+    assert all("not enabled" in why for why in caught.value.missing.values())
 
 
 def test_paginated_prefetch_without_server_keeps_the_page_with_a_note() -> None:

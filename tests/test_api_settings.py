@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -17,8 +18,11 @@ def test_no_variables_give_development_defaults() -> None:
 
 def test_values_are_read_and_normalised() -> None:
     s = Settings.from_env({"CRS_CDS_PROTOCOL": " hospital-x ", "CRS_CDS_ELIGIBILITY": "OFF",
-                           "CRS_CDS_LOG_LEVEL": "debug", "CRS_CDS_ENV": "Production"})
-    assert s == Settings(protocol_id="hospital-x", eligibility=False, log_level="DEBUG", env="production")
+                           "CRS_CDS_LOG_LEVEL": "debug", "CRS_CDS_ENV": "Production",
+                           "CRS_CDS_ISSUERS_FILE": str(Path(__file__).parent / "data" / "issuers.yaml")})
+    assert dataclasses.replace(s, security=Settings().security) == Settings(
+        protocol_id="hospital-x", eligibility=False, log_level="DEBUG", env="production")
+    assert [i.iss for i in s.security.issuers] == ["https://ehr.example.org"]
     assert not s.insecure_defaults()
 
 

@@ -53,8 +53,15 @@ def fake_pipeline(monkeypatch) -> list[dict[str, Any]]:
                       "unavailable": list(unavailable), "eligibility": eligibility})
         return ASSESSMENT
 
+    def assess_and_recommend(resources, *, patient_id, now, protocol_id, paediatric_protocol_id=None,
+                             unavailable=(), eligibility=True):
+        assessment = assess(resources, patient_id=patient_id, now=now, unavailable=unavailable,
+                            eligibility=eligibility)
+        return types.SimpleNamespace(assessment=assessment, recommendations=None)
+
     module = types.ModuleType("cds_service.pipeline")
     module.assess = assess  # type: ignore[attr-defined]
+    module.assess_and_recommend = assess_and_recommend  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "cds_service.pipeline", module)
     monkeypatch.setattr(cds_service, "pipeline", module, raising=False)
     for name in ("CRS_CDS_ENV", "CRS_CDS_ELIGIBILITY", "CRS_CDS_PROTOCOL", "CRS_CDS_LOG_LEVEL"):

@@ -118,3 +118,16 @@ def test_pipeline_cards_conform(client, document, conforms) -> None:
     assert resp.status_code == 200, resp.get_data(as_text=True)
     assert resp.get_json()["cards"], "expected a card for the grade 3 example"
     conforms(resp.get_json(), response_schema(document, "/cds-services/{id}", "post", "200"))
+
+
+def test_order_suggestions_conform(client, document, conforms) -> None:
+    """Every suggestion of the grade 3 example carries a create action with its resource and order extension."""
+    body = (ROOT / "examples" / "patient-view-grade3.json").read_bytes()
+    cards = client.post(URL, data=body, headers={"Content-Type": "application/json"}).get_json()["cards"]
+    suggestions = [s for c in cards for s in c.get("suggestions", [])]
+    assert suggestions and {c["selectionBehavior"] for c in cards if "suggestions" in c} == {"any", "at-most-one"}
+    for s in suggestions:
+        conforms(s, "Suggestion")
+        conforms(s["extension"]["crs-cds.order"], "OrderExtension")
+    with pytest.raises(AssertionError):
+        conforms({"type": "create", "description": "no resource"}, "Action")

@@ -44,7 +44,7 @@ def test_fever_of_100_4_f_is_grade_1(client) -> None:
 
 
 def test_grade_3_card_names_norepinephrine_and_fever(client) -> None:
-    [card] = call(client, fb.car_t(), *complete_vitals(temp=39.2, sbp=95),
+    card, *_ = call(client, fb.car_t(), *complete_vitals(temp=39.2, sbp=95),
                   fb.drug("norepinephrine", ago(hours=2), open_period=True, status="in-progress", rid="ne-run"))
     a = assessment(card)
     assert (a["status"], a["grade"], card["indicator"]) == ("graded", 3, "critical")
@@ -83,7 +83,7 @@ def test_stale_vitals_are_reported_missing_not_normal(client) -> None:
 
 
 def test_masked_fever_after_tocilizumab_grades_by_hypotension(client) -> None:
-    [card] = call(client, fb.car_t(), fb.temperature(38.9, ago(hours=30)),
+    card, *_ = call(client, fb.car_t(), fb.temperature(38.9, ago(hours=30)),
                   fb.drug("tocilizumab", ago(hours=28), dose=(560, "mg")),
                   *complete_vitals(temp=37.1, sbp=100),
                   fb.drug("norepinephrine", ago(hours=3), open_period=True, status="in-progress"))

@@ -1,0 +1,158 @@
+"""Cards for order-select / order-sign: one card per protocol finding on a draft order.
+
+A finding that proposes a corrected dose becomes an ``update`` suggestion
+carrying the clinician's own draft (same id) with only the dose and, where
+the protocol says so, the interval replaced — so accepting it changes nothing
+else the prescriber chose. A refused order becomes a ``delete`` suggestion.
+Every card can be overridden with a coded reason, which the feedback report
+counts per card kind.
+"""
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any, Callable, Mapping, Sequence
+
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from pydantic import ValidationError
+
+from protocols.formatting import num
+from protocols.formatting import when as stamp
+from protocols.order_checks import OrderFinding
+
+from .markdown import bullets, table, truncate
+from .orders import UCUM
+
+SUMMARY_LIMIT = 140
+CARD_KIND_SYSTEM = "urn:crs-cds:card-kind"
+ORDER_CHECK_EXTENSION = "crs-cds.order-check"
+OVERRIDE_SYSTEM = "urn:crs-cds:override-reason"
+OVERRIDE_REASONS: tuple[dict[str, str], ...] = (
+    {"system": OVERRIDE_SYSTEM, "code": "clinical-judgement", "display": "Clinical judgement: dose intended"},
+    {"system": OVERRIDE_SYSTEM, "code": "consultant-decision", "display": "Consultant decision"},
+    {"system": OVERRIDE_SYSTEM, "code": "already-discussed", "display": "Already discussed with the team"},
+    {"system": OVERRIDE_SYSTEM, "code": "weight-outdated", "display": "Recorded weight is outdated"},
+)
+KIND_DISPLAY = {
+    "tocilizumab-dose": "Tocilizumab dose", "tocilizumab-limit": "Tocilizumab repeat limit",
+    "gm-csf": "GM-CSF after CAR-T", "steroid-regimen": "Corticosteroid regimen",
+    "anakinra-dose": "Anakinra dose", "no-weight": "Dose not checkable: no weight",
+}
+
+
+def order_cards(findings: Sequence[OrderFinding], drafts: Mapping[str, dict[str, Any]], *,
+                new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())) -> list[dict[str, Any]]:
+    """Cards for ``findings``; ``drafts`` maps "MedicationRequest/id" to the draft as received."""
+    return [order_card(f, drafts.get(f.order.reference), new_uuid=new_uuid) for f in findings]
+
+
+def order_card(finding: OrderFinding, draft: dict[str, Any] | None, *,
+               new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())) -> dict[str, Any]:
+    card: dict[str, Any] = {
+        "uuid": new_uuid(),
+        "summary": truncate(finding.summary, SUMMARY_LIMIT),
+        "indicator": finding.indicator,
+        "detail": _detail(finding),
+        "source": {
+            "label": f"Protocol {finding.protocol_id}: {finding.sources[0].label}" if finding.sources
+            else f"Protocol {finding.protocol_id}",
+            "topic": {"system": CARD_KIND_SYSTEM, "code": finding.kind,
+                      "display": KIND_DISPLAY.get(finding.kind, finding.kind)},
+        },
+        "overrideReasons": [dict(r) for r in OVERRIDE_REASONS],
+        "extension": {ORDER_CHECK_EXTENSION: {"kind": finding.kind, "order": finding.order.reference,
+                                              "grade": finding.grade, "protocol": finding.protocol_id}},
+    }
+    suggestion = _suggestion(finding, draft, new_uuid)
+    if suggestion is not None:
+        card["suggestions"] = [suggestion]
+        card["selectionBehavior"] = "at-most-one"
+    return card
+
+
+def _suggestion(finding: OrderFinding, draft: dict[str, Any] | None,
+                new_uuid: Callable[[], str]) -> dict[str, Any] | None:
+    order = finding.order
+    if finding.action == "delete" and order.has_id:
+        return {"label": f"Cancel this {order.display} order", "uuid": new_uuid(), "isRecommended": True,
+                "actions": [{"type": "delete", "description": f"Remove the draft {order.display} order",
+                             "resourceId": order.reference}]}
+    if finding.action == "update" and draft is not None and finding.dose_mg is not None:
+        resource = corrected_request(draft, finding.dose_mg, finding.every_hours)
+        if resource is None:
+            return None
+        timing = f" every {num(finding.every_hours)} h" if finding.every_hours else ""
+        label = f"Change to {num(finding.dose_mg)} mg{timing}"
+        suggestion: dict[str, Any] = {
+            "label": label, "uuid": new_uuid(), "isRecommended": True,
+            "actions": [{"type": "update", "description": f"{label} ({order.display})", "resource": resource}]}
+        if order.route:  # design.md's order extension needs a route; the resource still says everything
+            every = finding.every_hours or order.every_hours
+            suggestion["extension"] = {"crs-cds.order": {"drug": order.drug, "doseMg": _number(finding.dose_mg),
+                                                         "route": order.route, "everyHours": every}}
+        return suggestion
+    return None
+
+
+def corrected_request(draft: dict[str, Any], dose_mg: float, every_hours: float | None) -> dict[str, Any] | None:
+    """The draft with dosageInstruction[0]'s dose (and interval) replaced; None if not valid R4 FHIR."""
+    resource = copy.deepcopy(draft)
+    dosages = resource.get("dosageInstruction")
+    if not isinstance(dosages, list) or not dosages or not isinstance(dosages[0], dict):
+        dosages = resource["dosageInstruction"] = [{}]
+    dosage = dosages[0]
+    rates = dosage.get("doseAndRate")
+    if not isinstance(rates, list) or not rates or not isinstance(rates[0], dict):
+        rates = dosage["doseAndRate"] = [{}]
+    rates[0]["doseQuantity"] = {"value": _number(dose_mg), "unit": "mg", "system": UCUM, "code": "mg"}
+    if every_hours:
+        timing = dosage.get("timing") if isinstance(dosage.get("timing"), dict) else {}
+        repeat = timing.get("repeat") if isinstance(timing.get("repeat"), dict) else {}
+        for key in ("frequencyMax", "periodMax", "count", "countMax"):
+            repeat.pop(key, None)
+        repeat.update({"frequency": 1, "period": _number(every_hours), "periodUnit": "h"})
+        timing["repeat"] = repeat
+        timing.pop("code", None)  # a coded schedule (e.g. BID) would contradict the new interval
+        dosage["timing"] = timing
+    if "text" in dosage:  # the old text would state the old dose
+        dosage["text"] = f"{num(dose_mg)} mg" + (f" every {num(every_hours)} h" if every_hours else "")
+    try:
+        return MedicationRequest.model_validate(resource).model_dump(mode="json", exclude_none=True)
+    except ValidationError:
+        return None
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
+
+
+def _detail(f: OrderFinding) -> str:
+    o = f.order
+    as_read = f"{o.display}" + (f" {num(o.dose_value)} {o.dose_unit or ''}".rstrip() if o.dose_value is not None
+                                else " (no dose)")
+    if o.every_hours:
+        as_read += f" every {num(o.every_hours)} h"
+    if o.route:
+        as_read += f" {o.route}"
+    parts = [f"**Order checked**: {as_read} (`{o.reference}`)", "**Problem**\n\n" + bullets(f.reasons)]
+    protocol: list[str] = []
+    if f.action == "update" and f.dose_mg is not None:
+        line = f"Protocol dose: {num(f.dose_mg)} mg" + (f" every {num(f.every_hours)} h" if f.every_hours else "")
+        protocol.append(line + (f" ({f.calculation})" if f.calculation else ""))
+    if f.action == "delete":
+        protocol.append("Cancel this order.")
+    if f.next_allowed is not None:
+        protocol.append(f"Next dose allowed at {stamp(f.next_allowed)}.")
+    if f.escalation:
+        protocol.append(f"Protocol escalation: {f.escalation}")
+    if protocol:
+        parts.append("**What the protocol says**\n\n" + bullets(protocol))
+    if f.reminders:
+        parts.append("**Reminders**\n\n" + bullets(f.reminders))
+    if f.evidence:
+        rows = [[e.what, e.value, stamp(e.time), e.source] for e in f.evidence]
+        parts.append("**Evidence**\n\n" + table(["What", "Value", "When", "Source"], rows))
+    grade = "not graded" if f.grade is None else f"CRS grade {f.grade}"
+    sources = "; ".join(c.label for c in f.sources)
+    parts.append(f"Checked against protocol `{f.protocol_id}` ({grade}). Source: {sources}.")
+    return "\n\n".join(parts)

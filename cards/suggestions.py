@@ -1,0 +1,86 @@
+"""CDS Hooks suggestions that carry a protocol's orders as draft FHIR resources.
+
+Each suggestion creates exactly one resource, and its ``crs-cds.order``
+extension repeats the order's key facts so a receiving system (and our tests)
+can check that what the card says is what the resource orders.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Callable
+
+from protocols import Recommendation
+from protocols.formatting import num
+
+from .orders import medication_request, service_request
+
+ORDER_EXTENSION = "crs-cds.order"
+NewId = Callable[[], str]
+
+
+def _new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+def timing_text(rec: Recommendation) -> str:
+    """``every 6 h``, or ``now`` for a single dose (MedicationRequest timing count 1)."""
+    if rec.once or not rec.every_hours:
+        return "now"
+    return f"every {num(rec.every_hours)} h"
+
+
+def medication_label(rec: Recommendation) -> str:
+    """``Order dexamethasone 10 mg IV every 6 h``: what the clinician accepts, verifiable at a glance."""
+    assert rec.dose_mg is not None and rec.drug_display and rec.route
+    return f"Order {rec.drug_display.lower()} {num(rec.dose_mg)} mg {rec.route} {timing_text(rec)}"
+
+
+def service_label(rec: Recommendation) -> str:
+    return f"Order: {rec.text}"
+
+
+def order_extension(rec: Recommendation) -> dict[str, Any]:
+    """``{"drug": "dexamethasone", "doseMg": 10, "route": "IV", "everyHours": 6}`` or, for a
+    service, ``{"service": "icu-transfer", "code": "305351004"}`` (design.md)."""
+    if rec.kind == "service":
+        return {"service": rec.action_id, "code": rec.codes[0].code, "codes": [c.code for c in rec.codes]}
+    assert rec.dose_mg is not None
+    every = None if rec.once or not rec.every_hours else _number(rec.every_hours)
+    return {"drug": rec.drug, "doseMg": _number(rec.dose_mg), "route": rec.route, "everyHours": every}
+
+
+def order_suggestion(rec: Recommendation, *, grade: int | None, patient_id: str, encounter_id: str | None = None,
+                     new_uuid: NewId = _new_uuid) -> dict[str, Any]:
+    """One suggestion (call only for ``rec.orderable``): one ``create`` action for a medication;
+    one per code for a service, since a panel (CBC, CMP, ...) is several orders the EHR
+    applies together, and one CodeableConcept may hold only equivalent codings."""
+    if not rec.orderable:
+        raise ValueError(f"{rec.action_id} is not orderable")
+    if rec.kind == "medication":
+        assert rec.dose_mg is not None and rec.drug_display and rec.route
+        label = medication_label(rec)
+        resource = medication_request(patient_id=patient_id, drug_display=rec.drug_display, rxnorm=rec.rxnorm,
+                                      dose_mg=rec.dose_mg, route=rec.route, every_hours=rec.every_hours,
+                                      once=rec.once, text=rec.text, grade=grade, encounter_id=encounter_id,
+                                      note=rec.note)
+        actions = [{"type": "create", "description": label, "resource": resource}]
+    else:
+        label = service_label(rec)
+        actions = [{"type": "create", "description": f"Order {code.display}",
+                    "resource": service_request(patient_id=patient_id, text=code.display if len(rec.codes) > 1
+                                                else rec.text, grade=grade, encounter_id=encounter_id,
+                                                code={"system": code.system, "code": code.code,
+                                                      "display": code.display},
+                                                priority=rec.priority)}
+                   for code in rec.codes]
+    return {
+        "label": label,
+        "uuid": new_uuid(),
+        "isRecommended": rec.recommended,
+        "actions": actions,
+        "extension": {ORDER_EXTENSION: order_extension(rec)},
+    }
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value

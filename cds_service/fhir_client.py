@@ -1,0 +1,234 @@
+"""The HTTP client that reads from the EHR's FHIR server — the only code that does.
+
+Everything here protects either the answer time or the bearer token:
+
+- one pooled ``requests.Session`` (connections reused across the concurrent
+  queries of a call), cookies blocked and the environment ignored (no
+  ``.netrc`` credentials or proxies slipping in);
+- connect and read timeouts, capped by the call's deadline; bounded retries
+  with backoff on 429/502/503/504 only while the deadline leaves room;
+- the token is sent only to the request's ``fhirServer``: absolute URLs
+  (next links) and redirects must stay on its origin, and an ``allow`` hook
+  (the allowlist of issue 6) is asked before any request;
+- a response is streamed and abandoned past ``max_response_bytes``, and must
+  be JSON with a ``resourceType`` (an HTML error page or truncated JSON is a
+  failure, never "no data");
+- logs name host, resource type, status and elapsed time — never the token,
+  the query (it holds the patient id) or what came back.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
+from typing import Any, Callable, Mapping
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .fetch import FetchRejected, FetchUnavailable
+
+LOGGER = logging.getLogger("crs_cds.fhir")
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+ACCEPT = "application/fhir+json"
+_MIN_ATTEMPT_SECONDS = 0.05  # not worth starting a request with less time than this left
+
+
+@dataclass(frozen=True, slots=True)
+class ClientLimits:
+    """Bounds on one fetch; ``deadline_seconds`` applies when the caller gives no deadline."""
+
+    connect_timeout: float = 1.0
+    read_timeout: float = 2.5
+    deadline_seconds: float = 3.0
+    max_retries: int = 2
+    backoff_seconds: float = 0.1
+    max_response_bytes: int = 32 * 1024 * 1024  # a page of 1000 Observations is ~1-2 MB
+    max_redirects: int = 3
+    pool_size: int = 16  # >= the resolver's worker count
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with default ports made explicit: what "same server" means."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def resource_type_of(url: str, base: str) -> str:
+    """The resource type a URL addresses, for logs (never the id or the query)."""
+    path = urlsplit(url).path
+    base_path = urlsplit(base).path.rstrip("/")
+    rest = path[len(base_path):] if path.startswith(base_path) else path
+    first = rest.strip("/").split("/", 1)[0]
+    return first if first[:1].isupper() and first.isalnum() else "page"
+
+
+def is_read(url: str, base: str) -> bool:
+    """``Type/id`` (a read, where 404 means "no such resource") rather than a search."""
+    parts = urlsplit(url)
+    base_path = urlsplit(base).path.rstrip("/")
+    rest = parts.path[len(base_path):] if parts.path.startswith(base_path) else parts.path
+    return not parts.query and len([s for s in rest.split("/") if s]) == 2
+
+
+class FhirClient:
+    """``FhirFetcher`` over HTTP. Thread-safe: one instance serves the whole process."""
+
+    def __init__(self, limits: ClientLimits | None = None, *,
+                 allow: Callable[[str], bool] | None = None,
+                 session: requests.Session | None = None) -> None:
+        self.limits = limits or ClientLimits()
+        self.allow = allow  # issue 6: the fhirServer allowlist plugs in here
+        self.session = session or self._new_session()
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        session.trust_env = False  # no proxy or .netrc credentials from the environment
+        session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # no state across patients/EHRs
+        adapter = HTTPAdapter(pool_connections=8, pool_maxsize=self.limits.pool_size, max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        return session
+
+    def close(self) -> None:
+        self.session.close()
+
+    def fetch(self, query: str, *, fhir_server: str, authorization: Mapping[str, Any] | None,
+              deadline: float | None = None) -> dict[str, Any] | None:
+        """GET ``query`` on ``fhir_server``: the FHIR JSON, None for a read that found
+        nothing, or ``FetchUnavailable`` with a reason safe to show and log."""
+        if deadline is None:
+            deadline = time.monotonic() + self.limits.deadline_seconds
+        if origin(fhir_server)[0] not in ("http", "https") or not origin(fhir_server)[1]:
+            raise FetchUnavailable("fhirServer is not an http(s) URL")
+        if self.allow is not None and not self.allow(fhir_server):
+            raise FetchUnavailable("fhirServer is not an allowed FHIR server")
+        base = fhir_server.rstrip("/") + "/"
+        url = self._on_server(urljoin(base, query), fhir_server)
+        headers = {"Accept": ACCEPT}
+        token = _bearer(authorization)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self._get(url, base, headers, deadline)
+
+    def _on_server(self, url: str, fhir_server: str) -> str:
+        if origin(url) != origin(fhir_server):
+            raise FetchUnavailable("a link or redirect points off the FHIR server; not followed")
+        return url
+
+    def _get(self, url: str, base: str, headers: dict[str, str], deadline: float) -> dict[str, Any] | None:
+        limits = self.limits
+        retries = redirects = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining < _MIN_ATTEMPT_SECONDS:
+                raise FetchUnavailable("no answer from the FHIR server within the time allowed")
+            started = time.monotonic()
+            kind = resource_type_of(url, base)
+            try:
+                response = self.session.get(url, headers=headers, allow_redirects=False, stream=True,
+                                            timeout=(min(limits.connect_timeout, remaining),
+                                                     min(limits.read_timeout, remaining)))
+            except requests.Timeout:
+                self._log(url, kind, None, started, "timeout")
+                raise FetchUnavailable("the FHIR server did not answer in time") from None
+            except requests.RequestException as exc:
+                self._log(url, kind, None, started, type(exc).__name__)
+                if retries < limits.max_retries and self._pause(retries, None, deadline):
+                    retries += 1
+                    continue
+                raise FetchUnavailable("the FHIR server could not be reached") from None
+            status = response.status_code
+            try:
+                if status in REDIRECT_STATUSES and response.headers.get("Location"):
+                    self._log(url, kind, status, started)
+                    redirects += 1
+                    if redirects > limits.max_redirects:
+                        raise FetchUnavailable("the FHIR server redirected too many times")
+                    url = self._on_server(urljoin(url, response.headers["Location"]), base)
+                    continue
+                if status in RETRY_STATUSES:
+                    self._log(url, kind, status, started)
+                    if retries < limits.max_retries and self._pause(retries, response.headers.get("Retry-After"),
+                                                                      deadline):
+                        retries += 1
+                        continue
+                    raise FetchUnavailable(f"the FHIR server answered {status} (busy or unavailable)")
+                if status in (401, 403):
+                    self._log(url, kind, status, started, "token rejected (expired, revoked or out of scope)",
+                              level=logging.WARNING)
+                    raise FetchRejected(f"the FHIR server rejected the access token ({status})")
+                if status in (404, 410) and is_read(url, base):
+                    self._log(url, kind, status, started)
+                    return None
+                if status != 200:
+                    self._log(url, kind, status, started, level=logging.WARNING)
+                    raise FetchUnavailable(f"the FHIR server answered {status}")
+                body = self._read_capped(response, deadline)
+            finally:
+                response.close()
+            value = _parse_fhir(body)
+            self._log(url, kind, status, started)
+            return value
+
+    def _read_capped(self, response: requests.Response, deadline: float) -> bytes:
+        """The body, abandoned past the size cap or the deadline (a huge or dripping answer)."""
+        cap = self.limits.max_response_bytes
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > cap:
+            raise FetchUnavailable(f"the FHIR server's answer is larger than {cap} bytes; not read")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > cap:
+                    raise FetchUnavailable(f"the FHIR server's answer is larger than {cap} bytes; not read")
+                if time.monotonic() > deadline:
+                    raise FetchUnavailable("the FHIR server's answer did not arrive within the time allowed")
+                chunks.append(chunk)
+        except requests.RequestException:
+            raise FetchUnavailable("the FHIR server's answer was cut off or timed out") from None
+        return b"".join(chunks)
+
+    def _pause(self, retries: int, retry_after: str | None, deadline: float) -> bool:
+        """Sleep before a retry if the deadline leaves room for the wait and an attempt."""
+        wait = self.limits.backoff_seconds * (2 ** retries)
+        if retry_after and retry_after.strip().isdigit():
+            wait = max(wait, float(retry_after.strip()))
+        if time.monotonic() + wait + _MIN_ATTEMPT_SECONDS * 2 > deadline:
+            return False
+        time.sleep(wait)
+        return True
+
+    def _log(self, url: str, kind: str, status: int | None, started: float, note: str | None = None,
+             level: int = logging.INFO) -> None:
+        if not LOGGER.isEnabledFor(level):
+            return
+        line = {"event": "fhir-fetch", "host": urlsplit(url).hostname, "resourceType": kind, "status": status,
+                "elapsedMs": round((time.monotonic() - started) * 1000, 1)}
+        if note:
+            line["note"] = note
+        LOGGER.log(level, json.dumps(line, separators=(",", ":")))
+
+
+def _bearer(authorization: Mapping[str, Any] | None) -> str | None:
+    token = authorization.get("access_token") if isinstance(authorization, Mapping) else None
+    return token if isinstance(token, str) and token.strip() else None
+
+
+def _parse_fhir(body: bytes) -> dict[str, Any]:
+    """A FHIR resource or Bundle, or ``FetchUnavailable``: an error page is not data."""
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        raise FetchUnavailable("the FHIR server's answer is not FHIR JSON (an error page or cut off)") from None
+    if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
+        raise FetchUnavailable("the FHIR server's answer is not a FHIR resource (no resourceType)")
+    return value

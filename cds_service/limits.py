@@ -1,0 +1,64 @@
+"""Request limits: JSON nesting depth, resources per call, the per-call deadline.
+
+The body size limit is Flask's ``MAX_CONTENT_LENGTH`` (413). Depth is checked
+on the raw bytes before parsing, so a hostile body is refused before the
+parser, the schema validator or the mapping recurse into it.
+"""
+from __future__ import annotations
+
+import re
+import time
+from itertools import accumulate
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from .errors import ApiError
+from .fetch import FetchUnavailable, FhirFetcher
+from .issuers import normalise_base
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def json_depth(raw: bytes) -> int:
+    """Deepest nesting of arrays/objects in a JSON text (strings ignored); 0 for a scalar."""
+    skeleton = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    return max(accumulate(map(_STEP.__getitem__, skeleton)), default=0)
+
+
+def check_depth(raw: bytes, limit: int) -> None:
+    if json_depth(raw) > limit:
+        raise ApiError(400, "invalid-json", f"The request body nests JSON deeper than {limit} levels")
+
+
+def check_resource_count(count: int, limit: int) -> None:
+    """Refuse rather than truncate: grading a silently shortened record could under-grade."""
+    if count > limit:
+        raise ApiError(400, "too-many-resources",
+                       f"The request carries more than {limit} FHIR resources; send a shorter time window")
+
+
+class GuardedFetcher:
+    """Wraps the FHIR fetcher for one call: stops at the deadline, and never follows an
+    absolute URL (a ``next`` link) off ``fhirServer`` — the bearer token would go with it."""
+
+    def __init__(self, inner: FhirFetcher, deadline_seconds: float) -> None:
+        self._inner = inner
+        self._deadline = time.monotonic() + deadline_seconds
+
+    def fetch(self, query: str, *, fhir_server: str, authorization: Mapping[str, Any] | None,
+              deadline: float | None = None) -> dict[str, Any] | None:
+        if time.monotonic() > self._deadline:
+            raise FetchUnavailable("the per-call deadline passed before the data could be read")
+        if urlsplit(query).scheme and not _under(query, fhir_server):
+            raise FetchUnavailable("a link pointed outside fhirServer and was not followed")
+        return self._inner.fetch(query, fhir_server=fhir_server, authorization=authorization,
+                                 deadline=self._deadline if deadline is None else min(deadline, self._deadline))
+
+
+def _under(url: str, base: str) -> bool:
+    base_n = normalise_base(base)
+    parts = urlsplit(url)
+    target = normalise_base(parts._replace(query="", fragment="").geturl())
+    return base_n is not None and target is not None and (target == base_n or target.startswith(base_n + "/"))

@@ -1,0 +1,128 @@
+"""Draft MedicationRequests (order-select / order-sign ``context.draftOrders``) -> DraftMedication.
+
+The drug is recognised exactly as for MedicationAdministration (same code
+lists, same three tiers, contained or referenced Medication), so an order and
+the later administration of it are the same drug to the protocol checks.
+Dose comes from ``dosageInstruction[0].doseAndRate[0].doseQuantity`` in mg by
+UCUM code (mg, g, ug); timing from ``timing.repeat`` as "every N hours".
+Clients are loose (the sandbox omits ``Bundle.type``): only ``entry[].resource``
+is read, and an order whose drug is not in the lists is left out silently.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable
+
+from .codes import CodeLists, load_code_lists
+from .context import MappingContext
+from .fhirjson import text_of
+from .medications import _route, identify_drugs
+from .units import dose_in_mg
+
+# UCUM time units of Timing.repeat.periodUnit, in hours (definitions, not codes of a code system).
+_HOURS_PER_UNIT = {"s": 1 / 3600, "min": 1 / 60, "h": 1.0, "d": 24.0, "wk": 168.0}
+# Orders that will never be given: nothing to check.
+_DEAD_STATUSES = frozenset({"entered-in-error", "cancelled", "revoked"})
+
+
+@dataclass(frozen=True, slots=True)
+class DraftMedication:
+    """One recognised drug of an unsigned (or re-signed) MedicationRequest."""
+
+    reference: str  # "MedicationRequest/123" (or "MedicationRequest[2]" without an id)
+    position: int  # index in draftOrders.entry, so checks can count earlier orders
+    drug: str  # canonical key, e.g. "tocilizumab"
+    drug_class: str
+    display: str
+    matched_by: str
+    status: str | None
+    dose_value: float | None = None
+    dose_unit: str | None = None
+    dose_mg: float | None = None  # None: no dose, or not a mass unit
+    every_hours: float | None = None  # None: single dose or no timing
+    once: bool = False  # timing says a single dose (repeat.count == 1, no period)
+    route: str | None = None
+
+    @property
+    def has_id(self) -> bool:
+        return "/" in self.reference
+
+
+def draft_order_resources(draft_orders: object) -> list[dict]:
+    """The resources of a draftOrders Bundle (``Bundle.type`` not required), in entry order."""
+    if type(draft_orders) is not dict:
+        return []
+    entries = draft_orders.get("entry")
+    if type(entries) is not list:
+        return []
+    return [e["resource"] for e in entries if type(e) is dict and type(e.get("resource")) is dict]
+
+
+def map_draft_orders(draft_orders: object, *, patient_id: str, now: datetime,
+                     resources: Iterable[dict] = (), codes: CodeLists | None = None) -> list[DraftMedication]:
+    """Recognised drugs of the MedicationRequests in ``draft_orders``.
+
+    ``resources`` (prefetch) may hold Medications the orders reference.
+    Never raises on malformed input: an unreadable order is left out.
+    """
+    codes = codes if codes is not None else load_code_lists()
+    ctx = MappingContext(codes=codes, patient_id=patient_id.removeprefix("Patient/"), latest=now)
+    items = draft_order_resources(draft_orders)
+    for res in [*items, *resources]:
+        if type(res) is dict and res.get("resourceType") == "Medication" and type(res.get("id")) is str:
+            ctx.medications.setdefault(res["id"], res)
+    out: list[DraftMedication] = []
+    for position, res in enumerate(items):
+        if res.get("resourceType") != "MedicationRequest" or res.get("status") in _DEAD_STATUSES:
+            continue
+        try:
+            out.extend(_map_request(res, position, ctx))
+        except Exception:  # noqa: BLE001 - an odd order must not fail the other checks
+            continue
+    return out
+
+
+def _map_request(res: dict, position: int, ctx: MappingContext) -> list[DraftMedication]:
+    matches, display = identify_drugs(res, ctx)
+    if not matches:
+        return []
+    rid = res.get("id")
+    reference = f"MedicationRequest/{rid}" if type(rid) is str and rid else f"MedicationRequest[{position}]"
+    dosage = _first(res.get("dosageInstruction"))
+    dose = _first(dosage.get("doseAndRate")).get("doseQuantity")
+    dose_value = dose_unit = dose_mg = None
+    if type(dose) is dict:
+        value = dose.get("value")
+        if (type(value) is int or type(value) is float) and math.isfinite(value):
+            dose_value = float(value)
+            dose_unit = text_of(dose.get("code")) or text_of(dose.get("unit"))
+            dose_mg = dose_in_mg(dose, ctx.codes)
+    every_hours, once = _timing(dosage.get("timing"))
+    route = _route(dosage.get("route"), ctx.codes)
+    status = res.get("status") if type(res.get("status")) is str else None
+    return [DraftMedication(reference=reference, position=position, drug=drug.key, drug_class=drug.drug_class,
+                            display=display or drug.key, matched_by=matched_by, status=status,
+                            dose_value=dose_value, dose_unit=dose_unit, dose_mg=dose_mg,
+                            every_hours=every_hours, once=once, route=route)
+            for drug, matched_by, _ in matches]
+
+
+def _first(items: object) -> dict:
+    if type(items) is list and items and type(items[0]) is dict:
+        return items[0]
+    return {}
+
+
+def _timing(timing: object) -> tuple[float | None, bool]:
+    """(every N hours, single dose) from ``Timing.repeat``; (None, False) when unknown."""
+    repeat = timing.get("repeat") if type(timing) is dict else None
+    if type(repeat) is not dict:
+        return None, False
+    period, unit = repeat.get("period"), repeat.get("periodUnit")
+    frequency = repeat.get("frequency", 1)
+    if (type(period) in (int, float) and period > 0 and unit in _HOURS_PER_UNIT
+            and type(frequency) is int and frequency > 0):
+        return round(period * _HOURS_PER_UNIT[unit] / frequency, 4), False
+    return None, repeat.get("count") == 1

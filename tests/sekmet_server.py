@@ -1,0 +1,123 @@
+"""A real FHIR R4 server for integration tests: sekmet-fhir, run as a subprocess.
+
+``sekmet serve`` (PyPI ``sekmet-fhir``, a FastAPI app on SQLite) is started on
+a free 127.0.0.1 port with in-memory storage (``db_path: ":memory:"``),
+inbound validation and the workflow simulator off, and static bearer-token
+authentication on, so that the tests also prove the service sends the token.
+Its ``base_url`` is set to the real address: it writes next links with it.
+Data goes in as one transaction Bundle of PUTs (ids kept).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import requests
+
+TOKEN = "integration-token-7f3c"
+START_TIMEOUT_SECONDS = 60
+
+
+class SekmetUnavailable(RuntimeError):
+    """sekmet is installed but did not start: the integration tests must fail, not skip."""
+
+
+def installed() -> bool:
+    try:
+        import sekmet  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _executable() -> list[str]:
+    beside = Path(sys.executable).with_name("sekmet")
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("sekmet")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "from sekmet.cli import app; app()"]
+
+
+@dataclass
+class SekmetServer:
+    base_url: str
+    process: subprocess.Popen
+    workdir: tempfile.TemporaryDirectory
+    token: str = TOKEN
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", "Content-Type": "application/fhir+json",
+                "Accept": "application/fhir+json"}
+
+    def load(self, resources: Iterable[dict[str, Any]]) -> None:
+        """PUT every resource in one transaction (ids preserved, so tests can refer to them)."""
+        entries = [{"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
+                   for r in resources]
+        bundle = {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+        response = requests.post(self.base_url, json=bundle, headers=self.headers(), timeout=120)
+        if response.status_code != 200:
+            raise AssertionError(f"transaction failed: {response.status_code} {response.text[:500]}")
+
+    def get(self, query: str) -> dict[str, Any]:
+        response = requests.get(f"{self.base_url}/{query}", headers=self.headers(), timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.workdir.cleanup()
+
+
+def start() -> SekmetServer:
+    """Start sekmet and wait until ``/fhir/metadata`` answers; ``SekmetUnavailable`` if it does not."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/fhir"
+    workdir = tempfile.TemporaryDirectory(prefix="sekmet-")
+    config = Path(workdir.name) / "settings.yaml"
+    config.write_text(
+        f"host: 127.0.0.1\nport: {port}\nbase_url: {base}\ndb_path: ':memory:'\n"
+        f"data_dir: {workdir.name}/data\nlog_inbound: false\n"
+        "validation:\n  inbound: 'off'\nsimulator:\n  enabled: false\n"
+        f"server_auth:\n  types: [bearer]\n  tokens: ['{TOKEN}']\n")
+    log = open(Path(workdir.name) / "server.log", "wb")
+    env = {**os.environ, "SEKMET_CONFIG": str(config)}
+    process = subprocess.Popen([*_executable(), "serve", "--config", str(config), "--host", "127.0.0.1",
+                                "--port", str(port)], cwd=workdir.name, env=env, stdout=log,
+                               stderr=subprocess.STDOUT)
+    server = SekmetServer(base, process, workdir)
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            if requests.get(f"{base}/metadata", timeout=1).status_code == 200:
+                return server
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    log.flush()
+    output = (Path(workdir.name) / "server.log").read_text(errors="replace")[-2000:]
+    server.stop()
+    raise SekmetUnavailable(f"sekmet did not start on port {port}:\n{output}")

@@ -1,0 +1,164 @@
+"""POST /cds-services/{id}/feedback, the cards recorded at response time, and the report.
+
+Runs on SQLite and, like tests/test_feedback_store.py, on a real PostgreSQL.
+"""
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+
+import pytest
+
+from cds_service.app import create_app
+from cds_service.cli import main
+from cds_service.feedback_store import SqlFeedbackStore
+from cds_service.settings import Settings
+from tests import fhirbuild as fb
+from tests.order_builders import cards_of, crs_patient, draft, kinds, order_request
+from tests.test_feedback_store import _postgres_store
+
+OVERRIDE = {"system": "urn:crs-cds:override-reason", "code": "clinical-judgement",
+            "display": "Clinical judgement: dose intended"}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        yield SqlFeedbackStore.from_url(str(tmp_path / "feedback.sqlite3"))
+        return
+    pg, drop = _postgres_store()
+    yield pg
+    drop()
+
+
+@pytest.fixture
+def api(store):
+    return create_app(Settings(), clock=lambda: fb.NOW, feedback_store=store).test_client()
+
+
+def stamp(minutes: float = 5) -> str:
+    return fb.iso(fb.NOW + timedelta(minutes=minutes))
+
+
+def accepted(card: dict, minutes: float = 5) -> dict:
+    return {"card": card["uuid"], "outcome": "accepted", "outcomeTimestamp": stamp(minutes),
+            "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}]}
+
+
+def overridden(card: dict, reason: dict = OVERRIDE) -> dict:
+    return {"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": stamp(),
+            "overrideReason": {"reason": reason, "userComment": "patient p1 discussed"}}
+
+
+def issue_order_cards(api) -> list[dict]:
+    orders = [draft("tocilizumab", 900), draft("sargramostim", 250, "ug")]
+    cards = cards_of(api, order_request(crs_patient(70, grade=3), orders))
+    assert kinds(cards) == ["tocilizumab-dose", "gm-csf"]
+    return cards
+
+
+def test_feedback_is_stored_once_however_often_it_is_sent(api, store) -> None:
+    toci, _ = issue_order_cards(api)
+    body = {"feedback": [accepted(toci)]}
+    first = api.post("/cds-services/crs-order-sign/feedback", json=body)
+    assert first.status_code == 200 and first.get_json() == {"received": 1, "stored": 1}
+    again = api.post("/cds-services/crs-order-sign/feedback", json=body)
+    assert again.status_code == 200 and again.get_json() == {"received": 1, "stored": 0}
+    [report] = [r for r in store.report() if r.card_kind == "tocilizumab-dose"]
+    assert (report.issued, report.accepted, report.overridden) == (1, 1, 0)
+
+
+def test_report_counts_issued_accepted_and_overridden_per_card_kind(api, store, capsys) -> None:
+    toci, gm = issue_order_cards(api)
+    toci2, gm2 = issue_order_cards(api)
+    view = cards_of(api, fb.hook_request(crs_patient(70, grade=2)), "crs-patient-view")
+    weight = {"system": OVERRIDE["system"], "code": "weight-outdated", "display": "Recorded weight is outdated"}
+    body = {"feedback": [accepted(toci), overridden(toci2, weight), overridden(gm), overridden(gm2)]}
+    assert api.post("/cds-services/crs-order-sign/feedback", json=body).status_code == 200
+    assert api.post("/cds-services/crs-patient-view/feedback",
+                    json={"feedback": [{"card": view[0]["uuid"], "outcome": "overridden",
+                                        "outcomeTimestamp": stamp()}]}).status_code == 200
+
+    by_kind = {r.card_kind: r for r in store.report()}
+    assert (by_kind["tocilizumab-dose"].issued, by_kind["tocilizumab-dose"].accepted,
+            by_kind["tocilizumab-dose"].overridden) == (2, 1, 1)
+    assert by_kind["tocilizumab-dose"].override_reasons == {"Recorded weight is outdated": 1}
+    assert (by_kind["gm-csf"].issued, by_kind["gm-csf"].accepted, by_kind["gm-csf"].overridden) == (2, 0, 2)
+    assert by_kind["gm-csf"].override_reasons == {"Clinical judgement: dose intended": 2}
+    assert by_kind["crs-assessment"].issued == 1 and by_kind["crs-assessment"].overridden == 1
+    assert by_kind["crs-assessment"].override_reasons == {"(no reason given)": 1}
+
+    if isinstance(store, SqlFeedbackStore) and store._ph == "?":  # the CLI reads the same SQLite file
+        path = store._connect().execute("PRAGMA database_list").fetchone()[2]
+        assert main(["feedback", "report", "--database", path]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        gm_line = next(line for line in lines if line.startswith("gm-csf"))
+        assert gm_line.split()[1:4] == ["2", "0", "2"] and "Clinical judgement: dose intended (2)" in gm_line
+        assert main(["feedback", "report", "--database", path, "--since", "2026-11-22"]) == 0
+        assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]] == []
+
+
+def test_issued_cards_carry_kind_grade_and_protocol_but_no_patient_data(api, store, tmp_path) -> None:
+    issue_order_cards(api)
+    if store._ph != "?":
+        pytest.skip("row inspection on SQLite only")
+    conn = store._connect()
+    rows = conn.execute("SELECT * FROM issued_cards").fetchall()
+    assert sorted((r[1], r[2], r[3], r[4]) for r in rows) == [
+        ("crs-order-sign", "gm-csf", 3, "astct-generic"), ("crs-order-sign", "tocilizumab-dose", 3, "astct-generic")]
+    assert "p1" not in repr(rows)
+
+
+def test_malformed_feedback_is_400_naming_the_field(api) -> None:
+    resp = api.post("/cds-services/crs-order-sign/feedback",
+                    json={"feedback": [{"card": "c1", "outcomeTimestamp": stamp()}]})
+    assert resp.status_code == 400
+    assert [d["path"] for d in resp.get_json()["details"]] == ["feedback[0].outcome"]
+    resp = api.post("/cds-services/crs-order-sign/feedback",
+                    json={"feedback": [{"card": "c1", "outcome": "maybe", "outcomeTimestamp": "yesterday"}]})
+    assert {d["path"] for d in resp.get_json()["details"]} == {"feedback[0].outcome", "feedback[0].outcomeTimestamp"}
+    resp = api.post("/cds-services/crs-order-sign/feedback", data="{", content_type="application/json")
+    assert resp.status_code == 400 and resp.get_json()["error"] == "invalid-json"
+
+
+def test_feedback_for_an_unknown_service_is_404(api) -> None:
+    resp = api.post("/cds-services/nope/feedback", json={"feedback": []})
+    assert resp.status_code == 404 and resp.get_json()["error"] == "not-found"
+
+
+def test_a_failing_store_does_not_cost_the_clinician_the_cards() -> None:
+    class Broken:
+        def record_issued(self, cards):
+            raise sqlite3.OperationalError("disk I/O error")
+
+    client = create_app(Settings(), clock=lambda: fb.NOW, feedback_store=Broken()).test_client()  # type: ignore[arg-type]
+    assert kinds(cards_of(client, order_request(crs_patient(70), [draft("tocilizumab", 900)]))) == [
+        "tocilizumab-dose"]
+
+
+def test_settings_choose_the_feedback_store() -> None:
+    assert Settings.from_env({}).feedback_url == "var/crs-cds-feedback.sqlite3"
+    assert Settings.from_env({"CRS_CDS_FEEDBACK_DB": "/data/fb.sqlite3"}).feedback_url == "/data/fb.sqlite3"
+    url = "postgresql://crs@db:5432/crs"
+    assert Settings.from_env({"CRS_CDS_DATABASE_URL": url, "CRS_CDS_FEEDBACK_DB": "x"}).feedback_url == url
+    from cds_service.settings import ConfigError
+
+    with pytest.raises(ConfigError, match="CRS_CDS_DATABASE_URL"):
+        Settings.from_env({"CRS_CDS_DATABASE_URL": "mysql://x"})
+
+
+def test_issued_card_kind_grade_and_protocol_come_from_the_card() -> None:
+    from cds_service.issued import issued_cards
+
+    assessment = {"uuid": "a", "source": {"topic": {"code": "crs-assessment"}},
+                  "extension": {"crs-cds.assessment": {"grade": 2, "protocol": "astct-generic"}}}
+    options = {"uuid": "b", "source": {"topic": {"code": "crs-protocol-options"}},
+               "extension": {"crs-cds.alternatives": {"group": "g", "protocol": "christie-doc644-v8"}}}
+    order = {"uuid": "c", "source": {"topic": {"code": "ignored"}},
+             "extension": {"crs-cds.order-check": {"kind": "gm-csf", "grade": None, "protocol": "astct-generic"}}}
+    bare = {"uuid": "d", "source": {"label": "x"}}
+    rows = issued_cards("crs-x", [assessment, options, order, bare, {"no": "uuid"}, "junk"], fb.NOW)
+    assert [(r.card_uuid, r.card_kind, r.grade, r.protocol) for r in rows] == [
+        ("a", "crs-assessment", 2, "astct-generic"), ("b", "crs-protocol-options", None, "christie-doc644-v8"),
+        ("c", "gm-csf", None, "astct-generic"), ("d", "unknown", None, None)]
+    assert {r.service_id for r in rows} == {"crs-x"} and {r.issued_at for r in rows} == {fb.NOW}

@@ -1,0 +1,82 @@
+"""protocols.order_checks as pure functions: other protocols, and the semantics decided there."""
+from __future__ import annotations
+
+from datetime import date
+
+from fhir_mappings.draft_orders import DraftMedication
+from protocols import load_protocol
+from protocols.order_checks import check_orders
+from tests.protocol_builders import NOW, administration, assessment, snapshot
+
+CLASSES = {"tocilizumab": "anti-il6", "anakinra": "il1-antagonist", "dexamethasone": "corticosteroid",
+           "methylprednisolone": "corticosteroid", "sargramostim": "gm-csf"}
+
+
+def order(drug: str, dose_mg: float | None, *, every_hours: float | None = None, position: int = 0,
+          route: str | None = "IV") -> DraftMedication:
+    return DraftMedication(reference=f"MedicationRequest/{drug}{position}", position=position, drug=drug,
+                           drug_class=CLASSES[drug], display=drug, matched_by="code", status="draft",
+                           dose_value=dose_mg, dose_unit="mg", dose_mg=dose_mg, every_hours=every_hours, route=route)
+
+
+def check(orders, *, grade: int = 2, protocol: str = "astct-generic", weight_kg: float | None = 70,
+          given=(), checked=None, **assess):
+    return check_orders(orders, assessment=assessment(grade, **assess),
+                        snapshot=snapshot(weight_kg=weight_kg, administrations=tuple(given)),
+                        protocol=load_protocol(protocol), now=NOW, checked=checked)
+
+
+def test_christie_allows_tocilizumab_6_hours_after_the_last_dose() -> None:
+    given = [administration("tocilizumab", 6, dose_mg=560)]
+    assert check([order("tocilizumab", 560)], protocol="christie-doc644-v8", given=given) == []
+    [refused] = check([order("tocilizumab", 560)], protocol="christie-doc644-v8",
+                      given=[administration("tocilizumab", 5, dose_mg=560)])
+    assert refused.kind == "tocilizumab-limit" and refused.next_allowed.hour == 13  # 07:00 + 6 h
+
+
+def test_paediatric_tocilizumab_uses_12_mg_per_kg_below_30_kg() -> None:
+    [finding] = check([order("tocilizumab", 160)], protocol="paediatric-seed004", weight_kg=20)
+    assert finding.kind == "tocilizumab-dose" and finding.dose_mg == 240  # 12 mg/kg × 20 kg
+    assert check([order("tocilizumab", 240)], protocol="paediatric-seed004", weight_kg=20) == []
+
+
+def test_paediatric_anakinra_per_kg_without_weight_cannot_be_checked() -> None:
+    [finding] = check([order("anakinra", 40, every_hours=6)], protocol="paediatric-seed004", weight_kg=None, grade=3)
+    assert finding.kind == "no-weight"
+
+
+def test_paediatric_anakinra_above_100_mg_per_dose_is_corrected() -> None:
+    [finding] = check([order("anakinra", 150, every_hours=6)], protocol="paediatric-seed004", weight_kg=70, grade=3)
+    assert finding.kind == "anakinra-dose" and finding.dose_mg == 100
+
+
+def test_not_eligible_patients_are_not_checked() -> None:
+    assert check([order("tocilizumab", 900), order("sargramostim", 0.25)], status="not-eligible", index=None) == []
+
+
+def test_steroid_without_a_protocol_regimen_at_the_grade_gives_no_opinion() -> None:
+    assert check([order("dexamethasone", 10, every_hours=6)], grade=1) == []  # e.g. for ICANS
+
+
+def test_methylprednisolone_at_grade_4_is_compared_with_500_mg_every_12_h() -> None:
+    [finding] = check([order("methylprednisolone", 1000, every_hours=24)], grade=4)
+    assert finding.kind == "steroid-regimen" and (finding.dose_mg, finding.every_hours) == (500, 12)
+    assert any("antifungal" in r for r in finding.reminders)
+    assert check([order("methylprednisolone", 500, every_hours=12)], grade=4) == []
+
+
+def test_a_refused_dose_gets_only_the_limit_finding() -> None:
+    given = [administration("tocilizumab", 2, dose_mg=560)]
+    assert [f.kind for f in check([order("tocilizumab", 900)], given=given)] == ["tocilizumab-limit"]
+
+
+def test_unchecked_drafts_count_but_get_no_finding() -> None:
+    orders = [order("tocilizumab", 900, position=0), order("tocilizumab", 560, position=1)]
+    [finding] = check(orders, checked={"MedicationRequest/tocilizumab1"})
+    assert finding.order.position == 1 and finding.kind == "tocilizumab-limit"
+
+
+def test_findings_carry_grade_and_protocol() -> None:
+    [finding] = check([order("tocilizumab", 900)], grade=3)
+    assert (finding.grade, finding.protocol_id) == (3, "astct-generic")
+    assert date(2026, 11, 20) == finding.evidence[0].time.date()  # the weight used, with its time

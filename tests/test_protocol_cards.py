@@ -1,0 +1,298 @@
+"""Protocol orders on patient-view, end to end: FHIR prefetch in, cards with draft orders out.
+
+Exact numbers: each scenario pins the dose, route, timing and codes the
+clinician would sign, and checks that every suggested resource is valid FHIR
+R4 and says the same thing as its ``crs-cds.order`` extension.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.servicerequest import ServiceRequest
+
+from cds_service.app import create_app
+from cds_service.settings import Settings
+from protocols import ProtocolError
+from tests import fhirbuild as fb
+from tests.fhirbuild import ago
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+MODELS = {"MedicationRequest": MedicationRequest, "ServiceRequest": ServiceRequest}
+
+
+def client_for(**settings: Any):
+    return create_app(Settings(**settings), clock=lambda: fb.NOW).test_client()
+
+
+@pytest.fixture(scope="module")
+def generic():
+    return client_for()
+
+
+def call(client, *resources: dict[str, Any], birth_date: str = "1970-05-01") -> list[dict[str, Any]]:
+    resources = (fb.patient(birth_date),) + resources
+    resp = client.post("/cds-services/crs-patient-view", json=fb.hook_request(list(resources)))
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    cards = resp.get_json()["cards"]
+    for card in cards:
+        check_card(card)
+    return cards
+
+
+def crs(grade: int, *, kg: float | None = 70, extra: tuple[dict[str, Any], ...] = ()) -> tuple[dict[str, Any], ...]:
+    """A CAR-T patient febrile now with the haemodynamics of ``grade`` (2: hypotension without a
+    vasopressor, 3: norepinephrine, 4: norepinephrine and epinephrine)."""
+    out = [fb.car_t(), fb.temperature(38.9, ago(hours=40)), fb.temperature(39.1, ago(hours=1)),
+           fb.blood_pressure(84, 50, ago(hours=1)), fb.spo2(97, ago(hours=1)), fb.oxygen_device("room-air", ago(hours=1))]
+    if grade >= 3:
+        out.append(fb.drug("norepinephrine", ago(hours=2), open_period=True, status="in-progress"))
+    if grade >= 4:
+        out.append(fb.drug("epinephrine", ago(hours=1), open_period=True, status="in-progress"))
+    if kg is not None:
+        out.append(fb.weight(kg, ago(days=1), rid="wt-1"))
+    return tuple(out) + extra
+
+
+def check_card(card: dict[str, Any]) -> None:
+    """CDS Hooks rules and our own: selectionBehavior with suggestions, at most one recommended
+    under at-most-one, valid FHIR, extension agreeing with the resource."""
+    assert len(card["summary"]) < 140
+    if "suggestions" not in card:
+        return
+    assert card["selectionBehavior"] in ("any", "at-most-one")
+    if card["selectionBehavior"] == "at-most-one":
+        assert sum(bool(s.get("isRecommended")) for s in card["suggestions"]) <= 1
+    for s in card["suggestions"]:
+        assert s["uuid"] and s["label"] and s["actions"]
+        order = s["extension"]["crs-cds.order"]
+        for action in s["actions"]:
+            assert action["type"] == "create"
+            res = action["resource"]
+            MODELS[res["resourceType"]].model_validate(res)
+            assert (res["status"], res["intent"]) == ("draft", "order")
+            assert res["subject"] == {"reference": "Patient/p1"}
+            if res["resourceType"] == "MedicationRequest":
+                agrees_with_medication(order, res)
+            else:
+                assert res["code"]["coding"][0]["code"] in order["codes"]
+        if "service" in order:
+            assert [a["resource"]["code"]["coding"][0]["code"] for a in s["actions"]] == order["codes"]
+
+
+def agrees_with_medication(order: dict[str, Any], res: dict[str, Any]) -> None:
+    [dosage] = res["dosageInstruction"]
+    assert dosage["doseAndRate"][0]["doseQuantity"] == {"value": order["doseMg"], "unit": "mg",
+                                                        "system": "http://unitsofmeasure.org", "code": "mg"}
+    assert dosage["route"]["text"] == order["route"]
+    repeat = dosage["timing"]["repeat"]
+    if order["everyHours"] is None:
+        assert repeat == {"count": 1}
+    else:
+        assert (repeat["period"], repeat["periodUnit"], repeat["frequency"]) == (order["everyHours"], "h", 1)
+    assert res["medicationCodeableConcept"]["text"].lower() == order["drug"]
+
+
+def suggestions(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [s for c in cards for s in c.get("suggestions", [])]
+
+
+def med_orders(cards: list[dict[str, Any]], drug: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(suggestion, MedicationRequest) pairs for ``drug``."""
+    return [(s, s["actions"][0]["resource"]) for s in suggestions(cards)
+            if s["extension"]["crs-cds.order"].get("drug") == drug]
+
+
+def one_order(cards, drug):
+    [(suggestion, resource)] = med_orders(cards, drug)
+    return suggestion, resource
+
+
+def dose(resource: dict[str, Any]) -> tuple[float, str, str, Any]:
+    [d] = resource["dosageInstruction"]
+    repeat = d["timing"]["repeat"]
+    return (d["doseAndRate"][0]["doseQuantity"]["value"], d["route"]["coding"][0]["code"], d["route"]["text"],
+            repeat.get("period"))
+
+
+def details(cards) -> str:
+    return "\n".join(c.get("detail", "") for c in cards)
+
+
+# ------------------------------------------------------------------ tocilizumab
+
+def test_grade2_70kg_tocilizumab_560mg_iv(generic):
+    cards = call(generic, *crs(2))
+    assert cards[0]["extension"]["crs-cds.assessment"]["grade"] == 2
+    s, mr = one_order(cards, "tocilizumab")
+    assert s["label"] == "Order tocilizumab 560 mg IV now" and s["isRecommended"] is True
+    assert s["extension"]["crs-cds.order"] == {"drug": "tocilizumab", "doseMg": 560, "route": "IV", "everyHours": None}
+    assert mr["medicationCodeableConcept"]["coding"][0] == {"system": RXNORM, "code": "612865", "display": "Tocilizumab"}
+    assert dose(mr) == (560, "47625008", "IV", None)
+    assert mr["reasonCode"][0]["coding"][0]["code"] == "D89.832"
+    assert "8 mg/kg × 70 kg" in mr["dosageInstruction"][0]["text"]
+    assert "Observation/wt-1" in cards[0]["detail"]  # the weight used is shown
+
+
+def test_125kg_tocilizumab_capped_at_800mg(generic):
+    _, mr = one_order(call(generic, *crs(2, kg=125)), "tocilizumab")
+    assert dose(mr)[0] == 800
+
+
+def test_no_weight_no_tocilizumab_order_and_the_card_says_why(generic):
+    cards = call(generic, *crs(2, kg=None))
+    assert med_orders(cards, "tocilizumab") == []
+    assert "no body weight recorded in the last 30 days — tocilizumab dose cannot be computed" in details(cards)
+
+
+def test_three_doses_in_24h_no_tocilizumab_order_and_when_the_next_is_allowed(generic):
+    given = tuple(fb.drug("tocilizumab", ago(hours=h)) for h in (16, 8, 0))
+    cards = call(generic, *crs(2, extra=given))
+    assert med_orders(cards, "tocilizumab") == []
+    assert "next dose allowed from 2026-11-21 20:00 UTC" in details(cards)
+
+
+def test_four_doses_since_infusion_no_fifth_and_escalation_proposed(generic):
+    given = tuple(fb.drug("tocilizumab", ago(hours=h)) for h in (60, 50, 40, 30))
+    cards = call(generic, *crs(2, extra=given))
+    assert med_orders(cards, "tocilizumab") == []
+    text = details(cards)
+    assert "limit reached" in text and "Escalation proposed" in text
+    _, dex = one_order(cards, "dexamethasone")
+    assert dose(dex) == (10, "47625008", "IV", 6)
+
+
+# -------------------------------------------------------------------- steroids
+
+def test_generic_grade3_dexamethasone_10mg_iv_every_6h_and_icu_transfer(generic):
+    cards = call(generic, *crs(3))
+    s, mr = one_order(cards, "dexamethasone")
+    assert s["label"] == "Order dexamethasone 10 mg IV every 6 h"
+    assert s["extension"]["crs-cds.order"] == {"drug": "dexamethasone", "doseMg": 10, "route": "IV", "everyHours": 6}
+    assert dose(mr) == (10, "47625008", "IV", 6)
+    assert mr["dosageInstruction"][0]["timing"]["repeat"] == {"frequency": 1, "period": 6, "periodUnit": "h"}
+    assert mr["medicationCodeableConcept"]["coding"][0]["code"] == "3264"
+    assert mr["reasonCode"][0]["coding"][0]["code"] == "D89.833"
+    [icu] = [s for s in suggestions(cards) if s["extension"]["crs-cds.order"].get("service") == "icu-transfer"]
+    [action] = icu["actions"]
+    assert action["resource"]["resourceType"] == "ServiceRequest"
+    assert action["resource"]["code"]["coding"][0]["code"] == "305351004"
+    assert action["resource"]["priority"] == "urgent"
+    assert icu["extension"]["crs-cds.order"]["code"] == "305351004"
+
+
+def test_grade4_methylprednisolone_or_anakinra_at_most_one_exactly_one_recommended(generic):
+    cards = call(generic, *crs(4))
+    assert cards[0]["extension"]["crs-cds.assessment"]["grade"] == 4
+    [choice] = [c for c in cards if c.get("selectionBehavior") == "at-most-one"]
+    drugs = {s["extension"]["crs-cds.order"]["drug"]: s for s in choice["suggestions"]}
+    assert set(drugs) == {"methylprednisolone", "anakinra"}
+    assert [d for d, s in drugs.items() if s["isRecommended"]] == ["methylprednisolone"]
+    assert dose(drugs["methylprednisolone"]["actions"][0]["resource"]) == (500, "47625008", "IV", 12)
+    assert dose(drugs["anakinra"]["actions"][0]["resource"]) == (100, "47625008", "IV", 6)
+    # the exclusive options are not also on the assessment card
+    assert not any(s["extension"]["crs-cds.order"].get("drug") in drugs for s in cards[0].get("suggestions", []))
+    assert cards[0]["selectionBehavior"] == "any"
+
+
+def test_christie_grade3_dexamethasone_9_9mg_iv_every_6h():
+    cards = call(client_for(protocol_id="christie-doc644-v8"), *crs(3))
+    assert cards[0]["extension"]["crs-cds.assessment"]["protocol"] == "christie-doc644-v8"
+    [choice] = [c for c in cards if c.get("selectionBehavior") == "at-most-one"]
+    [(s, mr)] = [(s, r) for s, r in med_orders(cards, "dexamethasone") if s["isRecommended"]]
+    assert s in choice["suggestions"]  # 9.9 mg, or 19.8 mg if refractory: one choice
+    assert dose(mr) == (9.9, "47625008", "IV", 6)
+    assert "christie-doc644-v8" in cards[0]["detail"]
+
+
+def test_paediatric_patient_gets_anakinra_40mg_iv_every_6h_third_line():
+    client = client_for(paediatric_protocol_id="paediatric-seed004")
+    given = (fb.drug("tocilizumab", ago(hours=30)), fb.drug("dexamethasone", ago(hours=20)))
+    cards = call(client, *crs(3, kg=20, extra=given), birth_date="2018-05-01")  # 8 years old
+    assert cards[0]["extension"]["crs-cds.assessment"]["protocol"] == "paediatric-seed004"
+    s, mr = one_order(cards, "anakinra")
+    assert dose(mr) == (40, "47625008", "IV", 6)
+    assert s["extension"]["crs-cds.order"] == {"drug": "anakinra", "doseMg": 40, "route": "IV", "everyHours": 6}
+    assert "004_9e07d6bcd0a2eec7.txt" in details(cards) or "seed 004" in details(cards)
+
+
+def test_adult_with_a_paediatric_protocol_configured_keeps_the_adult_protocol():
+    cards = call(client_for(paediatric_protocol_id="paediatric-seed004"), *crs(3))
+    assert cards[0]["extension"]["crs-cds.assessment"]["protocol"] == "astct-generic"
+
+
+# ------------------------------------------------------------ evidence, sources
+
+def test_every_item_cites_its_protocol_source_and_the_protocol_is_named(generic):
+    cards = call(generic, *crs(3))
+    detail = cards[0]["detail"]
+    assert "**Protocol: ASTCT consensus CRS management (generic)**" in detail
+    assert "Treatment of CRS (guideline summary, seed 001), Grade 3 CRS Management" in detail
+    assert "astct-generic" in cards[1]["source"]["label"]
+
+
+def test_no_crs_no_suggestions(generic):
+    cards = call(generic, fb.car_t(), fb.temperature(37.0, ago(hours=1)), fb.blood_pressure(84, 50, ago(hours=1)),
+                 fb.spo2(97, ago(hours=1)), fb.oxygen_device("room-air", ago(hours=1)))
+    assert suggestions(cards) == []
+
+
+# -------------------------------------------------------------------- warnings
+
+def anc(value: float) -> dict[str, Any]:
+    return fb.lab("751-8", value, "10*9/L", ago(hours=3), rid="anc-1")
+
+
+def test_neutropenic_antibiotics_warning_shows_the_anc_and_its_source(generic):
+    text = details(call(generic, *crs(2, extra=(anc(0.3),))))
+    assert "**Safety warnings**" in text
+    warning = text.split("**Safety warnings**")[1]
+    assert "antibiotic" in warning.lower() and "0.3" in warning and "Observation/anc-1" in warning
+
+
+def test_no_antibiotics_warning_with_anc_1_2(generic):
+    warning = details(call(generic, *crs(2, extra=(anc(1.2),)))).split("**Safety warnings**")[1]
+    assert "antibiotic" not in warning.lower()
+
+
+def test_gm_csf_icans_and_antifungal_warnings_with_sources(generic):
+    warning = details(call(generic, *crs(3))).split("**Safety warnings**")[1]
+    assert "GM-CSF" in warning and "ICANS" in warning and "antifungal" in warning
+    assert warning.count("Source:") >= 3
+
+
+# ---------------------------------------------------------------- start-up
+
+def test_protocol_settings_accept_ids_and_files_and_name_bad_values():
+    from cds_service.settings import ConfigError
+
+    s = Settings.from_env({"CRS_CDS_PROTOCOL": " /etc/crs/our-protocol.yaml ",
+                           "CRS_CDS_PAEDIATRIC_PROTOCOL": "paediatric-seed004"})
+    assert (s.protocol_id, s.paediatric_protocol_id) == ("/etc/crs/our-protocol.yaml", "paediatric-seed004")
+    assert Settings.from_env({}).paediatric_protocol_id is None and Settings.from_env({}).protocol_id == "astct-generic"
+    with pytest.raises(ConfigError, match="CRS_CDS_PAEDIATRIC_PROTOCOL='Kids Protocol'"):
+        Settings.from_env({"CRS_CDS_PAEDIATRIC_PROTOCOL": "Kids Protocol"})
+
+
+def test_a_protocol_file_with_a_typo_stops_the_service(tmp_path: Path):
+    good = Path(__file__).parents[1] / "protocols" / "data" / "astct-generic.yaml"
+    bad = tmp_path / "hospital.yaml"
+    bad.write_text(good.read_text().replace("mgPerKg:", "mgPerKgg:", 1))
+    with pytest.raises(ProtocolError) as err:
+        create_app(Settings(protocol_id=str(bad)), clock=lambda: fb.NOW)
+    assert "hospital.yaml" in str(err.value) and "mgPerKg" in str(err.value)
+
+
+def test_an_unknown_protocol_id_stops_the_service():
+    with pytest.raises(ProtocolError, match="unknown protocol id"):
+        create_app(Settings(protocol_id="no-such-protocol"), clock=lambda: fb.NOW)
+
+
+def test_an_institution_protocol_file_path_is_used(tmp_path: Path):
+    good = Path(__file__).parents[1] / "protocols" / "data" / "christie-doc644-v8.yaml"
+    own = tmp_path / "our-protocol.yaml"
+    own.write_text(good.read_text())
+    orders = med_orders(call(client_for(protocol_id=str(own)), *crs(3)), "dexamethasone")
+    assert [dose(mr)[0] for s, mr in orders if s["isRecommended"]] == [9.9]

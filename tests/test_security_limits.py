@@ -1,0 +1,145 @@
+"""Request limits (body size, JSON depth, resources) and CORS."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cds_service.app import create_app
+from cds_service.limits import GuardedFetcher, json_depth
+from cds_service.fetch import FetchUnavailable
+from cds_service.security_settings import SecuritySettings
+from cds_service.settings import Settings
+from tests import fhirbuild as fb
+from tests import security_builders as sb
+
+SERVICE = "/cds-services/crs-patient-view"
+
+
+def app_with(**security) -> object:
+    return create_app(Settings(security=SecuritySettings(**security)), clock=lambda: fb.NOW).test_client()
+
+
+def request_body() -> dict:
+    return fb.hook_request([fb.car_t(), fb.temperature(39.1, fb.ago(hours=1))])
+
+
+# --- size, depth, resources ----------------------------------------------------------------------------
+
+def test_an_oversized_body_is_413() -> None:
+    client = app_with(max_body_bytes=2000)
+    body = request_body()
+    body["extension"] = {"padding": "x" * 5000}
+    resp = client.post(SERVICE, json=body)
+    assert resp.status_code == 413 and resp.get_json()["error"] == "request-too-large"
+
+
+def test_an_oversized_body_is_413_even_before_authentication_in_production() -> None:
+    client = create_app(sb.settings(max_body_bytes=2000), clock=lambda: fb.NOW).test_client()
+    resp = client.post(SERVICE, data=b"{" + b" " * 5000 + b"}", content_type="application/json",
+                       headers=sb.bearer(sb.token(SERVICE)))
+    assert resp.status_code == 413
+
+
+def test_the_default_body_limit_is_a_setting() -> None:
+    assert SecuritySettings().max_body_bytes == 16 * 1024 * 1024
+    assert Settings.from_env({"CRS_CDS_MAX_BODY_BYTES": "1000"}).security.max_body_bytes == 1000
+
+
+@pytest.mark.parametrize("depth", [65, 5000, 100_000])
+def test_deep_json_is_400_naming_the_problem(client, depth) -> None:
+    body = request_body()
+    raw = json.dumps(body)[:-1] + ', "extension": {"x": ' + "[" * depth + "]" * depth + "}}"
+    resp = client.post(SERVICE, data=raw, content_type="application/json")
+    assert resp.status_code == 400
+    assert resp.get_json()["error"] == "invalid-json" and "deeper than 64 levels" in resp.get_json()["message"]
+
+
+def test_depth_within_the_limit_is_fine(client) -> None:
+    body = request_body()
+    body["extension"] = {"x": json.loads("[" * 40 + "]" * 40), "s": "[[[[{{{{" * 100}
+    assert client.post(SERVICE, json=body).status_code == 200
+
+
+@pytest.mark.parametrize("text,depth", [("1", 0), ("[]", 1), ('{"a": [1, {"b": []}]}', 4),
+                                        ('["[[[[", "\\"[[["]', 1), ('{"a\\\\": "]]]"}', 1)])
+def test_json_depth_ignores_brackets_in_strings(text, depth) -> None:
+    assert json_depth(text.encode()) == depth
+
+
+def test_too_many_resources_is_400_not_a_truncated_grade() -> None:
+    client = app_with(max_resources=5)
+    body = fb.hook_request([fb.car_t(), *(fb.temperature(38.0, fb.ago(hours=h)) for h in range(1, 10))])
+    resp = client.post(SERVICE, json=body)
+    assert resp.status_code == 400 and resp.get_json()["error"] == "too-many-resources"
+
+
+def test_guarded_fetcher_stops_at_the_deadline_and_stays_on_the_server() -> None:
+    class Inner:
+        calls: list[str] = []
+
+        def fetch(self, query, *, fhir_server, authorization, deadline=None):
+            self.calls.append(query)
+            return {}
+
+    inner = Inner()
+    guard = GuardedFetcher(inner, 60)
+    guard.fetch("Observation?patient=p", fhir_server="https://f.example.org/r4", authorization=None)
+    guard.fetch("https://f.example.org/r4/Observation?page=2", fhir_server="https://f.example.org/r4",
+                authorization=None)
+    with pytest.raises(FetchUnavailable):
+        guard.fetch("https://attacker.example.net/r4?page=2", fhir_server="https://f.example.org/r4",
+                    authorization=None)
+    with pytest.raises(FetchUnavailable):
+        guard.fetch("https://f.example.org/r4x/Observation", fhir_server="https://f.example.org/r4",
+                    authorization=None)
+    with pytest.raises(FetchUnavailable):
+        GuardedFetcher(inner, -1).fetch("Patient/p", fhir_server="https://f.example.org/r4", authorization=None)
+    assert len(inner.calls) == 2
+
+
+# --- CORS ----------------------------------------------------------------------------------------------
+
+PREFLIGHT = {"Origin": "https://sandbox.cds-hooks.org", "Access-Control-Request-Method": "POST",
+             "Access-Control-Request-Headers": "authorization, content-type"}
+
+
+@pytest.mark.parametrize("path", ["/cds-services", SERVICE, SERVICE + "/feedback"])
+def test_preflight_in_development_allows_any_origin_with_auth_headers(client, path) -> None:
+    resp = client.options(path, headers=PREFLIGHT)
+    assert resp.status_code == 204
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Authorization" in resp.headers["Access-Control-Allow-Headers"]
+    assert "Content-Type" in resp.headers["Access-Control-Allow-Headers"]
+    assert "POST" in resp.headers["Access-Control-Allow-Methods"]
+
+
+def test_preflight_needs_no_token_in_production_and_honours_configured_origins() -> None:
+    client = create_app(sb.settings(cors_origins=("https://sandbox.cds-hooks.org",)),
+                        clock=lambda: fb.NOW).test_client()
+    resp = client.options(SERVICE, headers=PREFLIGHT)
+    assert resp.status_code == 204
+    assert resp.headers["Access-Control-Allow-Origin"] == "https://sandbox.cds-hooks.org"
+    other = client.options(SERVICE, headers={**PREFLIGHT, "Origin": "https://evil.example.net"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    actual = client.get("/cds-services", headers={"Origin": "https://sandbox.cds-hooks.org",
+                                                  **sb.bearer(sb.token("/cds-services"))})
+    assert actual.headers["Access-Control-Allow-Origin"] == "https://sandbox.cds-hooks.org"
+    assert "Origin" in actual.headers["Vary"]
+    refused = client.get("/cds-services", headers={"Origin": "https://sandbox.cds-hooks.org"})
+    assert refused.status_code == 401 and refused.headers["Access-Control-Allow-Origin"]  # readable by the page
+
+
+def test_production_without_configured_origins_sends_no_cors_headers() -> None:
+    client = create_app(sb.settings(), clock=lambda: fb.NOW).test_client()
+    resp = client.options(SERVICE, headers=PREFLIGHT)
+    assert "Access-Control-Allow-Origin" not in resp.headers
+
+
+def test_health_gets_no_cors_headers(client) -> None:
+    assert "Access-Control-Allow-Origin" not in client.get("/health", headers={"Origin": "https://x.org"}).headers
+
+
+def test_cors_origins_are_read_from_the_environment() -> None:
+    s = Settings.from_env({"CRS_CDS_CORS_ORIGINS": "https://a.org, https://b.org/"})
+    assert s.security.cors_origins == ("https://a.org", "https://b.org")
