@@ -24,3 +24,4 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_patient_view.py
+	$(BIN)/python benchmarks/bench_fetch.py

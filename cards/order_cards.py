@@ -143,8 +143,10 @@ def _detail(f: OrderFinding) -> str:
         protocol.append("Cancel this order.")
     if f.next_allowed is not None:
         protocol.append(f"Next dose allowed at {stamp(f.next_allowed)}.")
-    if f.escalation:
+    if f.escalation and f.next_allowed is None:
         protocol.append(f"Protocol escalation: {f.escalation}")
+    elif f.escalation:
+        protocol.append(f"Once the dose limits are reached without improvement, the protocol escalates: {f.escalation}")
     if protocol:
         parts.append("**What the protocol says**\n\n" + bullets(protocol))
     if f.reminders:

@@ -23,10 +23,11 @@ import logging
 import time
 from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from .fetch import FetchRejected, FetchUnavailable
@@ -118,7 +119,9 @@ class FhirClient:
         return self._get(url, base, headers, deadline)
 
     def _on_server(self, url: str, fhir_server: str) -> str:
-        if origin(url) != origin(fhir_server):
+        """``url`` if it is on ``fhir_server`` (same origin, under its base path): the token goes nowhere else."""
+        base_path = urlsplit(fhir_server).path.rstrip("/") + "/"
+        if origin(url) != origin(fhir_server) or not (urlsplit(url).path.rstrip("/") + "/").startswith(base_path):
             raise FetchUnavailable("a link or redirect points off the FHIR server; not followed")
         return url
 
@@ -136,10 +139,10 @@ class FhirClient:
                                             timeout=(min(limits.connect_timeout, remaining),
                                                      min(limits.read_timeout, remaining)))
             except requests.Timeout:
-                self._log(url, kind, None, started, "timeout")
+                self._log(url, kind, None, started, "timeout", level=logging.WARNING)
                 raise FetchUnavailable("the FHIR server did not answer in time") from None
             except requests.RequestException as exc:
-                self._log(url, kind, None, started, type(exc).__name__)
+                self._log(url, kind, None, started, type(exc).__name__, level=logging.WARNING)
                 if retries < limits.max_retries and self._pause(retries, None, deadline):
                     retries += 1
                     continue
@@ -173,9 +176,8 @@ class FhirClient:
                 body = self._read_capped(response, deadline)
             finally:
                 response.close()
-            value = _parse_fhir(body)
             self._log(url, kind, status, started)
-            return value
+            return _parse_fhir(body)
 
     def _read_capped(self, response: requests.Response, deadline: float) -> bytes:
         """The body, abandoned past the size cap or the deadline (a huge or dripping answer)."""
@@ -186,14 +188,14 @@ class FhirClient:
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in response.iter_content(64 * 1024):
+            for chunk in _chunks(response):
                 size += len(chunk)
                 if size > cap:
                     raise FetchUnavailable(f"the FHIR server's answer is larger than {cap} bytes; not read")
                 if time.monotonic() > deadline:
                     raise FetchUnavailable("the FHIR server's answer did not arrive within the time allowed")
                 chunks.append(chunk)
-        except requests.RequestException:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
             raise FetchUnavailable("the FHIR server's answer was cut off or timed out") from None
         return b"".join(chunks)
 
@@ -216,6 +218,19 @@ class FhirClient:
         if note:
             line["note"] = note
         LOGGER.log(level, json.dumps(line, separators=(",", ":")))
+
+
+def _chunks(response: requests.Response) -> Iterator[bytes]:
+    """What has arrived so far (``read1``), so a body that drips in still meets the deadline."""
+    raw = response.raw
+    if not hasattr(raw, "read1"):  # urllib3 1.x
+        yield from response.iter_content(64 * 1024)
+        return
+    while True:
+        chunk = raw.read1(64 * 1024, decode_content=True)
+        if not chunk:
+            return
+        yield chunk
 
 
 def _bearer(authorization: Mapping[str, Any] | None) -> str | None:

@@ -53,14 +53,15 @@ def template_count(template: str) -> int | None:
 
 
 def may_be_cut(value: Any, count: int | None) -> bool:
-    """A prefetched Bundle without a next link that still looks truncated: as many
-    entries as ``_count`` (some EHRs drop the link), or fewer than its ``total``."""
+    """A prefetched Bundle without a next link that still looks truncated: exactly
+    ``_count`` entries (some EHRs drop the link; one that sent more ignored ``_count``
+    and sent everything), or fewer than its ``total``."""
     if not isinstance(value, Mapping) or value.get("resourceType") != "Bundle":
         return False
     entries = value.get("entry")
     n = len(entries) if isinstance(entries, list) else 0
     total = value.get("total")
-    return bool((count and n >= count) or (isinstance(total, int) and total > n))
+    return bool((count and n == count) or (isinstance(total, int) and total > n))
 
 
 def missing_medications(resources: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -20,6 +20,26 @@ from typing import Any
 
 LOGGER = logging.getLogger("crs_cds.request")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_URL_QUOTING_LOGGERS = ("urllib3", "requests")  # e.g. urllib3's "Retrying ... /Patient/<id>"
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now, and never prints a failed record's traceback:
+    its exception chain may quote a FHIR URL, i.e. a patient id."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write('{"event":"log-error","note":"a log line could not be written"}\n')
+        except Exception:
+            pass
 
 
 def configure_logging(level: str) -> None:
@@ -27,10 +47,12 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger("crs_cds")
     root.setLevel(level)
     if not any(getattr(h, "_crs_cds", False) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         handler._crs_cds = True  # type: ignore[attr-defined]
         root.addHandler(handler)
+    for name in _URL_QUOTING_LOGGERS:  # their warnings quote request URLs, i.e. patient ids
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def request_id(incoming: str | None) -> str:

@@ -29,8 +29,7 @@ from .prefetch import is_resource, unpack, unpack_prefetch
 
 MAX_EXTRA_PAGES = 20  # bounds the time spent paging: CDS clients expect answers in ~500 ms
 DEFAULT_DEADLINE_SECONDS = 3.0
-WORKERS = 8  # FhirClient's connection pool is sized for this
-_POOL = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="crs-fetch")
+WORKERS = 8  # concurrent queries per call; FhirClient's connection pool is sized for two such calls
 _LATE = "no answer from the FHIR server within the time allowed"
 
 
@@ -74,9 +73,18 @@ class _Fetch:
     deadline: float
 
     def run(self, chains: list[Chain]) -> None:
-        """Read every chain concurrently; return at completion or at the deadline."""
-        futures = [_POOL.submit(self._read, chain) for chain in chains]
-        wait(futures, timeout=max(0.0, self.deadline - time.monotonic()))
+        """Read every chain concurrently; return at completion or at the deadline.
+
+        A pool per call, not per process: an EHR that hangs past its timeouts then
+        holds only its own call's threads, never another call's turn."""
+        if not chains:
+            return
+        pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(chains)), thread_name_prefix="crs-fetch")
+        try:
+            futures = [pool.submit(self._read, chain) for chain in chains]
+            wait(futures, timeout=max(0.0, self.deadline - time.monotonic()))
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _read(self, chain: Chain) -> None:
         """Follow ``next`` links from ``chain.first``, at most ``MAX_EXTRA_PAGES`` more."""
@@ -119,10 +127,15 @@ def gather(request: Mapping[str, Any], service: ServiceDefinition, fetcher: Fhir
     unavailable: list[str] = []
     missing: dict[str, str] = {}
 
+    def unobtainable(key: str, why: str) -> None:
+        if key in service.required_prefetch:
+            missing[key] = why
+        else:
+            unavailable.append(f"{key}: {why}")
+
     if not server:
         for key, why in found.unsatisfied.items():
-            (missing.__setitem__(key, why) if key in service.required_prefetch
-             else unavailable.append(f"{key}: {why}"))
+            unobtainable(key, why)
         _raise_if_missing(missing, server)
         unavailable += [f"{key}: only the first page was provided (prefetch paginated) "
                         "and no FHIR server to fetch the rest" for key in found.paginated]
@@ -134,8 +147,7 @@ def gather(request: Mapping[str, Any], service: ServiceDefinition, fetcher: Fhir
         try:
             gaps[key] = Chain(render_template(service.prefetch[key], context))
         except TemplateError as exc:
-            (missing.__setitem__(key, f"{why}; {exc}") if key in service.required_prefetch
-             else unavailable.append(f"{key}: {why}; {exc}"))
+            unobtainable(key, f"{why}; {exc}")
     pages = {key: Chain(url, pages=1) for key, url in found.paginated.items()}  # page 1 was prefetched
     cut = {key for key in service.prefetch if key not in gaps and key not in pages
            and may_be_cut(prefetch.get(key), template_count(service.prefetch[key]))}
@@ -147,11 +159,8 @@ def gather(request: Mapping[str, Any], service: ServiceDefinition, fetcher: Fhir
         resources.extend(got)
         if error is None:
             continue
-        why = f"{found.unsatisfied[key]}; {error}"
-        if chain.pages == 0 and key in service.required_prefetch:
-            missing[key] = why
-        elif chain.pages == 0:
-            unavailable.append(f"{key}: {why}")
+        if chain.pages == 0:
+            unobtainable(key, f"{found.unsatisfied[key]}; {error}")
         else:
             unavailable.append(_incomplete(key, error))
     _raise_if_missing(missing, server)

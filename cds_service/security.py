@@ -140,8 +140,8 @@ def authorize_fhir_server(fhir_server: object) -> None:
 
 
 def guarded_fetcher(inner: FhirFetcher) -> FhirFetcher:
-    """The call's fetcher, bounded by the per-call deadline and confined to fhirServer."""
-    return GuardedFetcher(inner, _security().config.deadline_seconds)
+    """The call's fetcher, confined to fhirServer (defence in depth for any fetcher)."""
+    return GuardedFetcher(inner)
 
 
 def check_resources(count: int) -> None:

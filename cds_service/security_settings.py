@@ -14,7 +14,6 @@ from .issuers import Issuer, IssuerConfigError, load_issuers, normalise_base, sa
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024  # a 14-day ICU record at 15-minute vitals is ~10 MB
 DEFAULT_MAX_JSON_DEPTH = 64  # FHIR in a prefetch Bundle nests ~15 deep
 DEFAULT_MAX_RESOURCES = 100_000  # the 14-day ICU record is ~12,000
-DEFAULT_DEADLINE_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +25,6 @@ class SecuritySettings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
     max_resources: int = DEFAULT_MAX_RESOURCES
-    deadline_seconds: float = DEFAULT_DEADLINE_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, production: bool) -> "SecuritySettings":
@@ -61,7 +59,6 @@ class SecuritySettings:
             max_body_bytes=_positive(env, "CRS_CDS_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
             max_json_depth=_positive(env, "CRS_CDS_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH),
             max_resources=_positive(env, "CRS_CDS_MAX_RESOURCES", DEFAULT_MAX_RESOURCES),
-            deadline_seconds=float(_positive(env, "CRS_CDS_DEADLINE_SECONDS", DEFAULT_DEADLINE_SECONDS)),
         )
 
     def insecure(self, development: bool) -> list[str]:
@@ -90,16 +87,16 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name}={env.get(name)!r} must be 'on' or 'off'")
 
 
-def _positive(env: Mapping[str, str], name: str, default: float) -> int | float:
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     from .settings import ConfigError
 
     raw = (env.get(name) or "").strip()
     if not raw:
         return default
     try:
-        value = float(raw) if isinstance(default, float) else int(raw)
+        value = int(raw)
     except ValueError:
         value = -1
     if value <= 0:
-        raise ConfigError(f"{name}={raw!r} must be a positive {'number' if isinstance(default, float) else 'integer'}")
+        raise ConfigError(f"{name}={raw!r} must be a positive integer")
     return value

@@ -39,7 +39,7 @@ from .dose import BodySize, body_size, compute_dose
 from .formatting import num, when
 from .history import PendingDose, check_repeat, given_doses
 from .model import Citation, DoseRule, MedicationAction, Protocol, WarningRule
-from .recommend import recommend
+from .recommend import MAX_DOSE_EVIDENCE, recommend
 
 DOSE_TOLERANCE = Decimal("0.10")
 WEIGHT_BASES = ("mg/kg", "mg/kg/day", "mg/m2")
@@ -120,7 +120,8 @@ def _check(order: DraftMedication, ctx: _Context) -> list[OrderFinding]:
 
 
 def _finding(order: DraftMedication, ctx: _Context, **kw: object) -> OrderFinding:
-    return OrderFinding(order=order, grade=ctx.assessment.grade, protocol_id=ctx.protocol.id, **kw)  # type: ignore[arg-type]
+    return OrderFinding(order=order, grade=ctx.assessment.grade, protocol_id=ctx.protocol.id,
+                        **kw)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------ tocilizumab
@@ -133,7 +134,7 @@ def _tocilizumab(order: DraftMedication, ctx: _Context) -> list[OrderFinding]:
         prior = given_doses(ctx.snapshot, ctx.pending_for(order), drug="tocilizumab")
         verdict = check_repeat(prior, limits, ctx.now, index.start if index else None)
         if not verdict.allowed:
-            shown = tuple(d for d in prior if index is None or d.time >= index.start)
+            shown = tuple(d for d in prior if index is None or d.time >= index.start)[-MAX_DOSE_EVIDENCE:]
             escalation = action.if_exhausted.text if action and action.if_exhausted else None
             if verdict.exhausted:
                 summary = (f"Tocilizumab dose not allowed: {len(verdict.since_index)} doses already given, the "

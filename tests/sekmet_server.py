@@ -9,6 +9,7 @@ Data goes in as one transaction Bundle of PUTs (ids kept).
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -18,7 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import IO, Any, Iterable
 
 import requests
 
@@ -31,11 +32,7 @@ class SekmetUnavailable(RuntimeError):
 
 
 def installed() -> bool:
-    try:
-        import sekmet  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("sekmet") is not None
 
 
 def _free_port() -> int:
@@ -59,6 +56,7 @@ class SekmetServer:
     base_url: str
     process: subprocess.Popen
     workdir: tempfile.TemporaryDirectory
+    log: IO[bytes]
     token: str = TOKEN
 
     def headers(self) -> dict[str, str]:
@@ -87,6 +85,7 @@ class SekmetServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        self.log.close()
         self.workdir.cleanup()
 
 
@@ -106,7 +105,7 @@ def start() -> SekmetServer:
     process = subprocess.Popen([*_executable(), "serve", "--config", str(config), "--host", "127.0.0.1",
                                 "--port", str(port)], cwd=workdir.name, env=env, stdout=log,
                                stderr=subprocess.STDOUT)
-    server = SekmetServer(base, process, workdir)
+    server = SekmetServer(base, process, workdir, log)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:

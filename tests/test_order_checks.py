@@ -112,9 +112,10 @@ def test_fourth_dose_in_24_hours_is_refused_with_the_next_allowed_time(client) -
                                       "resourceId": "MedicationRequest/toci4"}]
     detail = card["detail"]
     assert "Next dose allowed at 2026-11-21 16:00 UTC." in detail
-    for rid, stamp in (("t20", "2026-11-20 16:00 UTC"), ("t12", "2026-11-21 00:00 UTC"), ("t4", "2026-11-21 08:00 UTC")):
+    times = (("t20", "2026-11-20 16:00 UTC"), ("t12", "2026-11-21 00:00 UTC"), ("t4", "2026-11-21 08:00 UTC"))
+    for rid, stamp in times:
         assert f"| {stamp} | MedicationAdministration/{rid} |" in detail
-    assert "Protocol escalation: Maximum tocilizumab doses reached" in detail
+    assert "the protocol escalates: Maximum tocilizumab doses reached" in detail
 
 
 def test_dose_sooner_than_8_hours_after_the_last_is_refused(client) -> None:

@@ -85,8 +85,7 @@ def test_the_public_sandbox_key_is_trusted_in_development_only() -> None:
 
 
 @pytest.mark.parametrize("name,value", [("CRS_CDS_MAX_BODY_BYTES", "lots"), ("CRS_CDS_MAX_JSON_DEPTH", "0"),
-                                        ("CRS_CDS_MAX_RESOURCES", "-5"), ("CRS_CDS_DEADLINE_SECONDS", "soon"),
-                                        ("CRS_CDS_PUBLIC_BASE_URL", "cds.example.org"),
+                                        ("CRS_CDS_MAX_RESOURCES", "-5"), ("CRS_CDS_PUBLIC_BASE_URL", "cds.example.org"),
                                         ("CRS_CDS_TRUST_SANDBOX", "perhaps")])
 def test_bad_security_values_name_the_variable(name, value) -> None:
     with pytest.raises(ConfigError, match=name):

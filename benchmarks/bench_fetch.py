@@ -1,0 +1,185 @@
+"""Patient-view with no prefetch against a FHIR server 100 ms away.
+
+Run: ``.venv/bin/python benchmarks/bench_fetch.py [--latency-ms 100] [--repeat 5]``.
+
+A tiny threaded HTTP server on 127.0.0.1 serves a synthetic record as a FHIR
+server would (reads, searches by patient/code/date, newest first, ``_count``
+paging with next links, ``Medication?_id=``) and sleeps ``latency`` before
+every answer. The service reads everything itself; the figure to look at is
+the call time next to the number of requests and the longest chain of
+requests that depend on each other (page 1 -> page 2 -> ..., then the
+Medications the administrations reference): concurrent queries make a call
+cost about that chain, not the sum of all requests.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.records import RECORDS  # noqa: E402
+from cds_service.app import create_app  # noqa: E402
+from cds_service.settings import Settings  # noqa: E402
+from fhir_mappings import load_code_lists  # noqa: E402
+from tests import fhirbuild as fb  # noqa: E402
+
+PATIENT = fb.PATIENT_ID
+
+
+def with_referenced_medication(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Code the running norepinephrine through a Medication resource, so that resolving
+    references (a second, dependent round) is part of the measured call."""
+    out = []
+    for r in resources:
+        if r["resourceType"] == "MedicationAdministration" and "norepinephrine" in json.dumps(r):
+            r = {k: v for k, v in r.items() if k != "medicationCodeableConcept"}
+            r["medicationReference"] = {"reference": "Medication/ne"}
+        out.append(r)
+    out.append({"resourceType": "Medication", "id": "ne",
+                "code": {"coding": [{"system": fb.RXNORM, "code": fb.RX["norepinephrine"]}]}})
+    return out
+
+
+def _when(r: dict[str, Any]) -> str:
+    return r.get("effectiveDateTime") or (r.get("effectivePeriod") or {}).get("start") or ""
+
+
+class FakeFhir:
+    """Just enough FHIR search for the service's queries."""
+
+    def __init__(self, resources: list[dict[str, Any]], latency: float) -> None:
+        self.resources, self.latency = resources, latency
+        self.requests = 0
+        self.lock = threading.Lock()
+        self.base = ""
+
+    def answer(self, path_qs: str) -> dict[str, Any] | None:
+        parts = urlsplit(path_qs)
+        segs = [s for s in parts.path.split("/") if s][1:]  # after /fhir
+        q = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        kind = segs[0]
+        if len(segs) == 2:
+            return next((r for r in self.resources if r["resourceType"] == kind and r["id"] == segs[1]), None)
+        hits = [r for r in self.resources if r["resourceType"] == kind]
+        if "_id" in q:
+            hits = [r for r in hits if r["id"] in q["_id"].split(",")]
+        if "patient" in q:
+            hits = [r for r in hits if (r.get("subject") or {}).get("reference") == f"Patient/{q['patient']}"]
+        if "code" in q:
+            codes = {c.split("|")[-1] for c in q["code"].split(",")}
+            hits = [r for r in hits if any(c.get("code") in codes for c in r["code"]["coding"])]
+        for name in ("date", "effective-time"):
+            if q.get(name, "").startswith("ge"):
+                hits = [r for r in hits if _when(r) >= q[name][2:]]
+        hits.sort(key=_when, reverse=True)
+        count, offset = int(q.get("_count", 20)), int(q.get("_offset", 0))
+        bundle = fb.bundle(*hits[offset:offset + count])
+        if offset + count < len(hits):
+            nxt = {**q, "_offset": str(offset + count)}
+            bundle["link"] = [{"relation": "next", "url": f"{self.base}/{kind}?{urlencode(nxt)}"}]
+        return bundle
+
+    def serve(self) -> ThreadingHTTPServer:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802
+                with fake.lock:
+                    fake.requests += 1
+                time.sleep(fake.latency)
+                value = fake.answer(self.path)
+                data = json.dumps(value or {"resourceType": "OperationOutcome"}).encode()
+                self.send_response(200 if value is not None else 404)
+                self.send_header("Content-Type", "application/fhir+json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{server.server_address[1]}/fhir"
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
+
+
+def chain_length(resources: list[dict[str, Any]]) -> int:
+    """The longest run of dependent requests: the pages of the Observation template query
+    (the codes the service reads, 1000 a page), plus one round for the referenced Medications."""
+    codes = load_code_lists().observation_role
+    obs = [r for r in resources if r["resourceType"] == "Observation"
+           and any(c.get("code") in codes for c in r["code"]["coding"])]
+    return max(1, math.ceil(len(obs) / 1000)) + 1
+
+
+def prefetched_ms(resources: list[dict[str, Any]], repeat: int) -> float:
+    """The same call with everything prefetched and no FHIR server: the cost without the network."""
+    client = create_app(Settings(log_level="WARNING"), clock=lambda: fb.NOW).test_client()
+    body = fb.hook_request(resources)
+    times = []
+    for _ in range(repeat + 1):
+        t0 = time.perf_counter()
+        assert client.post("/cds-services/crs-patient-view", json=body).status_code == 200
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times[1:])
+
+
+def bench(name: str, latency: float, repeat: int) -> None:
+    resources = with_referenced_medication(RECORDS[name]())
+    fake = FakeFhir(resources, latency)
+    server = fake.serve()
+    settings = Settings(log_level="WARNING", fetch_deadline_seconds=10.0)
+    client = create_app(settings, clock=lambda: fb.NOW).test_client()
+    body = {"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+            "context": {"userId": "Practitioner/example", "patientId": PATIENT}, "fhirServer": fake.base,
+            "fhirAuthorization": {"access_token": "bench", "token_type": "Bearer", "expires_in": 300,
+                                  "scope": "user/*.read", "subject": "bench"}}
+    times, counts = [], []
+    try:
+        for _ in range(repeat + 1):
+            before = fake.requests
+            t0 = time.perf_counter()
+            response = client.post("/cds-services/crs-patient-view", json=body)
+            elapsed = (time.perf_counter() - t0) * 1000
+            assert response.status_code == 200, response.get_json()
+            found = response.get_json()["cards"][0]["extension"]["crs-cds.assessment"]
+            assert found["grade"] == 3 and not found["missing"], found
+            times.append(elapsed)
+            counts.append(fake.requests - before)
+    finally:
+        server.shutdown()
+        server.server_close()
+    times = times[1:]  # the first call opens the connections
+    chain = chain_length(resources)
+    print(f"{name:<14} {len(resources):>5} resources | {counts[-1]:>2} requests, dependent chain {chain} x "
+          f"{latency * 1000:.0f} ms = {chain * latency * 1000:.0f} ms (all in series: "
+          f"{counts[-1] * latency * 1000:.0f} ms) | no prefetch: p50 {statistics.median(times):.0f} ms, "
+          f"max {max(times):.0f} ms | full prefetch, no network: {prefetched_ms(resources, repeat):.0f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("records", nargs="*", default=list(RECORDS))
+    args = parser.parse_args()
+    for name in args.records:
+        bench(name, args.latency_ms / 1000, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
