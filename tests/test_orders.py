@@ -57,3 +57,19 @@ def test_unknown_route_is_rejected_not_guessed() -> None:
     with pytest.raises(KeyError):
         medication_request(patient_id="p1", drug_display="x", rxnorm=None, dose_mg=1, route="IM",
                            every_hours=6, text="x", grade=2)
+
+
+def test_an_invalid_order_is_refused_even_when_its_shape_was_seen_before() -> None:
+    dexamethasone_q6h()  # this shape is now known
+    with pytest.raises(ValueError):
+        medication_request(patient_id="p1", drug_display="dexamethasone", rxnorm="3264", dose_mg=10.0,
+                           route="IV", every_hours=6, text="x", grade=3, resource_id="not a valid id!")
+
+
+def test_an_invalid_field_fails_fhir_validation() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        service_request(patient_id="p1", code={"system": "http://snomed.info/sct", "code": "40701008",
+                                               "display": "Echocardiography", "userSelected": "maybe"},
+                        text="Echo", grade=3)
