@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from . import pipeline
 from .catalogue import ServiceDefinition, discovery_document, find_service
 from .errors import ApiError, Problem, invalid_json, invalid_request, precondition_failed
 from .feedback import parse_feedback
@@ -74,8 +75,6 @@ def call_service(service_id: str) -> Response:
 
 def compose(service: ServiceDefinition, body: dict[str, Any], resources: list[dict[str, Any]],
             unavailable: list[str], now: datetime) -> list[dict[str, Any]]:
-    from . import pipeline  # imported on first call: validation works without the clinical layers
-
     settings = service_state().settings
     call = pipeline.ServiceCall(context=body["context"], resources=resources, now=now,
                                 protocol_id=settings.protocol_id, eligibility=settings.eligibility,
