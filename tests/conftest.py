@@ -1,6 +1,9 @@
 """Shared fixtures: the Flask app on development defaults with the clock pinned at ``fhirbuild.NOW``."""
 from __future__ import annotations
 
+import os
+import uuid
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -26,3 +29,32 @@ def app(settings: Settings) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+# --- feedback store on SQLite and on the machine's PostgreSQL (one fresh database per test) ---
+
+PG_ADMIN_URL = os.environ.get("CRS_CDS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgres_store():
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:  # pragma: no cover - depends on the machine
+        if os.environ.get("CI"):  # .ci/run starts PostgreSQL: here a missing server is a failure
+            pytest.fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    name = f"crs_cds_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f"CREATE DATABASE {name}")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    return SqlFeedbackStore.from_url(url), lambda: (admin.execute(f"DROP DATABASE {name} WITH (FORCE)"), admin.close())
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        yield SqlFeedbackStore.from_url(str(tmp_path / "feedback.sqlite3"))
+        return
+    pg, drop = _postgres_store()
+    yield pg
+    drop()

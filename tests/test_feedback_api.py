@@ -15,20 +15,9 @@ from cds_service.feedback_store import SqlFeedbackStore
 from cds_service.settings import Settings
 from tests import fhirbuild as fb
 from tests.order_builders import cards_of, crs_patient, draft, kinds, order_request
-from tests.test_feedback_store import _postgres_store
 
 OVERRIDE = {"system": "urn:crs-cds:override-reason", "code": "clinical-judgement",
             "display": "Clinical judgement: dose intended"}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        yield SqlFeedbackStore.from_url(str(tmp_path / "feedback.sqlite3"))
-        return
-    pg, drop = _postgres_store()
-    yield pg
-    drop()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ PostgreSQL runs on 127.0.0.1:5432 on every developer machine and in CI
 """
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -14,31 +13,6 @@ import pytest
 from cds_service.feedback_store import Feedback, IssuedCard, SqlFeedbackStore, format_report
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
-PG_ADMIN_URL = os.environ.get("CRS_CDS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def _postgres_store():
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
-    name = f"crs_cds_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(f"CREATE DATABASE {name}")
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    return SqlFeedbackStore.from_url(url), lambda: (admin.execute(f"DROP DATABASE {name} WITH (FORCE)"), admin.close())
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        yield SqlFeedbackStore.from_url(str(tmp_path / "feedback.sqlite3"))
-        return
-    pg, drop = _postgres_store()
-    yield pg
-    drop()
-
-
 def issued(kind: str, grade: int | None = 3) -> IssuedCard:
     return IssuedCard(str(uuid.uuid4()), "crs-patient-view", kind, grade, "astct-generic", T0)
 
