@@ -141,7 +141,7 @@ def alternatives_card(group: str, options: tuple[Recommendation, ...], recs: Rec
     """An ``at-most-one`` card for mutually exclusive orders; at most one is recommended."""
     chosen = next((r for r in options if r.recommended), None)
     names = " or ".join(_short(r) for r in options)
-    summary = f"Choose one ({group}): {names}"
+    summary = f"Choose one: {names}"
     detail = [f"These options are mutually exclusive (protocol group `{group}`): order at most one."
               + (f" The protocol recommends **{_short(chosen)}**." if chosen else "")]
     detail.append("\n".join(_item(r, recs, now) for r in options))

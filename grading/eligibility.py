@@ -59,7 +59,8 @@ def day_number(admin: DrugAdministration, now: datetime) -> int:
 def index_evidence(elig: Eligibility, now: datetime) -> list[Evidence]:
     out: list[Evidence] = []
     for admin in dict.fromkeys(a for a in (elig.index_therapy, elig.latest_index_therapy) if a is not None):
-        out.append(Evidence("index-therapy", admin.drug,
-                            f"{admin.display} ({admin.drug}), day +{day_number(admin, now)}",
+        same_name = admin.display.lower() == admin.drug.replace("-", " ")
+        name = admin.display if same_name else f"{admin.display} ({admin.drug})"
+        out.append(Evidence("index-therapy", admin.drug, f"{name}, day +{day_number(admin, now)}",
                             admin.start, admin.source))
     return out

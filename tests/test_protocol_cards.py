@@ -190,6 +190,7 @@ def test_grade4_methylprednisolone_or_anakinra_at_most_one_exactly_one_recommend
     drugs = {s["extension"]["crs-cds.order"]["drug"]: s for s in choice["suggestions"]}
     assert set(drugs) == {"methylprednisolone", "anakinra"}
     assert [d for d, s in drugs.items() if s["isRecommended"]] == ["methylprednisolone"]
+    assert choice["summary"] == "Choose one: methylprednisolone 500 mg IV every 12 h or anakinra 100 mg IV every 6 h"
     assert dose(drugs["methylprednisolone"]["actions"][0]["resource"]) == (500, "47625008", "IV", 12)
     assert dose(drugs["anakinra"]["actions"][0]["resource"]) == (100, "47625008", "IV", 6)
     # the exclusive options are not also on the assessment card
