@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 
 import pytest
@@ -12,6 +13,21 @@ from cds_service.app import create_app
 from cds_service.feedback_store import SqlFeedbackStore
 from cds_service.settings import Settings
 from tests import fhirbuild as fb
+
+
+# Tests never touch the developer's var/ feedback database: apps built from the
+# environment get a throw-away file, and the relative default lands in a temp folder.
+_SCRATCH = tempfile.mkdtemp(prefix="crs-cds-tests-")
+os.environ["CRS_CDS_FEEDBACK_DB"] = os.path.join(_SCRATCH, "feedback.sqlite3")
+os.environ.pop("CRS_CDS_DATABASE_URL", None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _scratch_working_directory():
+    previous = os.getcwd()
+    os.chdir(_SCRATCH)
+    yield
+    os.chdir(previous)
 
 
 @pytest.fixture
