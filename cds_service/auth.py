@@ -8,6 +8,7 @@ maximum lifetime, and a ``jti`` is accepted once. Every failure is an
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -96,15 +97,15 @@ class Authenticator:
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise AuthError(f"invalid token ({type(exc).__name__})") from None
         exp, iat, now = claims["exp"], claims["iat"], self._now()
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (exp, iat)):
-            raise AuthError("exp or iat not a number")
+        if not all(_finite_number(v) for v in (exp, iat)):  # NaN would pass every comparison below
+            raise AuthError("exp or iat not a finite number")
         if not isinstance(claims["jti"], str) or not claims["jti"]:
             raise AuthError("jti not a string")
         if exp < now - self._leeway:
             raise AuthError("expired")
         if iat > now + self._leeway:
             raise AuthError("iat in the future")
-        if "nbf" in claims and (not isinstance(claims["nbf"], (int, float)) or claims["nbf"] > now + self._leeway):
+        if "nbf" in claims and (not _finite_number(claims["nbf"]) or claims["nbf"] > now + self._leeway):
             raise AuthError("not yet valid (nbf)")
         if exp - iat > self._max_lifetime:
             raise AuthError("lifetime too long")
@@ -118,6 +119,13 @@ class Authenticator:
         if tenant is None:
             raise AuthError("tenant not configured for the issuer")
         return tenant
+
+
+def _finite_number(value: Any) -> bool:
+    """A JSON number usable in time arithmetic: not a boolean, not NaN or an infinity."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
 
 
 def _servers(issuer: Issuer, tenant: Tenant | None) -> frozenset[str] | None:

@@ -30,6 +30,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from . import json_text
 from .fetch import FetchRejected, FetchUnavailable
 
 LOGGER = logging.getLogger("crs_cds.fhir")
@@ -241,7 +242,7 @@ def _bearer(authorization: Mapping[str, Any] | None) -> str | None:
 def _parse_fhir(body: bytes) -> dict[str, Any]:
     """A FHIR resource or Bundle, or ``FetchUnavailable``: an error page is not data."""
     try:
-        value = json.loads(body)
+        value = json_text.loads(body)  # strict UTF-8; no infinities or unpaired surrogates
     except (ValueError, RecursionError):
         raise FetchUnavailable("the FHIR server's answer is not FHIR JSON (an error page or cut off)") from None
     if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):

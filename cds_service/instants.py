@@ -4,12 +4,20 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 
+# Instants outside these years are typos, and the time arithmetic downstream (windows
+# before ``now``, UTC conversion for storage) would overflow near years 1 and 9999.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 8999
+
+
 def parse_instant(text: str) -> datetime:
     """ISO 8601 date-time -> aware datetime; no offset means UTC. Raises ValueError."""
     if not isinstance(text, str) or "T" not in text.upper():
         raise ValueError("expected an ISO 8601 date-time such as 2026-11-21T12:00:00Z")
     value = datetime.fromisoformat(text.strip())
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"expected a date-time between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value
 
 
 def utc_now() -> datetime:

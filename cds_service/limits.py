@@ -10,6 +10,8 @@ from itertools import accumulate
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from werkzeug.exceptions import RequestEntityTooLarge
+
 from .errors import ApiError
 from .fetch import FetchUnavailable, FhirFetcher
 from .issuers import normalise_base
@@ -33,6 +35,13 @@ def json_depth(raw: bytes) -> int:
 def check_depth(raw: bytes, limit: int) -> None:
     if json_depth(raw) > limit:
         raise ApiError(400, "invalid-json", f"The request body nests JSON deeper than {limit} levels")
+
+
+def check_not_cut(raw: bytes, content_length: int | None, limit: int) -> None:
+    """413 for a body without Content-Length (chunked) that reached the size limit: Werkzeug
+    enforces ``MAX_CONTENT_LENGTH`` on such a stream by cutting it there, not by refusing it."""
+    if content_length is None and len(raw) >= limit:
+        raise RequestEntityTooLarge()
 
 
 def check_resource_count(count: int, limit: int) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from . import pipeline
+from . import json_text, pipeline
 from .catalogue import ServiceDefinition, discovery_document, find_service
 from .errors import ApiError, Problem, invalid_json, invalid_request, precondition_failed
 from .feedback import parse_feedback
@@ -92,11 +92,13 @@ def read_json_object() -> dict[str, Any]:
     if not raw.strip():
         raise invalid_json("The request body is empty: expected a CDS Hooks request (a JSON object)")
     try:
-        body = json.loads(raw, parse_constant=_reject_constant)
+        body = json_text.loads(raw, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise invalid_json(f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
     except UnicodeDecodeError:
         raise invalid_json("The request body is not UTF-8 encoded JSON") from None
+    except json_text.UnrepresentableJson as exc:
+        raise invalid_request([Problem(path, problem) for path, problem in exc.problems]) from None
     except ValueError as exc:
         raise invalid_json(f"The request body is not valid JSON: {exc}") from None
     except RecursionError:

@@ -18,7 +18,7 @@ from .fetch import FhirFetcher
 from .issuers import is_loopback, normalise_base
 from .jti_cache import MemoryReplayCache, RedisReplayCache, ReplayCache, ReplayCacheUnavailable
 from .keys import JwksFetch, KeyStore, http_fetch_jwks
-from .limits import GuardedFetcher, check_depth, check_resource_count
+from .limits import GuardedFetcher, check_depth, check_not_cut, check_resource_count
 from .security_settings import SecuritySettings
 from .settings import ConfigError, Settings
 
@@ -107,7 +107,9 @@ def _authenticate() -> Response | None:
 
 def _check_depth() -> None:
     if request.method == "POST" and cors.cds_path(request.path):
-        check_depth(request.get_data(cache=True), _security().config.max_json_depth)
+        raw = request.get_data(cache=True)
+        check_not_cut(raw, request.content_length, _security().config.max_body_bytes)
+        check_depth(raw, _security().config.max_json_depth)
 
 
 def principal() -> Principal:

@@ -19,6 +19,7 @@ from .errors import Problem
 
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
                float: "number", type(None): "null"}
+_NO_NUL = "^[^\\u0000]*$"  # stored text: PostgreSQL refuses NUL in TEXT columns
 # What a pattern means, by the field it constrains (the regex itself helps nobody).
 _PATTERN_PROBLEMS = {
     "hookInstance": "must be a UUID, e.g. d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
@@ -101,6 +102,8 @@ def _problems(error: ValidationError) -> list[Problem]:
         wanted = " or ".join(expected) if isinstance(expected, list) else expected
         return [Problem(path, f"must be of type {wanted} (got {_json_type(error.instance)})")]
     if keyword == "pattern":
+        if error.validator_value == _NO_NUL:
+            return [Problem(path, "must not contain NUL (\\u0000) characters")]
         name = next((p for p in reversed(where) if isinstance(p, str)), "")
         return [Problem(path, _PATTERN_PROBLEMS.get(name, "has an invalid format"))]
     if keyword == "minLength":

@@ -75,7 +75,8 @@ def map_draft_orders(draft_orders: object, *, patient_id: str, now: datetime,
             ctx.medications.setdefault(res["id"], res)
     out: list[DraftMedication] = []
     for position, res in enumerate(items):
-        if res.get("resourceType") != "MedicationRequest" or res.get("status") in _DEAD_STATUSES:
+        status = res.get("status")
+        if res.get("resourceType") != "MedicationRequest" or (type(status) is str and status in _DEAD_STATUSES):
             continue
         try:
             out.extend(_map_request(res, position, ctx))

@@ -152,13 +152,23 @@ def _spo2(res: dict, role: str, time: datetime, source: str, ctx: MappingContext
         ctx.spo2.append(SpO2(value[0], time, source))
     if flow is not None or fio2 is not None:
         ctx.oxygen.append(OxygenSupport(time, source, flow_l_min=flow, fio2_percent=fio2))
+    elif failures:
+        _unreadable_support(time, source, failures[0], ctx)
     for reason in failures:
         ctx.exclude(source, reason)
+
+
+def _unreadable_support(time: datetime, source: str, reason: str, ctx: MappingContext) -> None:
+    """Oxygen flow/FiO2 charted but unusable (e.g. unknown unit): support of unknown tier, so that
+    grading reports hypoxia as missing instead of assuming room air from an SpO2 reading."""
+    ctx.oxygen.append(OxygenSupport(time, source, device_display=f"oxygen setting not readable: {reason}"))
 
 
 def _oxygen_setting(res: dict, role: str, time: datetime, source: str, ctx: MappingContext) -> None:
     value = _value(res, role, ctx)
     if type(value) is str:
+        if value not in (NO_VALUE, DATA_ABSENT):
+            _unreadable_support(time, source, value, ctx)
         ctx.exclude(source, value)
     elif role == roles.OXYGEN_FLOW:
         ctx.oxygen.append(OxygenSupport(time, source, flow_l_min=value[0]))
@@ -214,6 +224,14 @@ def _delivery_method(res: dict, role: str, time: datetime, source: str, ctx: Map
         return
     if flow is not None or fio2 is not None:
         ctx.oxygen.append(OxygenSupport(time, source, flow_l_min=flow, fio2_percent=fio2))
+    elif named:
+        # An unrecognised delivery method (e.g. "trach collar") is still documented oxygen support
+        # whose tier is unknown: kept without a device so grading reports hypoxia as missing
+        # instead of assuming room air from an SpO2 reading.
+        label = (concept_texts(res.get("valueCodeableConcept")) or [value_string or "unrecognised device"])[0]
+        ctx.oxygen.append(OxygenSupport(time, source, device_display=label))
+    elif failures:
+        _unreadable_support(time, source, failures[0], ctx)
     if named:
         ctx.exclude(source, UNKNOWN_DEVICE)
     elif flow is None and fio2 is None:

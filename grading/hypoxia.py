@@ -18,6 +18,8 @@ No oxygen-support record in the window but an SpO2 reading: the patient is
 taken to be on room air (tier 0) and a note says so — unless the last
 support record before the window shows oxygen, in which case the support is
 unknown (stale data is missing, not normal). Neither: hypoxia is missing.
+A record in the window that shows oxygen but not which support (FiO2 above
+21 % with no device or flow) makes hypoxia missing, never room air.
 """
 from __future__ import annotations
 
@@ -37,6 +39,13 @@ def support_tier(o: OxygenSupport, config: GradingConfig) -> tuple[int | None, s
     """The ASTCT tier of one record (None: unusable) and its label, e.g. ``nasal cannula 8 L/min (high-flow)``."""
     flow = f" {text.number(o.flow_l_min)} L/min" if o.flow_l_min is not None else ""
     fio2 = f", FiO2 {text.number(o.fio2_percent)} %" if o.fio2_percent is not None else ""
+    oxygen_flowing = o.flow_l_min is not None and o.flow_l_min > 0
+    if o.device is not None and o.device in config.oxygen_device_tiers and oxygen_flowing \
+            and config.oxygen_device_tiers[o.device] == 0:
+        # "Room air" charted with an oxygen flow: the device wins only for masks and positive
+        # pressure (clinical-reference.md §1), so the flow decides, as for a flow with no device.
+        tier = config.high_flow_tier if o.flow_l_min > config.low_flow_max_l_min else config.low_flow_tier  # type: ignore[operator]
+        return tier, f"oxygen{flow} with {text.device(o.device)} charted{fio2}" + _qualifier(tier, True, config)
     if o.device is not None and o.device in config.oxygen_device_tiers:
         tier = config.oxygen_device_tiers[o.device]
         flow_based = o.device in config.flow_dependent_devices and o.flow_l_min is not None
@@ -48,7 +57,11 @@ def support_tier(o: OxygenSupport, config: GradingConfig) -> tuple[int | None, s
             return 0, "no oxygen flow (0 L/min)"
         tier = config.high_flow_tier if o.flow_l_min > config.low_flow_max_l_min else config.low_flow_tier
         return tier, f"oxygen{flow}, no device recorded{fio2}" + _qualifier(tier, True, config)
-    return None, text.device(o.device) if o.device else "oxygen record without device or flow"
+    if o.device:
+        return None, text.device(o.device)
+    if o.device_display:
+        return None, f"unrecognised oxygen support '{o.device_display}'"
+    return None, "oxygen record without device or flow"
 
 
 def _qualifier(tier: int, flow_based: bool, config: GradingConfig) -> str:
@@ -68,15 +81,19 @@ def assess_hypoxia(oxygen: TimeIndexed[OxygenSupport], spo2: TimeIndexed[SpO2], 
     span = config.hours("current_window_hours")
     finding = Finding(tier=None)
     tiered: list[tuple[int, str, OxygenSupport]] = []
+    untiered: list[tuple[str, OxygenSupport]] = []
     for record in _with_device_charted_alongside(oxygen.between(start, end)):
         tier, label = support_tier(record, config)
         if tier is None:
             finding.notes.append(f"oxygen record {record.source} ({label}) has no device tier or flow: not used")
+            if record.fio2_percent is None or record.fio2_percent > 21:  # FiO2 21 % is room air
+                untiered.append((label, record))
         else:
             tiered.append((tier, label, record))
     sats = spo2.between(start, end)
 
-    if tiered:
+    # "Room air" alongside a record showing oxygen of unknown tier (FiO2 40 %) is not room air.
+    if tiered and (max(t[0] for t in tiered) > 0 or not untiered):
         tier, label, record = max(tiered, key=lambda x: (x[0], x[2].time))
         finding.tier = tier
         if tier > 0:
@@ -90,6 +107,13 @@ def assess_hypoxia(oxygen: TimeIndexed[OxygenSupport], spo2: TimeIndexed[SpO2], 
             if l_tier < tier:
                 finding.notes.append(f"graded by the most severe oxygen support in the last {span} ({label}); "
                                      f"latest record: {l_label} at {text.stamp(l_record.time)}")
+    elif untiered:
+        # Oxygen support is documented (e.g. FiO2 only) but not which: unknown, never room air.
+        u_label, u_record = untiered[-1]
+        what = (f"FiO2 {text.number(u_record.fio2_percent)} %" if u_record.fio2_percent is not None
+                else u_label)
+        finding.missing.append(f"cannot grade hypoxia: oxygen support recorded in the last {span} without a "
+                               f"device tier or flow ({what}, {u_record.source})")
     elif sats:
         stale = _last_support_before(oxygen, start, config)
         latest_sat = sats[-1]

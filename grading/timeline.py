@@ -24,7 +24,7 @@ from fhir_mappings.model import BloodPressure, OxygenSupport, Temperature
 from .config import GradingConfig
 from .fever import is_fever
 from .hypotension import Overlap, Threshold, is_hypotensive
-from .hypoxia import support_tier
+from .hypoxia import _with_device_charted_alongside, support_tier
 from .windows import IntervalSet, Period
 
 
@@ -52,7 +52,7 @@ def worst_grade_since(onset: datetime, now: datetime, *, temperatures: Iterable[
     vaso = IntervalSet((p.start, p.end + later) for p in vasopressors)
     multi = IntervalSet((o.start, o.end + later) for o in multiple)
     by_tier: dict[int, list[datetime]] = {}
-    for record in oxygen:
+    for record in _with_device_charted_alongside(list(oxygen)):  # one support, as for the current grade
         tier, _ = support_tier(record, config)
         if tier:
             by_tier.setdefault(tier, []).append(record.time)

@@ -29,7 +29,8 @@ def show_cmd(protocol_id: str) -> str:
     out.append(f"Weight for mg/kg doses: most recent within {p.settings.weight_max_age_days} days; "
                f"height for mg/m²: within {p.settings.height_max_age_days} days.")
     for limits in p.settings.repeat_limits.values():
-        out.append(f"{limits.drug}: {limits_text(limits)} (since the index therapy) [{limits.source.label}]")
+        since = " (since the index therapy)" if limits.max_doses_since_index_therapy is not None else ""
+        out.append(f"{limits.drug}: {limits_text(limits)}{since} [{limits.source.label}]")
     for choice in p.regimens.values():
         out.append(f"Regimens for {choice.name} (selected: {choice.selected}):")
         for key, o in choice.options.items():

@@ -23,6 +23,9 @@ FEVER_CELSIUS = 38.0  # ASTCT: fever is >= 38.0 °C
 # Therapy after which fever no longer tells the grade (ASTCT masking rule).
 MASKING_CLASSES = frozenset({"antipyretic", "anti-il6", "il1-antagonist", "corticosteroid"})
 RUNNING_WINDOW = timedelta(hours=24)  # a drug given in the last 24 h counts as "running"
+# An ANC older than this is stale: the seeds ask for daily blood counts (seed 000/001, DOC644 4.2);
+# 48 h allows one late draw. A stale ANC is reported, never read as "not neutropenic".
+ANC_MAX_AGE = timedelta(hours=48)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,10 @@ def _anc_below(cond: Condition, facts: Facts) -> Outcome:
     if anc is None:
         return Outcome(False, ("no ANC recorded: neutropenia cannot be assessed",), unknown=True)
     limit = float(cond.value)  # type: ignore[arg-type]
+    if facts.now - anc.time > ANC_MAX_AGE and not anc.value < limit:
+        return Outcome(False, (f"no ANC in the last {ANC_MAX_AGE.total_seconds() / 3600:g} h (latest "
+                               f"{num(anc.value)} × 10⁹/L at {when(anc.time)}, {anc.source}): neutropenia "
+                               "cannot be assessed",), unknown=True)
     reason = f"latest ANC {num(anc.value)} × 10⁹/L at {when(anc.time)} (threshold < {num(cond.value)})"  # type: ignore[arg-type]
     evidence = (Evidence("context", "absolute neutrophil count", f"{num(anc.value)} × 10⁹/L", anc.time, anc.source),)
     return Outcome(anc.value < limit, (reason,), evidence)
@@ -153,10 +160,12 @@ def _planned_or_running(cond: Condition, facts: Facts) -> Outcome:
 
 
 def _masked(cond: Condition, facts: Facts) -> Outcome:
-    since = facts.index_start
+    # ASTCT masking (clinical-reference.md §1): only therapy given at or after CRS onset can mask
+    # fever; an antipyretic before onset (e.g. premedication at the infusion) does not.
+    onset = facts.assessment.onset
     given = tuple(a for a in facts.snapshot.administrations
-                  if a.drug_class in MASKING_CLASSES and a.status in COUNTED_STATUSES and a.start <= facts.now
-                  and (since is None or a.start >= since))
+                  if a.drug_class in MASKING_CLASSES and a.status in COUNTED_STATUSES
+                  and onset is not None and onset <= a.start <= facts.now)
     masked = facts.assessment.masked or bool(given)
     reasons = []
     if facts.assessment.masked:

@@ -167,6 +167,11 @@ def _rounded(dose: Decimal, rule: DoseRule, doses_per_day: Decimal | None) -> tu
                         rule.max_mg_per_day / (doses_per_day or 1) if rule.max_mg_per_day else None) if c is not None]
     if caps and rounded > min(caps):
         rounded = (dose / r.step_mg).quantize(Decimal(1), ROUND_FLOOR) * r.step_mg
+    if rounded <= 0 and r.max_change_percent is not None and r.max_change_percent < 100:
+        # Rounding to 0 mg is a 100 % change: beyond the protocol's tolerance, so not rounded
+        # (the same rule that keeps 50 mg from becoming 100 mg keeps 25 mg from becoming 0 mg).
+        return dose, (f"not rounded to 0 mg{label}: that would change the dose by 100 % "
+                      f"(limit {num(r.max_change_percent)} %)"), None
     if rounded <= 0:
         return dose, None, (f"{num(_exact_to_centi(dose))} mg rounds to 0 mg at {num(r.step_mg)} mg steps{label} — "
                             "dose per prescriber")

@@ -60,7 +60,10 @@ def limits_text(limits: RepeatLimits | None) -> str:
     if limits is None:
         return ""
     parts = []
-    if limits.min_interval_hours is not None:
+    if limits.min_interval_hours is not None and limits.min_interval_hours >= 48:
+        # e.g. siltuximab "cannot repeat in < 3 weeks": a lock-out, not a dosing rhythm
+        parts.append(f"not to be repeated within {num(limits.min_interval_hours / 24)} days")
+    elif limits.min_interval_hours is not None:
         parts.append(f"may repeat every {num(limits.min_interval_hours)} h")
     if limits.max_doses_per_24h is not None:
         parts.append(f"max {limits.max_doses_per_24h} doses in 24 h")

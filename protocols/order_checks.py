@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Collection, Iterator, Literal, Sequence
 
 from fhir_mappings.draft_orders import DraftMedication
@@ -42,6 +42,7 @@ from .model import Citation, DoseRule, MedicationAction, Protocol, WarningRule
 from .recommend import MAX_DOSE_EVIDENCE, recommend
 
 DOSE_TOLERANCE = Decimal("0.10")
+_WIDE = Context(prec=400)  # room for any float-sized percentage when quantizing
 WEIGHT_BASES = ("mg/kg", "mg/kg/day", "mg/m2")
 FindingKind = Literal["tocilizumab-dose", "tocilizumab-limit", "gm-csf", "steroid-regimen", "anakinra-dose",
                       "no-weight"]
@@ -180,7 +181,7 @@ def _weight_based_dose(order: DraftMedication, ctx: _Context, action: Medication
         reason = f"{num(given)} mg is above the protocol's maximum of {num(cap)} mg per dose"
     else:
         direction = "above" if given > expected.mg else "below"
-        pct = (off_by * 100).quantize(Decimal(1))
+        pct = (off_by * 100).quantize(Decimal(1), context=_WIDE)  # an absurd dose (-1e30 mg) has > 28 digits
         summary = f"{name} {num(given)} mg is {pct} % {direction} the protocol dose: change to {num(expected.mg)} mg"
         reason = (f"{num(given)} mg differs from the protocol dose {num(expected.mg)} mg by {pct} % "
                   f"(tolerance {num(DOSE_TOLERANCE * 100)} %)")

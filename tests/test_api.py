@@ -218,6 +218,59 @@ def test_invalid_pinned_time_is_named(client) -> None:
     assert "extension.crs-cds.now" in problems(resp)
 
 
+@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00+14:00"])
+def test_pinned_time_at_the_ends_of_the_calendar_is_400_not_500(client, instant) -> None:
+    resp = client.post(URL, json=full_request(extension={"crs-cds.now": instant}))
+    assert resp.status_code == 400
+    assert "extension.crs-cds.now" in problems(resp)
+
+
+@pytest.mark.parametrize("value,path", [
+    ("1e999", "prefetch.observations.entry[0].resource.valueQuantity.value"),
+    ("-1e400", "prefetch.observations.entry[0].resource.valueQuantity.value"),
+    ("9" * 400, "prefetch.observations.entry[0].resource.valueQuantity.value"),
+])
+def test_a_number_beyond_float_range_is_400_naming_the_field(client, value, path) -> None:
+    # json.loads turns 1e999 into inf: a reading (or a dose) that silently drops out of every check
+    request = full_request()
+    request["prefetch"]["observations"] = fb.bundle(fb.temperature(39.1, ago(hours=1)))
+    raw = json.dumps(request).replace('"value": 39.1', f'"value": {value}')
+    resp = client.post(URL, data=raw, content_type="application/json")
+    assert resp.status_code == 400, resp.get_json()
+    assert resp.get_json()["error"] == "invalid-request"
+    assert "beyond the range" in problems(resp)[path]
+
+
+@pytest.mark.parametrize("raw_string,path", [
+    ('"\\ud800"', "context.patientId"),
+    ('"ab\\udfffc"', "prefetch.observations.entry[0].resource.id"),
+])
+def test_an_unpaired_surrogate_is_400_naming_the_field_not_500(client, raw_string, path) -> None:
+    request = full_request(fhirServer="https://fhir.example.org/r4")
+    request["prefetch"]["observations"] = fb.bundle(fb.temperature(39.1, ago(hours=1)))
+    marker = request["prefetch"]["observations"]["entry"][0]["resource"]["id"]
+    raw = json.dumps(request)
+    raw = (raw.replace(f'"patientId": "{fb.PATIENT_ID}"', f'"patientId": {raw_string}') if path.startswith("context")
+           else raw.replace(f'"id": "{marker}"', f'"id": {raw_string}'))
+    resp = client.post(URL, data=raw, content_type="application/json")
+    assert resp.status_code == 400, resp.get_json()
+    assert "unpaired UTF-16 surrogate" in problems(resp)[path]
+
+
+def test_surrogates_encoded_in_the_bytes_are_not_utf8(client) -> None:
+    raw = json.dumps(minimal()).encode().replace(b'"Practitioner/example"', b'"Practitioner/\xed\xa0\x80"')
+    resp = client.post(URL, data=raw, content_type="application/json")
+    assert resp.status_code == 400 and resp.get_json()["error"] == "invalid-json"
+
+
+def test_escaped_non_ascii_text_and_surrogate_pairs_are_accepted(client, captured) -> None:
+    request = full_request()
+    request["context"]["userId"] = "Practitioner/\U0001F600-é"
+    resp = client.post(URL, data=json.dumps(request, ensure_ascii=True), content_type="application/json")
+    assert resp.status_code == 200
+    assert captured[0]["body"]["context"]["userId"] == "Practitioner/\U0001F600-é"
+
+
 # --- 404 / 405 -----------------------------------------------------------------------------------------
 
 def test_unknown_service_is_404_json(client) -> None:

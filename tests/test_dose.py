@@ -154,7 +154,10 @@ def test_daily_dose_without_interval_is_not_divided_by_guess():
 
 @pytest.mark.parametrize("kg,mg,note", [(20, 50, "not rounded to 100 mg (nearest vial): that would change the dose by 100 %"),
                                         (36, 90, "not rounded to 100 mg (nearest vial): that would change the dose by 11 %"),
-                                        (39, 100, ", rounded to 100 mg (nearest vial)"), (40, 100, None)])
+                                        (39, 100, ", rounded to 100 mg (nearest vial)"), (40, 100, None),
+                                        # 10 kg: 25 mg per dose; nearest vial (0 mg) is a 100 % change, so
+                                        # the exact dose stands instead of "dose per prescriber"
+                                        (10, 25, "not rounded to 0 mg (nearest vial): that would change the dose by 100 %")])
 def test_vial_rounding_only_within_the_protocols_tolerance(kg, mg, note):
     st_jude = load_protocol("paediatric-seed004", regimens={"anakinra": "st-jude"})
     a = action(st_jude, 3, "anakinra")

@@ -109,6 +109,24 @@ def test_malformed_feedback_is_400_naming_the_field(api) -> None:
     assert resp.status_code == 400 and resp.get_json()["error"] == "invalid-json"
 
 
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_a_timestamp_that_cannot_be_stored_in_utc_is_400_not_500(api, when) -> None:
+    resp = api.post("/cds-services/crs-order-sign/feedback",
+                    json={"feedback": [{"card": "c1", "outcome": "accepted", "outcomeTimestamp": when}]})
+    assert resp.status_code == 400
+    assert [d["path"] for d in resp.get_json()["details"]] == ["feedback[0].outcomeTimestamp"]
+
+
+def test_nul_characters_in_stored_text_are_400_on_every_store(api) -> None:
+    # PostgreSQL TEXT cannot hold NUL: without the check, the sqlite store accepts and postgres answers 500
+    item = {"card": "c1\u0000", "outcome": "overridden", "outcomeTimestamp": stamp(),
+            "acceptedSuggestions": [{"id": "s\u0000"}], "overrideReason": {"reason": {**OVERRIDE, "display": "x\u0000"}}}
+    resp = api.post("/cds-services/crs-order-sign/feedback", json={"feedback": [item]})
+    assert resp.status_code == 400
+    assert {d["path"] for d in resp.get_json()["details"]} == {
+        "feedback[0].card", "feedback[0].acceptedSuggestions[0].id", "feedback[0].overrideReason.reason.display"}
+
+
 def test_feedback_for_an_unknown_service_is_404(api) -> None:
     resp = api.post("/cds-services/nope/feedback", json={"feedback": []})
     assert resp.status_code == 404 and resp.get_json()["error"] == "not-found"

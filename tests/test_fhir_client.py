@@ -167,6 +167,16 @@ def test_html_truncated_or_non_fhir_answer_is_not_data(client, ehr, body) -> Non
     assert "not FHIR JSON" in json.dumps(response.get_json()) or "not a FHIR resource" in json.dumps(response.get_json())
 
 
+@pytest.mark.parametrize("body", [b'{"resourceType": "Patient", "id": "p1", "name": [{"text": "\\udc00"}]}',
+                                  b'{"resourceType": "Patient", "id": "p1", "name": [{"text": "\xed\xb0\x80"}]}',
+                                  b'{"resourceType": "Bundle", "total": 1e999}'])
+def test_answer_with_unpaired_surrogates_or_infinite_numbers_is_not_data(ehr, body) -> None:
+    # such text cannot be encoded into a card (a 500), and inf is no reading
+    ehr.add(responses.GET, re.compile(r".*"), status=200, body=body, content_type="application/fhir+json")
+    with pytest.raises(FetchUnavailable, match="not FHIR JSON"):
+        fetch(FhirClient())
+
+
 def test_answer_larger_than_the_cap_is_not_read(ehr) -> None:
     big = fb.bundle(*[fb.temperature(37.0, fb.ago(minutes=i)) for i in range(400)])
     ehr.add(responses.GET, ANY, json=big)

@@ -111,6 +111,38 @@ def test_spo2_with_only_a_stale_oxygen_record_showing_support_is_missing_not_roo
     assert (a.grade, a.lower_bound) == (1, True)
 
 
+@pytest.mark.parametrize("records", [
+    [o2("room-air", 1, flow=4)],  # one observation: method "room air" with a 4 L/min flow component
+    [o2("room-air", 1), o2(None, 1, flow=4)],  # charted separately at the same time
+])
+def test_oxygen_flow_charted_with_room_air_is_graded_by_the_flow(records) -> None:
+    # A 4 L/min oxygen flow contradicts "room air"; the device wins only for masks and positive
+    # pressure, so the flow decides: low-flow, grade 2 (not room air, grade 1).
+    a = grade_with(*records)
+    assert (a.grade, a.hypoxia_grade) == (2, 2)
+    assert a.drivers[0] == "hypoxia: oxygen 4 L/min with room air charted (low-flow)"
+
+
+def test_fio2_40_percent_without_device_or_flow_is_unknown_support_not_room_air() -> None:
+    # FiO2 40 % means supplemental oxygen, but not which support (nasal cannula? Venturi?):
+    # hypoxia is missing and the grade a lower bound, never "SpO2 assumed on room air".
+    a = assess(temp(39.0, 1), bp(120, 1), sat(94, 1), o2(None, 1, fio2=40, source="Observation/fio2"))
+    assert a.hypoxia_grade is None and (a.grade, a.lower_bound) == (1, True)
+    assert a.missing == ("cannot grade hypoxia: oxygen support recorded in the last 12 h without a device tier or flow "
+                         "(FiO2 40 %, Observation/fio2)",)
+    assert not any("assumed on room air" in n for n in a.notes)
+
+
+def test_room_air_charted_alongside_fio2_40_percent_is_unknown_support_not_room_air() -> None:
+    a = assess(temp(39.0, 1), bp(120, 1), sat(94, 1), o2("room-air", 3), o2(None, 1, fio2=40))
+    assert a.hypoxia_grade is None and (a.grade, a.lower_bound) == (1, True)
+
+
+def test_fio2_21_percent_with_spo2_is_room_air() -> None:
+    a = assess(temp(39.0, 1), bp(120, 1), sat(97, 1), o2(None, 1, fio2=21))
+    assert (a.grade, a.hypoxia_grade, a.missing) == (1, 0, ())
+
+
 @pytest.mark.parametrize("device,flow,grade,driver", [
     ("nasal-cannula", 4, 2, "hypoxia: nasal cannula 4 L/min (low-flow)"),
     ("nasal-cannula", 8, 3, "hypoxia: nasal cannula 8 L/min (high-flow)"),

@@ -135,3 +135,11 @@ def test_assessment_invariants_hold_for_any_record(events: list) -> None:
         assert a.worst_grade is None and not a.masked
     sources = {getattr(e, "source") for e in events} | {"MedicationAdministration/cart"}
     assert {e.source for e in a.evidence} <= sources
+
+
+def test_worst_grade_reads_device_and_flow_charted_together_as_one_support_like_the_current_grade() -> None:
+    # Blow-by (low-flow) charted with a separate 8 L/min flow at the same instant is one support,
+    # graded 2 now; the worst grade must not call that same record grade 3.
+    a = assess(temp(39.0, 1), bp(120, 1, mean=85), o2("blow-by", 1), o2(None, 1, flow=8), sat(95, 1))
+    assert (a.grade, a.worst_grade) == (2, 2)
+    assert not any(n.startswith("worst grade") for n in a.notes)

@@ -128,6 +128,17 @@ def test_spo2_without_components_gives_no_oxygen_support() -> None:
     assert len(s.spo2) == 1 and s.oxygen == ()
 
 
+@pytest.mark.parametrize("unit", ["[ft_i]/min", "%"])
+def test_oxygen_flow_with_unknown_unit_is_support_of_unknown_tier_not_absent(unit) -> None:
+    # A flow of 10 in a unit the lists do not convert is charted oxygen: excluded as unknown-unit (never guessed), but kept as support of
+    # unknown tier so that grading says hypoxia is missing instead of "SpO2 assumed on room air".
+    s = snap(fb.spo2(93, fb.ago(hours=1), rid="sp-odd"),
+             fb.oxygen_flow(10, fb.ago(hours=1), unit=unit, rid="flow-odd"))
+    [o2] = s.oxygen
+    assert (o2.device, o2.flow_l_min, o2.fio2_percent, o2.source) == (None, None, None, "Observation/flow-odd")
+    assert reasons(s) == {"Observation/flow-odd": "unknown-unit"}
+
+
 def test_oxygen_flow_standalone_and_ml_per_min() -> None:
     s = snap(fb.oxygen_flow(8, fb.ago(hours=2)), fb.oxygen_flow(500, fb.ago(hours=1), unit="mL/min"))
     assert [o.flow_l_min for o in s.oxygen] == [8, 0.5]
@@ -204,7 +215,10 @@ def test_unrecognised_device_excluded_not_treated_as_room_air() -> None:
     obs = fb.oxygen_device("nasal-cannula", fb.ago(hours=1), rid="o2-odd")
     obs["valueCodeableConcept"] = {"text": "Heliox via tent"}
     s = snap(obs)
-    assert s.oxygen == ()
+    # Kept as oxygen support of unknown tier (no device), so grading says hypoxia is missing
+    # rather than assuming room air from an SpO2 reading; the exclusion still records why.
+    [o2] = s.oxygen
+    assert (o2.device, o2.device_display, o2.flow_l_min, o2.fio2_percent) == (None, "Heliox via tent", None, None)
     assert reasons(s) == {"Observation/o2-odd": "unknown-device"}
 
 

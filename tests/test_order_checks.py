@@ -236,3 +236,11 @@ def test_order_sign_checks_every_draft(client) -> None:
 def test_draft_orders_bundle_type_is_not_required(client, bundle_type) -> None:
     req = order_request(crs_patient(70), [draft("tocilizumab", 900)], bundle_type=bundle_type)
     assert kinds(cards_of(client, req)) == ["tocilizumab-dose"]
+
+
+@pytest.mark.parametrize("dose", [-1e30, -1e308])
+def test_an_absurd_negative_tocilizumab_dose_is_answered_not_a_500(client, dose) -> None:
+    # its percentage off the protocol dose has more digits than Decimal's default precision
+    resp = client.post("/cds-services/crs-order-sign",
+                       json=order_request(crs_patient(70, grade=3), [draft("tocilizumab", dose)]))
+    assert resp.status_code == 200

@@ -1,6 +1,8 @@
 """crs-order-select / crs-order-sign as services: discovery, request validation, draft mapping."""
 from __future__ import annotations
 
+import pytest
+
 from tests import fhirbuild as fb
 from tests.order_builders import crs_patient, draft, order_request
 from fhir_mappings.draft_orders import map_draft_orders
@@ -84,6 +86,16 @@ def test_draft_mapping_skips_odd_entries_and_cancelled_orders() -> None:
     assert only.reference == "MedicationRequest/nodose" and only.dose_mg is None
     assert map_draft_orders(None, patient_id="p1", now=fb.NOW) == []
     assert map_draft_orders({"entry": "nope"}, patient_id="p1", now=fb.NOW) == []
+
+
+@pytest.mark.parametrize("status", [{"a": 1}, ["draft"]])
+def test_an_order_whose_status_is_not_a_string_is_still_checked_not_a_500(client, status) -> None:
+    odd = draft("tocilizumab", 900, rid="odd")
+    odd["status"] = status  # unhashable: `in frozenset` raised TypeError outside the per-order guard
+    [found] = map_draft_orders(fb.bundle(odd), patient_id="p1", now=fb.NOW)
+    assert found.reference == "MedicationRequest/odd"
+    resp = client.post("/cds-services/crs-order-sign", json=order_request(crs_patient(70, grade=3), [odd]))
+    assert resp.status_code == 200
 
 
 # ------------------------------------------------------------------ contract

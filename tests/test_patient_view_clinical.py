@@ -94,3 +94,30 @@ def test_creatinine_does_not_change_the_grade(client) -> None:
     [card] = call(client, fb.car_t(), *complete_vitals(temp=38.5),
                   fb.lab("2160-0", 4.2, "mg/dL", ago(hours=2), display="Creatinine"))
     assert assessment(card)["grade"] == 1
+
+
+def test_unrecognised_oxygen_device_with_spo2_is_missing_hypoxia_not_room_air(client) -> None:
+    # A febrile CAR-T patient charted on "Oxygen via trach collar" (a device the code lists do not
+    # know) with SpO2 93 %: the oxygen support is documented but its ASTCT tier is unknown, so the
+    # card says hypoxia cannot be graded and the grade is "at least 1" - never "assumed on room air".
+    device = fb.oxygen_device("nasal-cannula", ago(hours=1), rid="o2-trach")
+    device["valueCodeableConcept"] = {"text": "Oxygen via trach collar"}
+    [card] = call(client, fb.car_t(), fb.temperature(39.0, ago(hours=1)), fb.blood_pressure(120, 75, ago(hours=1)),
+                  fb.spo2(93, ago(hours=1)), device)
+    a = assessment(card)
+    assert a["grade"] == 1 and "CRS grade ≥ 1" in card["summary"]
+    assert any("Observation/o2-trach" in m and "trach collar" in m for m in a["missing"])
+    assert "assumed on room air" not in card["detail"]
+
+
+def test_oxygen_flow_in_an_unknown_unit_with_spo2_is_missing_hypoxia_not_room_air(client) -> None:
+    # SpO2 92 % with an inhaled-oxygen-flow component charted in a unit the service does not convert:
+    # the flow is excluded (units are never guessed) and hypoxia is reported missing, not room air.
+    sat = fb.spo2(92, ago(hours=1), flow_l_min=10, rid="sp-odd")
+    sat["component"][0]["valueQuantity"] = fb.quantity(10, "[ft_i]/min")
+    [card] = call(client, fb.car_t(), fb.temperature(39.0, ago(hours=1)), fb.blood_pressure(120, 75, ago(hours=1)),
+                  sat)
+    a = assessment(card)
+    assert a["grade"] == 1 and "CRS grade ≥ 1" in card["summary"]
+    assert any("Observation/sp-odd" in m and "unknown-unit" in m for m in a["missing"])
+    assert "assumed on room air" not in card["detail"]

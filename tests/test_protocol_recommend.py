@@ -1,6 +1,8 @@
 """recommend(): which protocol actions apply, alternatives, warnings and protocol selection."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from grading.model import Evidence
@@ -324,3 +326,33 @@ def test_pending_steroid_order_counts_for_class_conditions():
     ana = one(recommend(assessment(3), snap, PAEDIATRIC, NOW, pending=pending), "anakinra")
     assert ana.dose_mg == 40
     assert "1 corticosteroid dose since the index therapy (needs ≥ 1)" in ana.rationale
+
+
+def test_no_masked_fever_warning_for_paracetamol_premedication_before_crs_onset():
+    # Paracetamol premedication at the CAR-T infusion (6 days ago), CRS onset 10 h ago: masking
+    # applies only to therapy given after onset (ASTCT; clinical-reference.md §1).
+    snap = snapshot(administrations=(administration("acetaminophen", 24 * 6 - 1),))
+    assert "fever-may-be-masked" not in warning_ids(recommend(assessment(2), snap, GENERIC, NOW))
+    later = snapshot(administrations=(administration("acetaminophen", 24 * 6 - 1), administration("acetaminophen", 4)))
+    assert "fever-may-be-masked" in warning_ids(recommend(assessment(2), later, GENERIC, NOW))
+
+
+def test_christie_siltuximab_not_offered_again_within_3_weeks():
+    # DOC644 6.3 grade 2: siltuximab 11 mg/kg single dose - "cannot repeat in < 3 weeks".
+    recs = recommend(assessment(2), snapshot(administrations=(administration("siltuximab", 48),)), CHRISTIE, NOW)
+    silt = one(recs, "siltuximab")
+    assert silt.blocked and not silt.recommended
+    assert silt.next_allowed == NOW - timedelta(hours=48) + timedelta(weeks=3)
+    fresh = one(recommend(assessment(2), snapshot(), CHRISTIE, NOW), "siltuximab")
+    assert fresh.blocked is None and fresh.dose_mg == 770
+    assert "not to be repeated within 21 days" in fresh.text
+
+
+def test_stale_normal_anc_is_not_read_as_not_neutropenic():
+    # The latest ANC (2.1) is from before lymphodepletion, 5 days ago: neutropenia now is unknown,
+    # so the card says the antibiotics reminder could not be evaluated instead of dropping it silently.
+    recs = recommend(assessment(2), snapshot(measurements=(anc(2.1, hours=24 * 5, source="Observation/anc-old"),)),
+                     GENERIC, NOW)
+    assert "neutropenic-antibiotics" not in warning_ids(recs)
+    assert any("neutropenic-antibiotics" in n and "no ANC in the last 48 h" in n and "Observation/anc-old" in n
+               for n in recs.notes)

@@ -127,6 +127,16 @@ def test_a_lifetime_beyond_the_maximum_is_refused(prod) -> None:
     assert refused(prod.get(DISCOVERY, headers=sb.bearer(sb.token(iat=now, exp=now + 3600))))
 
 
+@pytest.mark.parametrize("times", [{"iat": float("nan"), "exp": 10**10}, {"iat": float("nan"), "exp": float("nan")},
+                                   {"nbf": float("nan")}, {"exp": float("inf")}])
+def test_nan_or_infinite_times_are_refused(prod, times) -> None:
+    # NaN (which JSON parsers accept in a JWT) compares false with everything: it must not
+    # slip past the expiry, lifetime and replay checks of a token signed by a trusted issuer.
+    tok = sb.token(**times)
+    assert refused(prod.get(DISCOVERY, headers=sb.bearer(tok)))
+    assert refused(prod.get(DISCOVERY, headers=sb.bearer(tok)))
+
+
 @pytest.mark.parametrize("missing", ["iss", "exp", "iat", "jti"])
 def test_missing_required_claims_are_refused(prod, missing) -> None:
     assert refused(prod.get(DISCOVERY, headers=sb.bearer(sb.token(**{missing: None}))))

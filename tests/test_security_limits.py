@@ -1,11 +1,13 @@
 """Request limits (body size, JSON depth, resources) and CORS."""
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from cds_service.app import create_app
 from cds_service.limits import GuardedFetcher, json_depth
@@ -41,6 +43,30 @@ def test_an_oversized_body_is_413_even_before_authentication_in_production() -> 
     resp = client.post(SERVICE, data=b"{" + b" " * 5000 + b"}", content_type="application/json",
                        headers=sb.bearer(sb.token(SERVICE)))
     assert resp.status_code == 413
+
+
+def test_an_oversized_chunked_body_is_413_not_cut_and_parsed() -> None:
+    # No Content-Length (Transfer-Encoding: chunked, as gunicorn hands it over): Werkzeug
+    # stops reading at MAX_CONTENT_LENGTH instead of refusing, so the body arrives cut short.
+    client = app_with(max_body_bytes=2000)
+    body = request_body()
+    body["extension"] = {"padding": "x" * 5000}
+    status, answer = post_chunked(client, json.dumps(body).encode())
+    assert status == 413 and answer["error"] == "request-too-large"
+
+
+def test_a_chunked_body_within_the_limit_is_read_whole(client) -> None:
+    assert post_chunked(client, json.dumps(request_body()).encode())[0] == 200
+
+
+def post_chunked(client, raw: bytes) -> tuple[int, dict]:
+    """POST ``raw`` as a WSGI server hands over a chunked body: no CONTENT_LENGTH, input terminated."""
+    environ = EnvironBuilder(path=SERVICE, method="POST", input_stream=io.BytesIO(raw),
+                             content_type="application/json").get_environ()
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True
+    body, status, _ = run_wsgi_app(client.application, environ, buffered=True)
+    return int(status.split()[0]), json.loads(b"".join(body))
 
 
 def test_the_default_body_limit_is_a_setting() -> None:
