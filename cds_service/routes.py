@@ -42,12 +42,18 @@ def health() -> Response:
     return jsonify({"status": "ok"})
 
 
-@bp.post("/cds-services/<service_id>")
-def call_service(service_id: str) -> Response:
+def known_service(service_id: str) -> ServiceDefinition:
+    """The service named in the URL (remembered for the request log), or 404."""
     service = find_service(service_id)
     if service is None:
         raise ApiError(404, "not-found", f"No CDS service with id {service_id!r}: see GET /cds-services")
     g.service = service.id
+    return service
+
+
+@bp.post("/cds-services/<service_id>")
+def call_service(service_id: str) -> Response:
+    service = known_service(service_id)
     body = read_json_object()
     problems = request_problems(body)
     if isinstance(body.get("hook"), str) and body["hook"] != service.hook:
@@ -128,10 +134,7 @@ def pinned_now(body: dict[str, Any], problems: list[Problem]) -> datetime | None
 @bp.post("/cds-services/<service_id>/feedback")
 def feedback(service_id: str) -> Response:
     """CDS Hooks feedback: 200 once stored (repeats are stored once), 400 naming a bad field, 404 unknown service."""
-    service = find_service(service_id)
-    if service is None:
-        raise ApiError(404, "not-found", f"No CDS service with id {service_id!r}: see GET /cds-services")
-    g.service = service.id
+    service = known_service(service_id)
     items = parse_feedback(read_json_object())
     state = service_state()
     if state.feedback_store is None:  # create_app always sets one; a bare ServiceState is a wiring bug
