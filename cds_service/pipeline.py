@@ -37,11 +37,13 @@ def grading_config(eligibility: bool = True) -> GradingConfig:
     return load_grading_config() if eligibility else load_grading_config(eligibility_required=False)
 
 
-def assess(resources: Iterable[dict[str, Any]], *, patient_id: str, now: datetime,
-           unavailable: Iterable[str] = (), eligibility: bool = True) -> Assessment:
-    """Map the FHIR resources and grade CRS at ``now``."""
-    snapshot = map_resources(resources, patient_id=patient_id, now=now, unavailable=tuple(unavailable))
-    return grade_crs(snapshot, now, grading_config(eligibility))
+@dataclass(frozen=True, slots=True)
+class Graded:
+    """One patient's snapshot, CRS assessment and the protocol selected for them."""
+
+    snapshot: ClinicalSnapshot
+    assessment: Assessment
+    protocol: Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +63,22 @@ def protocol_for(snapshot: ClinicalSnapshot, now: datetime, protocol_id: str,
     return load_protocol(select_protocol(protocol_id, paediatric_protocol_id, snapshot.age_years(now)))
 
 
+def grade(resources: Iterable[dict[str, Any]], *, patient_id: str, now: datetime, protocol_id: str,
+          paediatric_protocol_id: str | None = None, unavailable: Iterable[str] = (),
+          eligibility: bool = True) -> Graded:
+    """Map the FHIR resources, grade CRS at ``now`` and select the patient's protocol."""
+    snapshot = map_resources(resources, patient_id=patient_id, now=now, unavailable=tuple(unavailable))
+    assessment = grade_crs(snapshot, now, grading_config(eligibility))
+    return Graded(snapshot, assessment, protocol_for(snapshot, now, protocol_id, paediatric_protocol_id))
+
+
 def assess_and_recommend(resources: Iterable[dict[str, Any]], *, patient_id: str, now: datetime,
                          protocol_id: str, paediatric_protocol_id: str | None = None,
                          unavailable: Iterable[str] = (), eligibility: bool = True) -> Result:
     """Map, grade, then apply the protocol selected for this patient."""
-    snapshot = map_resources(resources, patient_id=patient_id, now=now, unavailable=tuple(unavailable))
-    assessment = grade_crs(snapshot, now, grading_config(eligibility))
-    protocol = protocol_for(snapshot, now, protocol_id, paediatric_protocol_id)
-    return Result(snapshot, assessment, protocol, recommend(assessment, snapshot, protocol, now))
+    g = grade(resources, patient_id=patient_id, now=now, protocol_id=protocol_id,
+              paediatric_protocol_id=paediatric_protocol_id, unavailable=unavailable, eligibility=eligibility)
+    return Result(g.snapshot, g.assessment, g.protocol, recommend(g.assessment, g.snapshot, g.protocol, now))
 
 
 def compose_patient_view(call: ServiceCall) -> list[dict[str, Any]]:
@@ -85,10 +95,12 @@ def compose_patient_view(call: ServiceCall) -> list[dict[str, Any]]:
 def _review_orders(call: ServiceCall, *, selected_only: bool) -> list[dict[str, Any]]:
     from .order_review import review_orders
 
-    return review_orders(call.context, call.resources, now=call.now, protocol_id=call.protocol_id,
-                         paediatric_protocol_id=call.paediatric_protocol_id,
-                         config=grading_config(call.eligibility), selected_only=selected_only,
-                         unavailable=call.unavailable)
+    def graded() -> Graded:
+        return grade(call.resources, patient_id=call.context["patientId"], now=call.now,
+                     protocol_id=call.protocol_id, paediatric_protocol_id=call.paediatric_protocol_id,
+                     unavailable=call.unavailable, eligibility=call.eligibility)
+
+    return review_orders(call.context, call.resources, now=call.now, selected_only=selected_only, graded=graded)
 
 
 def compose_order_select(call: ServiceCall) -> list[dict[str, Any]]:

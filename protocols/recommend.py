@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Iterable
 
 from fhir_mappings.model import ClinicalSnapshot, DrugAdministration
-from grading.model import Assessment, Evidence, unique_evidence
+from grading.model import Assessment, unique_evidence
 
 from .conditions import Facts, Outcome, all_hold, dose_evidence
 from .dose import BodySize, DoseResult, body_size, compute_dose

@@ -8,9 +8,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import pytest
 
-from cds_service.feedback_store import Feedback, IssuedCard, SqlFeedbackStore, format_report
+from cds_service.feedback_store import Feedback, IssuedCard, format_report
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 def issued(kind: str, grade: int | None = 3) -> IssuedCard:
