@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import gc
 import subprocess
 import sys
 import time
@@ -21,7 +22,7 @@ import cds_service
 from cds_service import cli
 from cds_service.offline import InputError, patient_id_of, read_input
 from cds_service.render import assessment_table, assessment_to_json
-from cds_service.server import CdsServer, gunicorn_options
+from cds_service.server import GC_THRESHOLDS, CdsServer, gunicorn_options
 from cds_service.settings import Settings
 from grading.model import Assessment, Evidence
 from tests import fhirbuild as fb
@@ -213,7 +214,14 @@ def test_serve_rejects_bad_options(argv, capsys) -> None:
 def test_gunicorn_application_is_configured_and_loads_the_app() -> None:
     server = CdsServer(Settings(), gunicorn_options(Settings(), host="127.0.0.1", port=8123, workers=2))
     assert server.cfg.bind == ["127.0.0.1:8123"] and server.cfg.workers == 2
-    assert server.load().test_client().get("/health").status_code == 200
+    before = gc.get_threshold()
+    try:
+        assert server.load().test_client().get("/health").status_code == 200
+        # start-up state frozen out of the collector, collections spaced out (see server.GC_THRESHOLDS)
+        assert gc.get_threshold() == GC_THRESHOLDS and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
 
 
 def _free_port() -> int:
