@@ -47,12 +47,9 @@ class Graded:
 
 
 @dataclass(frozen=True, slots=True)
-class Result:
-    """One patient's assessment and what the selected protocol recommends for it."""
+class Result(Graded):
+    """A graded patient and what the selected protocol recommends for them."""
 
-    snapshot: ClinicalSnapshot
-    assessment: Assessment
-    protocol: Protocol
     recommendations: Recommendations
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from .codes import CodeLists
+from .fhirjson import is_other_patient
 from .model import (BloodPressure, DrugAdministration, Exclusion, Measurement, OxygenSupport, SpO2,
                     Temperature)
 
@@ -42,3 +43,15 @@ class MappingContext:
 
     def exclude(self, source: str, reason: str) -> None:
         self.excluded.append(Exclusion(source, reason))
+
+    def admissible(self, res: dict, source: str, time: datetime | None) -> bool:
+        """This patient's, timed and not in the future; otherwise record why it is left out."""
+        if is_other_patient(res.get("subject"), self.patient_reference, self.patient_id):
+            self.exclude(source, OTHER_PATIENT)
+        elif time is None:
+            self.exclude(source, NO_TIME)
+        elif time > self.latest:
+            self.exclude(source, FUTURE_DATED)
+        else:
+            return True
+        return False

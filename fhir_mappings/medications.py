@@ -21,8 +21,8 @@ import math
 from datetime import datetime
 
 from .codes import CodeLists, Drug
-from .context import FUTURE_DATED, NO_TIME, OTHER_PATIENT, MappingContext
-from .fhirjson import codings, concept_texts, find_code, is_other_patient, reference_target, text_of
+from .context import MappingContext
+from .fhirjson import codings, concept_texts, find_code, reference_target, text_of
 from .fhirtime import parse_datetime
 from .model import DrugAdministration
 from .names import normalise
@@ -43,15 +43,8 @@ def map_administration(res: dict, source: str, ctx: MappingContext) -> None:
     if status in ctx.codes.administration_exclude_status:
         ctx.exclude(source, status)
         return
-    if is_other_patient(res.get("subject"), ctx.patient_reference, ctx.patient_id):
-        ctx.exclude(source, OTHER_PATIENT)
-        return
     start, end = administration_times(res)
-    if start is None:
-        ctx.exclude(source, NO_TIME)
-        return
-    if start > ctx.latest:
-        ctx.exclude(source, FUTURE_DATED)
+    if not ctx.admissible(res, source, start):
         return
     dose_value, dose_unit, dose_mg, route = _dosage(res.get("dosage"), ctx.codes)
     for drug, matched_by, matched_on in matches:

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from . import codes as roles
-from .context import (DATA_ABSENT, FUTURE_DATED, NO_STATUS, NO_TIME, OTHER_PATIENT, UNKNOWN_DEVICE,
+from .context import (DATA_ABSENT, NO_STATUS, UNKNOWN_DEVICE,
                       MappingContext)
-from .fhirjson import codings, concept_texts, find_code, is_other_patient, text_of
+from .fhirjson import codings, concept_texts, find_code, text_of
 from .fhirtime import parse_datetime
 from .model import BloodPressure, Measurement, OxygenSupport, SpO2, Temperature
 from .units import NO_VALUE, read_quantity
@@ -32,15 +32,8 @@ def map_observation(res: dict, source: str, ctx: MappingContext) -> None:
     if type(status) is not str or status not in codes.observation_accept_status:
         ctx.exclude(source, status if type(status) is str and status else NO_STATUS)
         return
-    if is_other_patient(res.get("subject"), ctx.patient_reference, ctx.patient_id):
-        ctx.exclude(source, OTHER_PATIENT)
-        return
     time = observation_time(res, ctx.latest)
-    if time is None:
-        ctx.exclude(source, NO_TIME)
-        return
-    if time > ctx.latest:
-        ctx.exclude(source, FUTURE_DATED)
+    if not ctx.admissible(res, source, time):
         return
     handler = _HANDLERS.get(role, _measurement)
     handler(res, role, time, source, ctx)
