@@ -10,12 +10,18 @@ from __future__ import annotations
 import uuid
 from typing import Any, Callable
 
-from grading.model import Assessment, Evidence
+from clinical import Assessment, Evidence
 from protocols import Recommendations
 
 from .markdown import bullets, table, truncate, when
-from .recommendation_cards import (alternatives_card, combinable_orders, exclusive_groups, recommendations_section,
-                                   suggestions, warnings_section)
+from .recommendation_cards import (
+    alternatives_card,
+    combinable_orders,
+    exclusive_groups,
+    recommendations_section,
+    suggestions,
+    warnings_section,
+)
 
 ASTCT_SOURCE: dict[str, Any] = {
     "label": "ASTCT consensus grading for CRS (Lee et al., Biol Blood Marrow Transplant 2019)",

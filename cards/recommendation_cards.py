@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from grading.model import Evidence
+from clinical import Evidence
 from protocols import Recommendation, Recommendations
-from protocols.formatting import num, when as utc_minute
+from protocols.formatting import num
+from protocols.formatting import when as utc_minute
 
 from .markdown import bullets, truncate, when
 from .suggestions import NewId, order_suggestion, timing_text

@@ -14,13 +14,13 @@ from typing import Callable
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from . import security
 from .errors import ApiError, error_body
 from .feedback_store import FeedbackStore, SqlFeedbackStore
 from .fetch import FhirFetcher
 from .fhir_client import ClientLimits, FhirClient
 from .instants import utc_now
 from .request_log import configure_logging, log_exception, log_request, request_id
-from . import security
 from .routes import bp
 from .settings import Settings
 from .state import EXTENSION_KEY, ServiceState

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-
 # Instants outside these years are typos, and the time arithmetic downstream (windows
 # before ``now``, UTC conversion for storage) would overflow near years 1 and 9999.
 EARLIEST_YEAR, LATEST_YEAR = 1900, 8999

@@ -12,9 +12,10 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from cards import patient_view_cards
+from clinical import ClinicalSnapshot
 from fhir_mappings import load_code_lists, map_resources
-from fhir_mappings.model import ClinicalSnapshot
-from grading import Assessment, GradingConfig, grade_crs, load_grading_config
+from clinical import Assessment
+from grading import GradingConfig, grade_crs, load_grading_config
 from protocols import Protocol, Recommendations, load_protocol, recommend, select_protocol
 
 

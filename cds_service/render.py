@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
-from grading.model import Assessment
+from clinical import Assessment
 
 
 def instant(value: datetime | None) -> str | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask import Flask, Response, current_app, g, jsonify, request
 
 from . import cors
-from .auth import ANONYMOUS, AuthError, Authenticator, Principal
+from .auth import ANONYMOUS, Authenticator, AuthError, Principal
 from .errors import ApiError, error_body
 from .fetch import FhirFetcher
 from .issuers import is_loopback, normalise_base

@@ -1,30 +1,24 @@
-"""fhir_mappings: FHIR R4 JSON (plain dicts) -> ClinicalSnapshot.
+"""fhir_mappings: FHIR R4 JSON (plain dicts) -> the clinical values of the ``clinical`` package.
 
 Public API::
 
-    map_resources(resources, *, patient_id, now, unavailable=(), codes=None) -> ClinicalSnapshot
-    load_code_lists(path=None) -> CodeLists   # validated data files, cached
+    map_resources(resources, *, patient_id, now, codes, unavailable=()) -> ClinicalSnapshot
+    map_draft_orders(draft_orders, *, patient_id, now, codes, resources=()) -> list[DraftMedication]
+    load_code_lists(path=None) -> CodeLists   # validated data files
 
 Code lists (LOINC, SNOMED CT, RxNorm, UCUM, names) live in ``fhir_mappings/data``.
 """
 from .codes import CodeListError, CodeLists, load_code_lists
 from .context import FUTURE_TOLERANCE
-from .model import (BloodPressure, ClinicalSnapshot, DrugAdministration, Exclusion, Measurement, OxygenSupport,
-                    SpO2, Temperature)
+from .draft_orders import draft_order_resources, map_draft_orders
 from .snapshot import map_resources
 
 __all__ = [
     "FUTURE_TOLERANCE",
-    "BloodPressure",
-    "ClinicalSnapshot",
     "CodeListError",
     "CodeLists",
-    "DrugAdministration",
-    "Exclusion",
-    "Measurement",
-    "OxygenSupport",
-    "SpO2",
-    "Temperature",
+    "draft_order_resources",
     "load_code_lists",
+    "map_draft_orders",
     "map_resources",
 ]

@@ -17,7 +17,8 @@ from typing import Any, get_args
 
 import jsonschema
 
-from .model import DrugClass, OxygenDevice
+from clinical import DrugClass, OxygenDevice
+
 from .names import NameMatcher, normalise
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

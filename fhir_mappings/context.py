@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from clinical import BloodPressure, DrugAdministration, Exclusion, Measurement, OxygenSupport, SpO2, Temperature
+
 from .codes import CodeLists
 from .fhirjson import is_other_patient
-from .model import (BloodPressure, DrugAdministration, Exclusion, Measurement, OxygenSupport, SpO2,
-                    Temperature)
 
 # A value timed later than ``now`` + this is excluded as "future-dated". The
 # slack absorbs clock skew between the EHR, the FHIR server and this service

@@ -11,9 +11,10 @@ is read, and an order whose drug is not in the lists is left out silently.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
+
+from clinical import DraftMedication
 
 from .codes import CodeLists, load_code_lists
 from .context import MappingContext
@@ -25,29 +26,6 @@ from .units import dose_in_mg
 _HOURS_PER_UNIT = {"s": 1 / 3600, "min": 1 / 60, "h": 1.0, "d": 24.0, "wk": 168.0}
 # Orders that will never be given: nothing to check.
 _DEAD_STATUSES = frozenset({"entered-in-error", "cancelled", "revoked"})
-
-
-@dataclass(frozen=True, slots=True)
-class DraftMedication:
-    """One recognised drug of an unsigned (or re-signed) MedicationRequest."""
-
-    reference: str  # "MedicationRequest/123" (or "MedicationRequest[2]" without an id)
-    position: int  # index in draftOrders.entry, so checks can count earlier orders
-    drug: str  # canonical key, e.g. "tocilizumab"
-    drug_class: str
-    display: str
-    matched_by: str
-    status: str | None
-    dose_value: float | None = None
-    dose_unit: str | None = None
-    dose_mg: float | None = None  # None: no dose, or not a mass unit
-    every_hours: float | None = None  # None: single dose or no timing
-    once: bool = False  # timing says a single dose (repeat.count == 1, no period)
-    route: str | None = None
-
-    @property
-    def has_id(self) -> bool:
-        return "/" in self.reference
 
 
 def draft_order_resources(draft_orders: object) -> list[dict]:

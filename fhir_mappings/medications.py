@@ -20,11 +20,12 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from clinical import DrugAdministration
+
 from .codes import CodeLists, Drug
 from .context import MappingContext
 from .fhirjson import codings, concept_texts, find_code, reference_target, text_of
 from .fhirtime import parse_datetime
-from .model import DrugAdministration
 from .names import normalise
 from .units import dose_in_mg
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from clinical import BloodPressure, Measurement, OxygenSupport, SpO2, Temperature
+
 from . import codes as roles
-from .context import (DATA_ABSENT, NO_STATUS, UNKNOWN_DEVICE,
-                      MappingContext)
+from .context import DATA_ABSENT, NO_STATUS, UNKNOWN_DEVICE, MappingContext
 from .fhirjson import codings, concept_texts, find_code, text_of
 from .fhirtime import parse_datetime
-from .model import BloodPressure, Measurement, OxygenSupport, SpO2, Temperature
 from .units import NO_VALUE, read_quantity
 
 _BP_FIELDS = {roles.SYSTOLIC: "systolic", roles.DIASTOLIC: "diastolic", roles.MEAN_ARTERIAL_PRESSURE: "mean"}

@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from operator import attrgetter
 
+from clinical import ClinicalSnapshot
+
 from .codes import CodeLists, load_code_lists
 from .context import FUTURE_TOLERANCE, MappingContext
 from .fhirtime import as_utc, parse_datetime
 from .medications import map_administration
-from .model import ClinicalSnapshot
 from .observations import map_observation
 from .patient import birth_date
 

@@ -9,7 +9,6 @@ Clinical thresholds and windows live in ``grading/data/astct.json``.
 """
 from .config import GradingConfig, GradingConfigError, HypotensionBand, load_grading_config
 from .crs import grade_crs
-from .model import Assessment, Evidence
 
-__all__ = ["Assessment", "Evidence", "GradingConfig", "GradingConfigError", "HypotensionBand", "grade_crs",
+__all__ = ["GradingConfig", "GradingConfigError", "HypotensionBand", "grade_crs",
            "load_grading_config"]

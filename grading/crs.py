@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fhir_mappings.model import ClinicalSnapshot
+from clinical import Assessment, ClinicalSnapshot, Evidence, unique_evidence
 
 from . import text
 from .config import GradingConfig, default_config
@@ -32,7 +32,6 @@ from .fever import assess_fever, find_onset, masking_administrations, masking_ev
 from .finding import Finding
 from .hypotension import assess_hypotension, inotrope_periods, overlaps, threshold_for, vasopressor_periods
 from .hypoxia import assess_hypoxia
-from .model import Assessment, Evidence, unique_evidence
 from .timeline import worst_grade_since
 from .windows import TimeIndexed
 

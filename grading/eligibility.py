@@ -17,10 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from fhir_mappings.model import DrugAdministration
+from clinical import DrugAdministration, Evidence
 
 from .config import GradingConfig
-from .model import Evidence
 from .windows import period_of
 
 INDEX_CLASS = "index-therapy"

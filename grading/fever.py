@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fhir_mappings.model import DrugAdministration, Temperature
+from clinical import DrugAdministration, Evidence, Temperature
 
 from . import text
 from .config import GradingConfig
 from .finding import Finding
-from .model import Evidence
 from .windows import NOT_GIVEN, TimeIndexed, window
 
 

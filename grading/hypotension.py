@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import combinations
 
-from fhir_mappings.model import BloodPressure, DrugAdministration
+from clinical import BloodPressure, DrugAdministration, Evidence
 
 from . import text
 from .config import GradingConfig
 from .finding import Finding
-from .model import Evidence
 from .windows import Period, TimeIndexed, period_of, window
 
 

@@ -26,12 +26,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from fhir_mappings.model import OxygenSupport, SpO2
+from clinical import Evidence, OxygenSupport, SpO2
 
 from . import text
 from .config import GradingConfig
 from .finding import Finding
-from .model import Evidence
 from .windows import TimeIndexed, window
 
 

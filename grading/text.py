@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from fhir_mappings.model import DrugAdministration, Temperature
+from clinical import DrugAdministration, Temperature
 
 DEVICE_LABELS = {
     "room-air": "room air",

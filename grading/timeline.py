@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from fhir_mappings.model import BloodPressure, OxygenSupport, Temperature
+from clinical import BloodPressure, OxygenSupport, Temperature
 
 from .config import GradingConfig
 from .fever import is_fever

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Generic, Iterable, Sequence, TypeVar
 
-from fhir_mappings.model import DrugAdministration
+from clinical import DrugAdministration
 
 T = TypeVar("T")
 

@@ -6,8 +6,14 @@ apply it, and check an edited file before deploying it.
 from __future__ import annotations
 
 from .formatting import condition_text, dose_text, frequency_text, limits_text
-from .loader import DEFAULT_PROTOCOL_ID, PAEDIATRIC_PROTOCOL_ID, ProtocolError, list_protocols, load_protocol, \
-    validate_file
+from .loader import (
+    DEFAULT_PROTOCOL_ID,
+    PAEDIATRIC_PROTOCOL_ID,
+    ProtocolError,
+    list_protocols,
+    load_protocol,
+    validate_file,
+)
 from .model import Action, AdviceAction, MedicationAction, Protocol, ServiceAction
 
 

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from fhir_mappings.model import ClinicalSnapshot, DrugAdministration
-from grading.model import Assessment, Evidence
+from clinical import Assessment, ClinicalSnapshot, DrugAdministration, Evidence
 
 from .dose import latest_measurement
 from .formatting import num, when

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from fhir_mappings.model import ClinicalSnapshot, Measurement
-from grading.model import Evidence
+from clinical import ClinicalSnapshot, Evidence, Measurement
 
 from .formatting import day, num
 from .model import DoseRule, Frequency, Settings, WeightBand

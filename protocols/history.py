@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from fhir_mappings.model import ClinicalSnapshot, DrugAdministration
+from clinical import ClinicalSnapshot, DrugAdministration
 
 from .formatting import num, when
 from .model import RepeatLimits

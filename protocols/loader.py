@@ -20,9 +20,31 @@ from typing import Any, Iterator, Mapping
 import jsonschema
 import yaml
 
-from .model import (Action, AdviceAction, Citation, Code, Condition, DoseCount, DoseRule, Drug, Escalation,
-                    Frequency, GradeRules, MedicationAction, Protocol, RegimenChoice, RegimenOption, RepeatLimits,
-                    Rounding, ServiceAction, Settings, SourceDocument, WarningRule, WeightBand, frozen_map)
+from .model import (
+    Action,
+    AdviceAction,
+    Citation,
+    Code,
+    Condition,
+    DoseCount,
+    DoseRule,
+    Drug,
+    Escalation,
+    Frequency,
+    GradeRules,
+    MedicationAction,
+    Protocol,
+    RegimenChoice,
+    RegimenOption,
+    RepeatLimits,
+    Rounding,
+    ServiceAction,
+    Settings,
+    SourceDocument,
+    WarningRule,
+    WeightBand,
+    frozen_map,
+)
 
 DATA_DIR = Path(__file__).parent / "data"
 SCHEMA_PATH = DATA_DIR / "protocol.schema.json"

@@ -30,9 +30,7 @@ from datetime import datetime
 from decimal import Context, Decimal
 from typing import Collection, Iterator, Literal, Sequence
 
-from fhir_mappings.draft_orders import DraftMedication
-from fhir_mappings.model import ClinicalSnapshot
-from grading.model import Assessment, Evidence, unique_evidence
+from clinical import Assessment, ClinicalSnapshot, DraftMedication, Evidence, unique_evidence
 
 from .conditions import dose_evidence
 from .dose import BodySize, body_size, compute_dose

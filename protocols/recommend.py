@@ -10,8 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Iterable
 
-from fhir_mappings.model import ClinicalSnapshot, DrugAdministration
-from grading.model import Assessment, unique_evidence
+from clinical import Assessment, ClinicalSnapshot, DrugAdministration, unique_evidence
 
 from .conditions import Facts, Outcome, all_hold, dose_evidence
 from .dose import BodySize, DoseResult, body_size, compute_dose

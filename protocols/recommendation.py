@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from grading.model import Evidence
+from clinical import Evidence
 
 from .model import Citation, Code
 

@@ -14,7 +14,6 @@ from cds_service.feedback_store import SqlFeedbackStore
 from cds_service.settings import Settings
 from tests import fhirbuild as fb
 
-
 # Tests never touch the developer's var/ feedback database: apps built from the
 # environment get a throw-away file, and the relative default lands in a temp folder.
 _SCRATCH = tempfile.mkdtemp(prefix="crs-cds-tests-")

@@ -12,8 +12,7 @@ import itertools
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from fhir_mappings.model import (BloodPressure, ClinicalSnapshot, DrugAdministration, Measurement, OxygenSupport,
-                                 SpO2, Temperature)
+from clinical import BloodPressure, ClinicalSnapshot, DrugAdministration, Measurement, OxygenSupport, SpO2, Temperature
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 ADULT_BIRTH_DATE = date(1970, 5, 1)

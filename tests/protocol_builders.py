@@ -8,8 +8,7 @@ from __future__ import annotations
 import itertools
 from datetime import date, datetime, timedelta, timezone
 
-from fhir_mappings.model import ClinicalSnapshot, DrugAdministration, Measurement, Temperature
-from grading.model import Assessment, Evidence
+from clinical import Assessment, ClinicalSnapshot, DrugAdministration, Evidence, Measurement, Temperature
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 DRUG_CLASSES = {

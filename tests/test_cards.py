@@ -7,8 +7,7 @@ from datetime import timedelta
 import pytest
 
 from cards import patient_view_cards
-from fhir_mappings.model import DrugAdministration
-from grading.model import Assessment, Evidence
+from clinical import Assessment, DrugAdministration, Evidence
 from tests.fhirbuild import NOW
 
 CAR_T = DrugAdministration(drug="axicabtagene-ciloleucel", drug_class="index-therapy",

@@ -1,12 +1,12 @@
 """The ``crs-cds`` command: offline grading of files and the gunicorn server."""
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
 import signal
 import socket
-import gc
 import subprocess
 import sys
 import time
@@ -24,7 +24,7 @@ from cds_service.offline import InputError, patient_id_of, read_input
 from cds_service.render import assessment_table, assessment_to_json
 from cds_service.server import GC_THRESHOLDS, CdsServer, gunicorn_options
 from cds_service.settings import Settings
-from grading.model import Assessment, Evidence
+from clinical import Assessment, Evidence
 from tests import fhirbuild as fb
 
 ROOT = Path(__file__).resolve().parents[1]

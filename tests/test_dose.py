@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from fhir_mappings.model import ClinicalSnapshot, Measurement
+from clinical import ClinicalSnapshot, Measurement
 from protocols import PendingDose, load_protocol, recommend
 from protocols.dose import body_size, compute_dose, mosteller_bsa
 from protocols.history import check_repeat, given_doses

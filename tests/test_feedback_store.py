@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
-
 from cds_service.feedback_store import Feedback, IssuedCard, format_report
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)

@@ -9,8 +9,8 @@ import logging
 import re
 import threading
 import time
-from urllib.parse import unquote
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
 import pytest
 import requests

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from cds_service.app import create_app
-from cds_service.fetch import FetchUnavailable
 from cds_service.feedback_store import SqlFeedbackStore
+from cds_service.fetch import FetchUnavailable
 from tests import fhirbuild as fb
 from tests import security_builders as sb
 

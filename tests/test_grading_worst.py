@@ -1,13 +1,23 @@
 """Worst grade since onset, and that computing it stays fast on a 14-day ICU record."""
 from __future__ import annotations
 
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grading import grade_crs
-from tests.grading_builders import (NOW, assess, bp, car_t, complete_normal_vitals, drug, o2, pressor, sat,
-                                    snapshot, temp)
+from tests.grading_builders import (
+    NOW,
+    assess,
+    bp,
+    car_t,
+    complete_normal_vitals,
+    drug,
+    o2,
+    pressor,
+    sat,
+    snapshot,
+    temp,
+)
 
 
 def test_worst_grade_since_onset_is_kept_after_recovery() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from fhir_mappings import map_resources, load_code_lists
+from fhir_mappings import load_code_lists, map_resources
 from tests import fhirbuild as fb
 
 SNOMED = fb.SNOMED

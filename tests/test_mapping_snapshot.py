@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fhir_mappings import (FUTURE_TOLERANCE, ClinicalSnapshot, CodeListError, load_code_lists, map_resources)
+from clinical import ClinicalSnapshot
+from fhir_mappings import FUTURE_TOLERANCE, CodeListError, load_code_lists, map_resources
 from fhir_mappings.codes import DATA_DIR
 from fhir_mappings.fhirtime import parse_birth_date, parse_datetime
 from tests import fhirbuild as fb

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fhir_mappings.draft_orders import DraftMedication
+from clinical import DraftMedication
 from protocols import load_protocol
 from protocols.order_checks import check_orders
 from tests.protocol_builders import NOW, administration, assessment, snapshot

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from fhir_mappings.draft_orders import map_draft_orders
 from tests import fhirbuild as fb
 from tests.order_builders import crs_patient, draft, order_request
-from fhir_mappings.draft_orders import map_draft_orders
 
 
 def test_discovery_lists_the_order_services_with_the_patient_view_prefetch(client) -> None:

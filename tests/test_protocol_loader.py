@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fhir_mappings.model import DrugClass
+from clinical import DrugClass
 from protocols import ProtocolError, list_protocols, load_protocol
 from protocols.loader import DATA_DIR, SCHEMA_PATH, protocol_path, validate_file
 from protocols.model import MedicationAction

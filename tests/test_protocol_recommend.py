@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from grading.model import Evidence
+from clinical import Evidence
 from protocols import list_protocols, load_protocol, recommend, select_protocol
 from protocols.loader import DEFAULT_PROTOCOL_ID, PAEDIATRIC_PROTOCOL_ID
 

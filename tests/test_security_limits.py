@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from cds_service.app import create_app
-from cds_service.limits import GuardedFetcher, json_depth
 from cds_service.fetch import FetchUnavailable
+from cds_service.limits import GuardedFetcher, json_depth
 from cds_service.security_settings import SecuritySettings
 from cds_service.settings import Settings
 from tests import fhirbuild as fb

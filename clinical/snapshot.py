@@ -1,4 +1,4 @@
-"""Domain values produced by the mapping layer.
+"""The clinical snapshot: what the mapping layer reads out of FHIR, as plain values.
 
 Everything downstream (grading, protocols, cards) reads these dataclasses and
 never FHIR JSON. Every value keeps the FHIR reference it came from
