@@ -27,12 +27,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.records import RECORDS  # noqa: E402
-from cds_service.app import create_app  # noqa: E402
-from cds_service.feedback_store import SqlFeedbackStore  # noqa: E402
+from cds_service.bootstrap import bootstrap
+from cds_service.feedback import SqlFeedbackStore  # noqa: E402
+from cds_service.http import create_app  # noqa: E402
 from cds_service.settings import Settings  # noqa: E402
+from devkit import fhirbuild as fb  # noqa: E402
+from devkit.records import RECORDS  # noqa: E402
 from fhir_mappings import load_code_lists  # noqa: E402
-from tests import fhirbuild as fb  # noqa: E402
 
 PATIENT = fb.PATIENT_ID
 MEMORY_STORE = SqlFeedbackStore.from_url(":memory:")  # keep the developer's var/ database clean
@@ -130,7 +131,7 @@ def chain_length(resources: list[dict[str, Any]]) -> int:
 
 def prefetched_ms(resources: list[dict[str, Any]], repeat: int) -> float:
     """The same call with everything prefetched and no FHIR server: the cost without the network."""
-    client = create_app(Settings(log_level="ERROR"), clock=lambda: fb.NOW, feedback_store=MEMORY_STORE).test_client()
+    client = create_app(bootstrap(Settings(log_level="ERROR"), clock=lambda: fb.NOW, feedback_store=MEMORY_STORE)).test_client()
     body = fb.hook_request(resources)
     times = []
     for _ in range(repeat + 1):
@@ -145,7 +146,7 @@ def bench(name: str, latency: float, repeat: int) -> None:
     fake = FakeFhir(resources, latency)
     server = fake.serve()
     settings = Settings(log_level="WARNING", fetch_deadline_seconds=10.0)
-    client = create_app(settings, clock=lambda: fb.NOW, feedback_store=MEMORY_STORE).test_client()
+    client = create_app(bootstrap(settings, clock=lambda: fb.NOW, feedback_store=MEMORY_STORE)).test_client()
     body = {"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
             "context": {"userId": "Practitioner/example", "patientId": PATIENT}, "fhirServer": fake.base,
             "fhirAuthorization": {"access_token": "bench", "token_type": "Bearer", "expires_in": 300,

@@ -20,12 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.records import RECORDS, as_hook_request  # noqa: E402
-from cds_service.app import create_app  # noqa: E402
-from cds_service.feedback_store import SqlFeedbackStore  # noqa: E402
-from cds_service.server import tune_gc  # noqa: E402
+from cds_service.bootstrap import bootstrap
+from cds_service.feedback import SqlFeedbackStore  # noqa: E402
+from cds_service.http import create_app  # noqa: E402
+from cds_service.http.server import tune_gc  # noqa: E402
 from cds_service.settings import Settings  # noqa: E402
-from tests.fhirbuild import NOW  # noqa: E402
+from devkit.fhirbuild import NOW  # noqa: E402
+from devkit.records import RECORDS, as_hook_request  # noqa: E402
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -40,8 +41,8 @@ def bench(name: str, repeat: int) -> dict[str, float]:
     body = json.dumps(as_hook_request(resources)).encode()
     # In-memory feedback store: the benchmark must not fill the developer's var/ database,
     # but recording issued cards stays on the measured path as in production.
-    client = create_app(Settings(log_level="ERROR"), clock=lambda: NOW,
-                        feedback_store=SqlFeedbackStore.from_url(":memory:")).test_client()
+    client = create_app(bootstrap(Settings(log_level="ERROR"), clock=lambda: NOW,
+                        feedback_store=SqlFeedbackStore.from_url(":memory:"))).test_client()
     tune_gc()  # as `crs-cds serve` does after building the app
     headers = {"Content-Type": "application/json"}
     first = client.post("/cds-services/crs-patient-view", data=body, headers=headers)

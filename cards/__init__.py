@@ -1,4 +1,6 @@
-"""CDS Hooks cards: turn assessments (and later recommendations) into cards."""
+"""CDS Hooks cards: assessments, recommendations and order findings turned into cards."""
 from .assessment_card import assessment_card, assessment_extension, needs_card, patient_view_cards
+from .card import Card
+from .order_cards import order_cards
 
-__all__ = ["assessment_card", "assessment_extension", "needs_card", "patient_view_cards"]
+__all__ = ["Card", "assessment_card", "assessment_extension", "needs_card", "order_cards", "patient_view_cards"]

@@ -13,8 +13,10 @@ from typing import Any, Callable
 from clinical import Assessment, Evidence
 from protocols import Recommendations
 
+from .card import Card
 from .markdown import bullets, table, truncate, when
 from .recommendation_cards import (
+    PROTOCOL_TOPIC,
     alternatives_card,
     combinable_orders,
     exclusive_groups,
@@ -23,10 +25,11 @@ from .recommendation_cards import (
     warnings_section,
 )
 
+ASSESSMENT_KIND = "crs-assessment"
 ASTCT_SOURCE: dict[str, Any] = {
     "label": "ASTCT consensus grading for CRS (Lee et al., Biol Blood Marrow Transplant 2019)",
     "url": "https://pubmed.ncbi.nlm.nih.gov/30592986/",
-    "topic": {"system": "urn:crs-cds:card-kind", "code": "crs-assessment", "display": "CRS assessment"},
+    "topic": {"system": "urn:crs-cds:card-kind", "code": ASSESSMENT_KIND, "display": "CRS assessment"},
 }
 SUMMARY_LIMIT = 140  # CDS Hooks: summary "<140 characters"
 INDICATOR_BY_GRADE = {0: "info", 1: "info", 2: "warning", 3: "critical", 4: "critical"}
@@ -138,7 +141,7 @@ def assessment_card(assessment: Assessment, *, protocol_id: str,
 
 def patient_view_cards(assessment: Assessment, *, protocol_id: str, recommendations: Recommendations | None = None,
                        patient_id: str | None = None, encounter_id: str | None = None,
-                       new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())) -> list[dict[str, Any]]:
+                       new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())) -> list[Card]:
     """Cards for the patient-view hook.
 
     Without recommendations (or without CRS): zero or one assessment card. With
@@ -149,8 +152,9 @@ def patient_view_cards(assessment: Assessment, *, protocol_id: str, recommendati
     if not needs_card(assessment):
         return []
     card = assessment_card(assessment, protocol_id=protocol_id, new_uuid=new_uuid)
+    issued = Card(card, ASSESSMENT_KIND, assessment.grade, protocol_id)
     if recommendations is None or not assessment.has_crs or patient_id is None:
-        return [card]
+        return [issued]
     recs = recommendations
     sections = [recommendations_section(recs, assessment.now), warnings_section(recs, assessment.now)]
     card["detail"] += "\n\n" + "\n\n".join(s for s in sections if s)
@@ -159,8 +163,9 @@ def patient_view_cards(assessment: Assessment, *, protocol_id: str, recommendati
         card["suggestions"] = suggestions(orders, recs, patient_id=patient_id, encounter_id=encounter_id,
                                           new_uuid=new_uuid)
         card["selectionBehavior"] = "any"
-    cards = [card]
+    cards = [issued]
     for group, options in exclusive_groups(recs).items():
-        cards.append(alternatives_card(group, options, recs, assessment.now, patient_id=patient_id,
-                                       encounter_id=encounter_id, new_uuid=new_uuid))
+        cards.append(Card(alternatives_card(group, options, recs, assessment.now, patient_id=patient_id,
+                                            encounter_id=encounter_id, new_uuid=new_uuid),
+                          PROTOCOL_TOPIC["code"], None, recs.protocol_id))
     return cards

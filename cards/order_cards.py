@@ -20,6 +20,7 @@ from protocols.formatting import num
 from protocols.formatting import when as stamp
 from protocols.order_checks import OrderFinding
 
+from .card import Card
 from .markdown import bullets, table, truncate
 from .orders import UCUM
 
@@ -41,9 +42,10 @@ KIND_DISPLAY = {
 
 
 def order_cards(findings: Sequence[OrderFinding], drafts: Mapping[str, dict[str, Any]], *,
-                new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())) -> list[dict[str, Any]]:
+                new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())) -> list[Card]:
     """Cards for ``findings``; ``drafts`` maps "MedicationRequest/id" to the draft as received."""
-    return [order_card(f, drafts.get(f.order.reference), new_uuid=new_uuid) for f in findings]
+    return [Card(order_card(f, drafts.get(f.order.reference), new_uuid=new_uuid), f.kind, f.grade, f.protocol_id)
+            for f in findings]
 
 
 def order_card(finding: OrderFinding, draft: dict[str, Any] | None, *,

@@ -1,1 +1,6 @@
-"""cds_service"""
+"""cds_service: the CDS Hooks transport around the clinical layers (no clinical logic here).
+
+Sub-packages: ``http`` (Flask app and routes), ``security`` (JWT trust), ``ehr`` (FHIR data),
+``feedback`` (issued cards and outcomes), ``hooks`` (the service layer), ``cli``; ``bootstrap``
+builds everything once at start-up.
+"""

@@ -21,3 +21,8 @@ def parse_instant(text: str) -> datetime:
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+# Development only: a request's extension["crs-cds.now"] grades "as of" that instant, so that the
+# example requests (and `crs-cds grade` on them) replay the same way whenever they are run.
+NOW_EXTENSION = "crs-cds.now"

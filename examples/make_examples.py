@@ -17,7 +17,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tests import fhirbuild as fb  # noqa: E402
+from devkit import fhirbuild as fb  # noqa: E402
 
 
 def _request(resources: list[dict[str, Any]], hook_instance: str) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, get_args
 
@@ -110,13 +109,9 @@ class CodeLists:
 def load_code_lists(path: Path | None = None) -> CodeLists:
     """Load and validate the code lists from ``path`` (a folder; default: the package data).
 
-    Cached per folder: the default set is built once per process.
+    The composition root calls this once at start-up; nothing reloads it per request.
     """
-    return _load(Path(path).resolve() if path is not None else DATA_DIR)
-
-
-@lru_cache(maxsize=8)
-def _load(folder: Path) -> CodeLists:
+    folder = Path(path).resolve() if path is not None else DATA_DIR
     raw = {key: _read_json(folder / name) for key, name in FILES.items()}
     schema = _read_json(_schema_path(folder))
     _validate(schema, raw)

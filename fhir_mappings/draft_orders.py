@@ -16,10 +16,10 @@ from typing import Iterable
 
 from clinical import DraftMedication
 
-from .codes import CodeLists, load_code_lists
+from .codes import CodeLists
 from .context import MappingContext
 from .fhirjson import text_of
-from .medications import _route, identify_drugs
+from .medications import identify_drugs, route_of
 from .units import dose_in_mg
 
 # UCUM time units of Timing.repeat.periodUnit, in hours (definitions, not codes of a code system).
@@ -38,14 +38,13 @@ def draft_order_resources(draft_orders: object) -> list[dict]:
     return [e["resource"] for e in entries if type(e) is dict and type(e.get("resource")) is dict]
 
 
-def map_draft_orders(draft_orders: object, *, patient_id: str, now: datetime,
-                     resources: Iterable[dict] = (), codes: CodeLists | None = None) -> list[DraftMedication]:
+def map_draft_orders(draft_orders: object, *, patient_id: str, now: datetime, codes: CodeLists,
+                     resources: Iterable[dict] = ()) -> list[DraftMedication]:
     """Recognised drugs of the MedicationRequests in ``draft_orders``.
 
     ``resources`` (prefetch) may hold Medications the orders reference.
     Never raises on malformed input: an unreadable order is left out.
     """
-    codes = codes if codes is not None else load_code_lists()
     ctx = MappingContext(codes=codes, patient_id=patient_id.removeprefix("Patient/"), latest=now)
     items = draft_order_resources(draft_orders)
     for res in [*items, *resources]:
@@ -79,7 +78,7 @@ def _map_request(res: dict, position: int, ctx: MappingContext) -> list[DraftMed
             dose_unit = text_of(dose.get("code")) or text_of(dose.get("unit"))
             dose_mg = dose_in_mg(dose, ctx.codes)
     every_hours, once = _timing(dosage.get("timing"))
-    route = _route(dosage.get("route"), ctx.codes)
+    route = route_of(dosage.get("route"), ctx.codes)
     status = res.get("status") if type(res.get("status")) is str else None
     return [DraftMedication(reference=reference, position=position, drug=drug.key, drug_class=drug.drug_class,
                             display=display or drug.key, matched_by=matched_by, status=status,

@@ -215,10 +215,10 @@ def _dosage(dosage: object, codes: CodeLists) -> tuple[float | None, str | None,
             dose_value = float(value)
             dose_unit = text_of(dose.get("code")) or text_of(dose.get("unit"))
             dose_mg = dose_in_mg(dose, codes)
-    return dose_value, dose_unit, dose_mg, _route(dosage.get("route"), codes)
+    return dose_value, dose_unit, dose_mg, route_of(dosage.get("route"), codes)
 
 
-def _route(concept: object, codes: CodeLists) -> str | None:
+def route_of(concept: object, codes: CodeLists) -> str | None:
     hit = find_code(concept, codes.snomed_systems, codes.route_by_code)
     if hit is not None:
         return hit[0]

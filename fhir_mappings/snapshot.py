@@ -14,7 +14,7 @@ from operator import attrgetter
 
 from clinical import ClinicalSnapshot
 
-from .codes import CodeLists, load_code_lists
+from .codes import CodeLists
 from .context import FUTURE_TOLERANCE, MappingContext
 from .fhirtime import as_utc, parse_datetime
 from .medications import map_administration
@@ -27,15 +27,14 @@ _by_time = attrgetter("time")
 _by_start = attrgetter("start")
 
 
-def map_resources(resources: Iterable[dict], *, patient_id: str, now: datetime,
-                  unavailable: Iterable[str] = (), codes: CodeLists | None = None) -> ClinicalSnapshot:
+def map_resources(resources: Iterable[dict], *, patient_id: str, now: datetime, codes: CodeLists,
+                  unavailable: Iterable[str] = ()) -> ClinicalSnapshot:
     """Map FHIR R4 resources (Patient, Observation, MedicationAdministration,
     Medication; Bundles are unpacked one level) for ``patient_id`` as of ``now``.
 
     Never raises on malformed input; every left-out value of a recognised kind
     is listed in ``excluded`` with its reason. Output tuples are time-sorted.
     """
-    codes = codes if codes is not None else load_code_lists()
     pid = patient_id.removeprefix("Patient/") if type(patient_id) is str else ""
     ctx = MappingContext(codes=codes, patient_id=pid, latest=as_utc(now) + FUTURE_TOLERANCE)
 

@@ -2,7 +2,7 @@
 
 Public API::
 
-    grade_crs(snapshot, now, config=None) -> Assessment
+    grade_crs(snapshot, now, config) -> Assessment
     load_grading_config(path=None, **overrides) -> GradingConfig
 
 Clinical thresholds and windows live in ``grading/data/astct.json``.

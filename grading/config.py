@@ -2,7 +2,8 @@
 
 Thresholds, windows, which drugs are vasopressors, which oxygen device means
 which ASTCT tier: all of it is data, validated by ``data/astct.schema.json``
-when it is loaded (once, at start-up), so that grading itself does no I/O.
+when it is loaded (once, at start-up, by the composition root), so that grading
+itself does no I/O. A site points ``CRS_CDS_GRADING_FILE`` at its own copy.
 A deployment overrides single values with keyword arguments, e.g.
 ``load_grading_config(eligibility_required=False)``.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -56,6 +56,7 @@ class GradingConfig:
     current_window_hours: float
     eligibility_required: bool
     eligibility_window_days: float
+    adult_age_years: float
     vasopressors: frozenset[str]
     not_counted_for_multiple: frozenset[str]
     inotropes: frozenset[str]
@@ -92,6 +93,9 @@ class GradingConfig:
         for i, band in enumerate(bands):
             if band.to_age_years <= band.from_age_years:
                 problems.append(f"paediatric_bands[{i}]: to_age_years must be greater than from_age_years")
+            if band.to_age_years > self.adult_age_years:
+                problems.append(f"paediatric_bands[{i}]: to_age_years must not exceed adult_age_years "
+                                f"({self.adult_age_years:g})")
         if problems:
             raise GradingConfigError("invalid grading config: " + "; ".join(problems))
 
@@ -100,14 +104,11 @@ class GradingConfig:
         return f"{getattr(self, name):g} h"
 
 
-@lru_cache(maxsize=1)
-def _schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+_VALIDATOR = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
 def _validate(document: Any, source: Path) -> None:
-    validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    errors = sorted(_VALIDATOR.iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
         lines = [f"{e.json_path}: {e.message}" for e in errors]
         raise GradingConfigError(f"invalid grading config {source}: " + "; ".join(lines))
@@ -123,6 +124,7 @@ def _from_document(doc: Mapping[str, Any]) -> dict[str, Any]:
         current_window_hours=float(doc["current_window_hours"]),
         eligibility_required=doc["eligibility"]["required"],
         eligibility_window_days=float(doc["eligibility"]["window_days"]),
+        adult_age_years=float(doc["adult_age_years"]),
         vasopressors=vaso["drugs"],
         not_counted_for_multiple=vaso["not_counted_for_multiple"],
         inotropes=vaso["inotropes_not_counted"],
@@ -161,9 +163,3 @@ def load_grading_config(path: Path | None = None, **overrides: Any) -> GradingCo
         raise GradingConfigError(f"unknown grading config override(s): {', '.join(unknown)}")
     values.update(overrides)
     return GradingConfig(**values)
-
-
-@lru_cache(maxsize=1)
-def default_config() -> GradingConfig:
-    """The packaged configuration, read once per process."""
-    return load_grading_config()

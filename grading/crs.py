@@ -26,7 +26,7 @@ from datetime import datetime
 from clinical import Assessment, ClinicalSnapshot, Evidence, unique_evidence
 
 from . import text
-from .config import GradingConfig, default_config
+from .config import GradingConfig
 from .eligibility import assess_eligibility, index_evidence
 from .fever import assess_fever, find_onset, masking_administrations, masking_evidence
 from .finding import Finding
@@ -47,9 +47,8 @@ NO_TEMPERATURE_NOTE = ("no temperature in the last {window}: hypotension/hypoxia
                        "was documented; fever status unknown")
 
 
-def grade_crs(snapshot: ClinicalSnapshot, now: datetime, config: GradingConfig | None = None) -> Assessment:
+def grade_crs(snapshot: ClinicalSnapshot, now: datetime, config: GradingConfig) -> Assessment:
     """Grade CRS (ASTCT 2019) for ``snapshot`` as of ``now``. Pure: no I/O, no clock."""
-    config = config or default_config()
     admins = list(snapshot.administrations)
     elig = assess_eligibility(admins, now, config)
     if config.eligibility_required and not elig.eligible:

@@ -2,25 +2,20 @@
 
 Pure: no Flask, requests or fhir.resources, no clock. Entry points::
 
-    protocol = load_protocol(select_protocol(settings_id, paediatric_id, snapshot.age_years(now)))
+    registry = ProtocolRegistry.load(default_id_or_path, paediatric_id_or_path, adult_age_years=18)
+    protocol = registry.for_age(snapshot.age_years(now))
     recs = recommend(assessment, snapshot, protocol, now, pending=())
 """
 from .history import PendingDose
-from .loader import (
-                     DEFAULT_PROTOCOL_ID,
-                     PAEDIATRIC_PROTOCOL_ID,
-                     ProtocolError,
-                     ProtocolSummary,
-                     list_protocols,
-                     load_protocol,
-                     select_protocol,
-)
+from .loader import (DEFAULT_PROTOCOL_ID, PAEDIATRIC_PROTOCOL_ID, ProtocolError, ProtocolSummary, list_protocols,
+                     load_protocol, validate_file)
 from .model import Citation, Code, Protocol
 from .recommend import recommend
 from .recommendation import Recommendation, Recommendations
+from .registry import ProtocolRegistry
 
 __all__ = [
     "DEFAULT_PROTOCOL_ID", "PAEDIATRIC_PROTOCOL_ID", "Citation", "Code", "PendingDose", "Protocol", "ProtocolError",
-    "ProtocolSummary", "Recommendation", "Recommendations", "list_protocols", "load_protocol", "recommend",
-    "select_protocol",
+    "ProtocolRegistry", "ProtocolSummary", "Recommendation", "Recommendations", "list_protocols", "load_protocol",
+    "recommend", "validate_file",
 ]

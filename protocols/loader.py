@@ -13,7 +13,6 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -50,7 +49,6 @@ DATA_DIR = Path(__file__).parent / "data"
 SCHEMA_PATH = DATA_DIR / "protocol.schema.json"
 DEFAULT_PROTOCOL_ID = "astct-generic"
 PAEDIATRIC_PROTOCOL_ID = "paediatric-seed004"
-ADULT_AGE_YEARS = 18
 DEFAULT_HEIGHT_MAX_AGE_DAYS = 365
 _SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -95,17 +93,6 @@ def json_path(path: JsonPath) -> str:
 
 # ------------------------------------------------------------------ public API
 
-def select_protocol(settings_protocol_id: str, paediatric_protocol_id: str | None, age_years: float | None) -> str:
-    """The protocol id for a patient: the paediatric one under 18 years when configured.
-
-    Unknown age keeps the configured (adult) protocol; weight-based dosing still
-    applies its own weight bands.
-    """
-    if paediatric_protocol_id and age_years is not None and age_years < ADULT_AGE_YEARS:
-        return paediatric_protocol_id
-    return settings_protocol_id
-
-
 def protocol_path(id_or_path: str | Path) -> Path:
     """Resolve a shipped protocol id (``christie-doc644-v8``) or a file path."""
     candidate = Path(id_or_path)
@@ -120,15 +107,15 @@ def protocol_path(id_or_path: str | Path) -> Path:
 
 
 def load_protocol(id_or_path: str | Path, *, regimens: Mapping[str, str] | None = None) -> Protocol:
-    """Load and validate a protocol by id or path (cached until the file changes).
+    """Read and validate a protocol by id or path; every call reads the file (the composition
+    root loads each configured protocol once, at start-up).
 
     ``regimens`` overrides the file's regimen choices, e.g. ``{"anakinra": "chop"}``.
     """
     path = protocol_path(id_or_path).resolve()
     if not path.exists():
         raise ProtocolError(str(path), [Problem((), "file not found")])
-    overrides = tuple(sorted((regimens or {}).items()))
-    return _load_cached(str(path), path.stat().st_mtime_ns, overrides)
+    return _load(path, tuple(sorted((regimens or {}).items())))
 
 
 def list_protocols() -> tuple[ProtocolSummary, ...]:
@@ -151,11 +138,6 @@ def validate_file(path: str | Path) -> list[str]:
 
 
 # --------------------------------------------------------------------- loading
-
-@lru_cache(maxsize=32)
-def _load_cached(path: str, _mtime_ns: int, overrides: tuple[tuple[str, str], ...]) -> Protocol:
-    return _load(Path(path), overrides)
-
 
 def _load(path: Path, overrides: tuple[tuple[str, str], ...]) -> Protocol:
     file = _display_path(path)
@@ -256,15 +238,12 @@ def _line_of(path: JsonPath, lines: dict[JsonPath, int]) -> int | None:
     return lines.get(path)
 
 
-@lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
+_VALIDATOR = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
 def _schema_problems(data: Any) -> Iterator[Problem]:
     seen: set[tuple[JsonPath, str]] = set()
-    for err in _validator().iter_errors(data):
+    for err in _VALIDATOR.iter_errors(data):
         for problem in _explain(err):
             if (problem.path, problem.message) not in seen:
                 seen.add((problem.path, problem.message))

@@ -9,10 +9,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from cds_service.app import create_app
-from cds_service.feedback_store import SqlFeedbackStore
+from cds_service.bootstrap import bootstrap
+from cds_service.feedback import SqlFeedbackStore
+from cds_service.http import create_app
 from cds_service.settings import Settings
-from tests import fhirbuild as fb
+from devkit import fhirbuild as fb
 
 # Tests never touch the developer's var/ feedback database: apps built from the
 # environment get a throw-away file, and the relative default lands in a temp folder.
@@ -38,7 +39,7 @@ def settings() -> Settings:
 @pytest.fixture
 def app(settings: Settings) -> Flask:
     # An in-memory feedback store: API tests must not write var/crs-cds-feedback.sqlite3.
-    return create_app(settings, clock=lambda: fb.NOW, feedback_store=SqlFeedbackStore.from_url(":memory:"))
+    return create_app(bootstrap(settings, clock=lambda: fb.NOW, feedback_store=SqlFeedbackStore.from_url(":memory:")))
 
 
 @pytest.fixture

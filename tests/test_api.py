@@ -14,11 +14,13 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from cds_service import routes
-from cds_service.app import create_app
+from cards import Card
+from cds_service.bootstrap import bootstrap
+from cds_service.feedback import SqlFeedbackStore
+from cds_service.http import create_app
 from cds_service.settings import Settings
-from tests import fhirbuild as fb
-from tests.fhirbuild import ago
+from devkit import fhirbuild as fb
+from devkit.fhirbuild import ago
 
 URL = "/cds-services/crs-patient-view"
 HOOK_INSTANCE = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"
@@ -43,19 +45,34 @@ def full_request(*resources: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return fb.hook_request([fb.car_t(), fb.temperature(39.1, ago(hours=1)), *resources], **extra)
 
 
-@pytest.fixture
-def captured(monkeypatch) -> list[dict[str, Any]]:
-    """Replace the clinical pipeline: record what the transport hands it and answer one fixed card."""
-    calls: list[dict[str, Any]] = []
+class Recorder(list):
+    """A fake composer for every hook: records what the transport hands it and answers one fixed card."""
 
-    def fake_compose(service, body, resources, unavailable, now):
+    def compose(self, assessor, call) -> list[Card]:
         card_uuid = str(uuid.uuid4())
-        calls.append({"service": service.id, "body": body, "resources": resources, "unavailable": unavailable,
-                      "now": now, "card": card_uuid})
-        return [{"uuid": card_uuid, "summary": "test card", "indicator": "info", "source": {"label": "test"}}]
+        self.append({"context": call.context, "resources": call.resources, "unavailable": list(call.unavailable),
+                     "now": call.now, "card": card_uuid})
+        return [Card({"uuid": card_uuid, "summary": "test card", "indicator": "info", "source": {"label": "test"}},
+                     "test")]
 
-    monkeypatch.setattr(routes, "compose", fake_compose)
-    return calls
+    @property
+    def composers(self) -> dict[str, Any]:
+        return dict.fromkeys(("patient-view", "order-select", "order-sign"), self.compose)
+
+
+@pytest.fixture
+def captured() -> Recorder:
+    """Replaces the clinical pipeline of the apps built with it (``client`` below, or ``composers=``)."""
+    return Recorder()
+
+
+@pytest.fixture
+def client(request, settings):
+    """The conftest app, with the composer replaced when the test also asks for ``captured``."""
+    composers = request.getfixturevalue("captured").composers if "captured" in request.fixturenames else {}
+    store = SqlFeedbackStore.from_url(":memory:")
+    return create_app(bootstrap(settings, clock=lambda: fb.NOW, feedback_store=store,
+                                **({"composers": composers} if composers else {}))).test_client()
 
 
 def problems(resp) -> dict[str, str]:
@@ -268,7 +285,7 @@ def test_escaped_non_ascii_text_and_surrogate_pairs_are_accepted(client, capture
     request["context"]["userId"] = "Practitioner/\U0001F600-é"
     resp = client.post(URL, data=json.dumps(request, ensure_ascii=True), content_type="application/json")
     assert resp.status_code == 200
-    assert captured[0]["body"]["context"]["userId"] == "Practitioner/\U0001F600-é"
+    assert captured[0]["context"]["userId"] == "Practitioner/\U0001F600-é"
 
 
 # --- 404 / 405 -----------------------------------------------------------------------------------------
@@ -348,7 +365,7 @@ def test_a_fetcher_fills_omitted_keys(settings, captured) -> None:
         def __init__(self) -> None:
             self.queries: list[str] = []
 
-        def fetch(self, query, *, fhir_server, authorization, deadline=None):
+        def fetch(self, query, *, server, authorization, deadline=None):
             self.queries.append(query)
             if query.startswith("Patient/"):
                 return fb.patient()
@@ -357,7 +374,8 @@ def test_a_fetcher_fills_omitted_keys(settings, captured) -> None:
             return fb.bundle()
 
     fetcher = Fetcher()
-    client = create_app(settings, clock=lambda: fb.NOW, fetcher=fetcher).test_client()
+    client = create_app(bootstrap(settings, clock=lambda: fb.NOW, fetcher=fetcher,
+                                  composers=captured.composers)).test_client()
     resp = client.post(URL, json=minimal(fhirServer="https://ehr.example.org/fhir"))
     assert resp.status_code == 200, resp.get_json()
     assert any(q.startswith("Observation?patient=p1&code=") for q in fetcher.queries)
@@ -423,9 +441,9 @@ def test_the_clock_is_the_apps_and_can_be_pinned_in_development(client, captured
 
 
 def test_pinned_time_is_ignored_in_production(captured) -> None:
-    from tests import security_builders as sb
+    from tests.support import security_builders as sb
 
-    client = create_app(sb.settings(), clock=lambda: fb.NOW).test_client()
+    client = create_app(bootstrap(sb.settings(), clock=lambda: fb.NOW, composers=captured.composers)).test_client()
     client.post(URL, json=full_request(extension={"crs-cds.now": "2020-01-01T00:00:00Z"}), headers=sb.bearer(sb.token(URL)))
     assert captured[0]["now"] == fb.NOW
 
@@ -438,11 +456,12 @@ def test_response_is_the_composers_cards(client, captured) -> None:
 
 # --- 500, request ids, logging -------------------------------------------------------------------------
 
-def test_unexpected_exception_is_500_json_without_cards_or_patient_data(client, monkeypatch, caplog) -> None:
+def test_unexpected_exception_is_500_json_without_cards_or_patient_data(settings, caplog) -> None:
     def explode(*args, **kwargs):
         raise KeyError("Observation/secret for patient PAT-SECRET-42")
 
-    monkeypatch.setattr(routes, "compose", explode)
+    client = create_app(bootstrap(settings, clock=lambda: fb.NOW, feedback_store=SqlFeedbackStore.from_url(":memory:"),
+                                  composers=dict.fromkeys(("patient-view",), explode))).test_client()
     with caplog.at_level(logging.INFO, logger="crs_cds"):
         resp = client.post(URL, json=full_request(pid="PAT-SECRET-42"))
     assert resp.status_code == 500
@@ -519,7 +538,7 @@ def test_pipeline_paginated_prefetch_still_grades(client) -> None:
 
 
 def test_pipeline_eligibility_off_assesses_without_index_therapy() -> None:
-    client = create_app(Settings(eligibility=False), clock=lambda: fb.NOW).test_client()
+    client = create_app(bootstrap(Settings(eligibility=False), clock=lambda: fb.NOW)).test_client()
     request = fb.hook_request([fb.temperature(39.4, ago(hours=1)), fb.blood_pressure(120, 70, ago(hours=1)),
                                fb.spo2(97, ago(hours=1)), fb.oxygen_device("room-air", ago(hours=1))])
     resp = client.post(URL, json=request)

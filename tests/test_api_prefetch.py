@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from cds_service.catalogue import find_service
-from cds_service.fetch import FetchUnavailable, NullFetcher, TemplateError, render_template
-from cds_service.prefetch import CLIENT_ERROR, OMITTED, unpack, unpack_prefetch
-from cds_service.resolve import MAX_EXTRA_PAGES, DataUnavailable, gather
-from tests import fhirbuild as fb
+from cds_service.ehr import DataUnavailable, FetchUnavailable
+from cds_service.ehr.gather import MAX_EXTRA_PAGES
+from cds_service.ehr.prefetch import CLIENT_ERROR, OMITTED, unpack, unpack_prefetch
+from cds_service.ehr.templates import TemplateError, render_template
+from devkit import fhirbuild as fb
+from tests.support.ehr import SERVICE, gather
 
-SERVICE = find_service("crs-patient-view")
 KEYS = ["patient", "observations", "medicationAdministrations"]
 SERVER = "https://ehr.example.org/fhir"
 
@@ -34,11 +34,18 @@ class PagingFetcher:
     def __init__(self, pages):
         self.pages, self.urls = pages, []
 
-    def fetch(self, query, *, fhir_server, authorization, deadline=None):
+    def fetch(self, query, *, server, authorization, deadline=None):
         self.urls.append(query)
         if query not in self.pages:
             raise FetchUnavailable("FHIR server answered 503")
         return self.pages[query]
+
+
+class Declining:
+    """A fetcher that declines every request (an EHR without data access for us)."""
+
+    def fetch(self, query, **kw):
+        raise FetchUnavailable("fetching from the FHIR server is not enabled")
 
 
 def test_each_prefetch_case_is_told_apart() -> None:
@@ -70,20 +77,20 @@ def test_next_link_is_reported() -> None:
 
 def test_gather_raises_412_material_without_server() -> None:
     with pytest.raises(DataUnavailable) as caught:
-        gather(request({"patient": fb.patient()}), SERVICE, NullFetcher())
+        gather(request({"patient": fb.patient()}), Declining())
     assert list(caught.value.missing) == ["observations", "medicationAdministrations"]
     assert "no fhirServer" in caught.value.message
 
 
-def test_gather_with_server_and_null_fetcher_says_fetching_is_not_enabled() -> None:
+def test_gather_with_server_and_a_declining_fetcher_says_why_in_the_412() -> None:
     with pytest.raises(DataUnavailable) as caught:
-        gather(request({}, fhirServer=SERVER), SERVICE, NullFetcher())
+        gather(request({}, fhirServer=SERVER), Declining())
     assert all("not enabled" in why for why in caught.value.missing.values())
 
 
 def test_paginated_prefetch_without_server_keeps_the_page_with_a_note() -> None:
     data = gather(request({"patient": fb.patient(), "observations": paged(fb.temperature(38, fb.ago(hours=1))),
-                           "medicationAdministrations": fb.bundle()}), SERVICE, NullFetcher())
+                           "medicationAdministrations": fb.bundle()}), Declining())
     assert len(data.resources) == 2
     assert data.unavailable == ["observations: only the first page was provided (prefetch paginated) "
                                 "and no FHIR server to fetch the rest"]
@@ -94,14 +101,14 @@ def test_paginated_prefetch_with_server_follows_next_links() -> None:
     p3 = paged(fb.temperature(37, fb.ago(hours=40), rid="t3"), next_url=None)
     fetcher = PagingFetcher({"https://ehr.example.org/fhir?page=2": p2, "u3": p3})
     data = gather(request({"patient": fb.patient(), "observations": paged(fb.temperature(38, fb.ago(hours=1))),
-                           "medicationAdministrations": fb.bundle()}, fhirServer=SERVER), SERVICE, fetcher)
+                           "medicationAdministrations": fb.bundle()}, fhirServer=SERVER), fetcher)
     assert {r["id"] for r in data.resources} >= {"t2", "t3"}
     assert data.unavailable == []
 
 
 def test_a_page_that_cannot_be_fetched_becomes_a_note() -> None:
     data = gather(request({"patient": fb.patient(), "observations": paged(), "medicationAdministrations": fb.bundle()},
-                          fhirServer=SERVER), SERVICE, PagingFetcher({}))
+                          fhirServer=SERVER), PagingFetcher({}))
     assert data.unavailable == ["observations: only the first page(s) of a paginated result could be read; "
                                 "FHIR server answered 503"]
 
@@ -112,7 +119,7 @@ def test_paging_is_bounded() -> None:
             return paged(next_url=query + "+")
 
     data = gather(request({"patient": fb.patient(), "observations": paged(), "medicationAdministrations": fb.bundle()},
-                          fhirServer=SERVER), SERVICE, Endless())
+                          fhirServer=SERVER), Endless())
     assert data.unavailable == [f"observations: more than {MAX_EXTRA_PAGES + 1} pages; the oldest were not read"]
 
 
@@ -122,7 +129,7 @@ def test_fetched_operation_outcome_is_unavailable() -> None:
             return {"resourceType": "OperationOutcome"}
 
     with pytest.raises(DataUnavailable) as caught:
-        gather(request({}, fhirServer=SERVER), SERVICE, Failing())
+        gather(request({}, fhirServer=SERVER), Failing())
     assert set(caught.value.missing) == set(KEYS)
 
 

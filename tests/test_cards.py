@@ -8,7 +8,7 @@ import pytest
 
 from cards import patient_view_cards
 from clinical import Assessment, DrugAdministration, Evidence
-from tests.fhirbuild import NOW
+from devkit.fhirbuild import NOW
 
 CAR_T = DrugAdministration(drug="axicabtagene-ciloleucel", drug_class="index-therapy",
                            start=NOW - timedelta(days=5), end=NOW - timedelta(days=5), status="completed",
@@ -31,14 +31,19 @@ def graded(grade: int, **kw) -> Assessment:
     return Assessment(**defaults)
 
 
+def bodies(*args, **kwargs) -> list[dict]:
+    """The card JSON the service would send."""
+    return [card.body for card in patient_view_cards(*args, **kwargs)]
+
+
 @pytest.mark.parametrize("grade,indicator", [(1, "info"), (2, "warning"), (3, "critical"), (4, "critical")])
 def test_indicator_follows_grade(grade: int, indicator: str) -> None:
-    [card] = patient_view_cards(graded(grade), protocol_id="astct-generic")
+    [card] = bodies(graded(grade), protocol_id="astct-generic")
     assert card["indicator"] == indicator
 
 
 def test_summary_states_grade_and_main_driver_within_140_characters() -> None:
-    [card] = patient_view_cards(graded(3), protocol_id="astct-generic")
+    [card] = bodies(graded(3), protocol_id="astct-generic")
     assert card["summary"] == "CRS grade 3 (ASTCT): hypotension: one vasopressor (norepinephrine); fever 39.2 °C"
     assert len(card["summary"]) < 140
 
@@ -47,13 +52,13 @@ def test_long_drivers_are_cut_below_140_characters() -> None:
     long = graded(4, drivers=("hypotension: two vasopressors (norepinephrine, phenylephrine, epinephrine, dopamine)",
                               "hypoxia: mechanical ventilation (positive pressure) via endotracheal tube",
                               "fever 40.1 °C"))
-    [card] = patient_view_cards(long, protocol_id="astct-generic")
+    [card] = bodies(long, protocol_id="astct-generic")
     assert len(card["summary"]) < 140
     assert card["summary"].startswith("CRS grade 4 (ASTCT): hypotension: two vasopressors")
 
 
 def test_machine_readable_assessment_has_exactly_the_documented_shape() -> None:
-    [card] = patient_view_cards(graded(3), protocol_id="christie-doc644-v8")
+    [card] = bodies(graded(3), protocol_id="christie-doc644-v8")
     assert card["extension"]["crs-cds.assessment"] == {
         "system": "ASTCT-2019",
         "status": "graded",
@@ -66,7 +71,7 @@ def test_machine_readable_assessment_has_exactly_the_documented_shape() -> None:
 
 
 def test_detail_has_an_evidence_table_with_fhir_references_and_times() -> None:
-    [card] = patient_view_cards(graded(3), protocol_id="astct-generic")
+    [card] = bodies(graded(3), protocol_id="astct-generic")
     detail = card["detail"]
     assert "| For | What | Value | When | Source |" in detail
     assert "| fever | temperature | 39.2 °C | 2026-11-21 11:00 UTC (1 h ago) | Observation/t1 |" in detail
@@ -75,7 +80,7 @@ def test_detail_has_an_evidence_table_with_fhir_references_and_times() -> None:
 
 
 def test_card_cites_astct_and_has_a_uuid() -> None:
-    [card] = patient_view_cards(graded(2), protocol_id="astct-generic")
+    [card] = bodies(graded(2), protocol_id="astct-generic")
     assert "ASTCT" in card["source"]["label"]
     assert card["source"]["url"].endswith("30592986/")
     uuid.UUID(card["uuid"])
@@ -83,7 +88,7 @@ def test_card_cites_astct_and_has_a_uuid() -> None:
 
 def test_missing_data_makes_the_grade_a_lower_bound_and_is_listed() -> None:
     gap = "cannot grade hypoxia: no SpO2 or oxygen support recorded in the last 12 h"
-    [card] = patient_view_cards(graded(2, lower_bound=True, missing=(gap,)), protocol_id="astct-generic")
+    [card] = bodies(graded(2, lower_bound=True, missing=(gap,)), protocol_id="astct-generic")
     assert card["summary"].startswith("CRS grade ≥ 2 (ASTCT)")
     assert gap in card["detail"]
     assert "lower bound" in card["detail"]
@@ -97,7 +102,7 @@ def test_no_card_when_not_eligible_or_grade_0_on_complete_data() -> None:
 
 def test_grade_0_on_incomplete_data_is_said_not_silent() -> None:
     gap = "cannot grade hypotension: no blood pressure recorded in the last 12 h"
-    [card] = patient_view_cards(graded(0, drivers=(), lower_bound=True, missing=(gap,)), protocol_id="astct-generic")
+    [card] = bodies(graded(0, drivers=(), lower_bound=True, missing=(gap,)), protocol_id="astct-generic")
     assert card["indicator"] == "info"
     assert gap in card["summary"]
 
@@ -106,7 +111,7 @@ def test_hypotension_without_fever_gets_an_info_card_marked_not_graded() -> None
     note = ("hypotension/hypoxia without documented fever — not graded as CRS; evaluate other causes "
             "(sepsis, cardiac); if antipyretics were given from the start, CRS may be masked")
     a = Assessment(status="not-graded", now=NOW, notes=(note,), index_therapy=CAR_T, hypotension_grade=3)
-    [card] = patient_view_cards(a, protocol_id="astct-generic")
+    [card] = bodies(a, protocol_id="astct-generic")
     assert card["indicator"] == "info"
     assert card["extension"]["crs-cds.assessment"]["status"] == "not-graded"
     assert card["extension"]["crs-cds.assessment"]["grade"] is None
@@ -117,19 +122,19 @@ def test_hypotension_without_fever_gets_an_info_card_marked_not_graded() -> None
 def test_insufficient_data_card_names_what_is_missing() -> None:
     gap = "cannot assess fever: no temperature recorded in the last 24 h"
     a = Assessment(status="insufficient-data", now=NOW, missing=(gap,), lower_bound=True, index_therapy=CAR_T)
-    [card] = patient_view_cards(a, protocol_id="astct-generic")
+    [card] = bodies(a, protocol_id="astct-generic")
     assert card["indicator"] == "info"
     assert gap in card["summary"]
 
 
 def test_table_cells_escape_pipes_from_ehr_text() -> None:
     ev = Evidence("context", "note", "a | b", NOW, "Observation/x")
-    [card] = patient_view_cards(graded(1, evidence=(ev,)), protocol_id="astct-generic")
+    [card] = bodies(graded(1, evidence=(ev,)), protocol_id="astct-generic")
     assert "a \\| b" in card["detail"]
 
 
 def test_summary_keeps_the_main_driver_and_the_fever_when_there_are_more_drivers() -> None:
     a = graded(3, drivers=("hypotension: one vasopressor (norepinephrine)", "hypoxia: nasal cannula 4 L/min (low-flow)",
                            "fever 39.2 °C"))
-    [card] = patient_view_cards(a, protocol_id="astct-generic")
+    [card] = bodies(a, protocol_id="astct-generic")
     assert card["summary"] == "CRS grade 3 (ASTCT): hypotension: one vasopressor (norepinephrine); fever 39.2 °C"

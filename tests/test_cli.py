@@ -18,14 +18,16 @@ from typing import Any
 import pytest
 import requests
 
-import cds_service
 from cds_service import cli
-from cds_service.offline import InputError, patient_id_of, read_input
-from cds_service.render import assessment_table, assessment_to_json
-from cds_service.server import GC_THRESHOLDS, CdsServer, gunicorn_options
+from cds_service.cli.render_assessment import assessment_table, assessment_to_json
+from cds_service.ehr.offline import InputError, patient_id_of, read_input
+from cds_service.http.server import GC_THRESHOLDS, CdsServer, gunicorn_options
 from cds_service.settings import Settings
 from clinical import Assessment, Evidence
-from tests import fhirbuild as fb
+from devkit import fhirbuild as fb
+from protocols import Recommendations
+from tests.support import apps
+from tests.support.clinical_data import CODES, GRADING
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "patient-view-grade3.json"
@@ -44,30 +46,36 @@ def write(tmp_path: Path, data: Any, name: str = "input.json") -> str:
     return str(path)
 
 
+NO_RECOMMENDATIONS = Recommendations("astct-generic", "ASTCT consensus CRS management (generic)", "1.0.0", grade=2)
+
+
+class FakePipeline(list):
+    """Stands in for the clinical pipeline the CLI receives from the composition root:
+    records each call (and the settings it was built from), returns ASSESSMENT."""
+
+    codes = CODES
+    grading = GRADING
+
+    def __call__(self, settings: Settings) -> "FakePipeline":
+        self.eligibility = settings.eligibility
+        return self
+
+    def recommend(self, resources, *, patient_id, now, unavailable=()):
+        self.append({"resources": list(resources), "patient_id": patient_id, "now": now,
+                     "unavailable": list(unavailable), "eligibility": self.eligibility})
+        return types.SimpleNamespace(assessment=ASSESSMENT, recommendations=NO_RECOMMENDATIONS)
+
+
 @pytest.fixture
-def fake_pipeline(monkeypatch) -> list[dict[str, Any]]:
-    """Stand-in for cds_service.pipeline: records the call, returns ASSESSMENT."""
-    calls: list[dict[str, Any]] = []
-
-    def assess(resources, *, patient_id, now, unavailable=(), eligibility=True):
-        calls.append({"resources": list(resources), "patient_id": patient_id, "now": now,
-                      "unavailable": list(unavailable), "eligibility": eligibility})
-        return ASSESSMENT
-
-    def assess_and_recommend(resources, *, patient_id, now, protocol_id, paediatric_protocol_id=None,
-                             unavailable=(), eligibility=True):
-        assessment = assess(resources, patient_id=patient_id, now=now, unavailable=unavailable,
-                            eligibility=eligibility)
-        return types.SimpleNamespace(assessment=assessment, recommendations=None)
-
-    module = types.ModuleType("cds_service.pipeline")
-    module.assess = assess  # type: ignore[attr-defined]
-    module.assess_and_recommend = assess_and_recommend  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "cds_service.pipeline", module)
-    monkeypatch.setattr(cds_service, "pipeline", module, raising=False)
+def fake_pipeline(monkeypatch) -> FakePipeline:
     for name in ("CRS_CDS_ENV", "CRS_CDS_ELIGIBILITY", "CRS_CDS_PROTOCOL", "CRS_CDS_LOG_LEVEL"):
         monkeypatch.delenv(name, raising=False)
-    return calls
+    return FakePipeline()
+
+
+def grade(argv: list[str], pipeline: FakePipeline | None = None) -> int:
+    """``crs-cds grade ...`` with the fake pipeline (the real one when None)."""
+    return cli.main(["grade", *argv], **({"build_assessor": pipeline} if pipeline is not None else {}))
 
 
 # --- bad input: message on stderr, exit code 2, no traceback -------------------------------------------
@@ -82,7 +90,7 @@ def fake_pipeline(monkeypatch) -> list[dict[str, Any]]:
     ('{"hook": "patient-view", "context": {}, "extension": {"crs-cds.now": "soon"}}', "crs-cds.now"),
 ])
 def test_bad_file_is_a_clear_error(tmp_path, capsys, fake_pipeline, content, says) -> None:
-    code = cli.main(["grade", write(tmp_path, content)])
+    code = grade([write(tmp_path, content)], fake_pipeline)
     err = capsys.readouterr().err
     assert code == 2
     assert says in err and "Traceback" not in err
@@ -90,27 +98,27 @@ def test_bad_file_is_a_clear_error(tmp_path, capsys, fake_pipeline, content, say
 
 
 def test_missing_file_is_a_clear_error(tmp_path, capsys) -> None:
-    assert cli.main(["grade", str(tmp_path / "nope.json")]) == 2
+    assert grade([str(tmp_path / "nope.json")]) == 2
     assert "cannot read the file" in capsys.readouterr().err
 
 
 def test_bad_now_is_a_usage_error(capsys) -> None:
     with pytest.raises(SystemExit) as caught:
-        cli.main(["grade", "x.json", "--now", "tomorrow"])
+        grade(["x.json", "--now", "tomorrow"])
     assert caught.value.code == 2
     assert "ISO 8601" in capsys.readouterr().err
 
 
 def test_bad_configuration_names_the_variable(tmp_path, capsys, fake_pipeline, monkeypatch) -> None:
     monkeypatch.setenv("CRS_CDS_ELIGIBILITY", "sometimes")
-    assert cli.main(["grade", write(tmp_path, fb.patient())]) == 2
+    assert grade([write(tmp_path, fb.patient())], fake_pipeline) == 2
     assert "CRS_CDS_ELIGIBILITY" in capsys.readouterr().err
 
 
 # --- what is graded: resources, patient, time ----------------------------------------------------------
 
 def test_request_file_uses_prefetch_context_and_pinned_time(fake_pipeline, capsys) -> None:
-    assert cli.main(["grade", str(EXAMPLE)]) == 0
+    assert grade([str(EXAMPLE)], fake_pipeline) == 0
     [call] = fake_pipeline
     assert call["patient_id"] == "p1" and call["now"] == fb.NOW
     assert {r["resourceType"] for r in call["resources"]} == {"Patient", "Observation", "MedicationAdministration"}
@@ -118,14 +126,14 @@ def test_request_file_uses_prefetch_context_and_pinned_time(fake_pipeline, capsy
 
 
 def test_now_and_patient_options_win(fake_pipeline, capsys) -> None:
-    cli.main(["grade", str(EXAMPLE), "--now", "2026-11-22T08:00:00Z", "--patient", "other"])
+    grade([str(EXAMPLE), "--now", "2026-11-22T08:00:00Z", "--patient", "other"], fake_pipeline)
     assert fake_pipeline[0]["now"].isoformat() == "2026-11-22T08:00:00+00:00"
     assert fake_pipeline[0]["patient_id"] == "other"
 
 
 def test_bundle_file_uses_its_only_patient(tmp_path, fake_pipeline, capsys) -> None:
     path = write(tmp_path, fb.bundle(fb.patient(pid="solo"), fb.temperature(38.0, fb.ago(hours=1))))
-    assert cli.main(["grade", path, "--now", "2026-11-21T12:00:00"]) == 0
+    assert grade([path, "--now", "2026-11-21T12:00:00"], fake_pipeline) == 0
     assert fake_pipeline[0]["patient_id"] == "solo"
     assert fake_pipeline[0]["now"] == fb.NOW  # no offset: UTC
 
@@ -133,7 +141,7 @@ def test_bundle_file_uses_its_only_patient(tmp_path, fake_pipeline, capsys) -> N
 def test_single_resource_from_stdin(monkeypatch, fake_pipeline, capsys) -> None:
     stdin = io.TextIOWrapper(io.BytesIO(json.dumps(fb.patient(pid="s1")).encode()))
     monkeypatch.setattr(sys, "stdin", stdin)
-    assert cli.main(["grade", "-", "--now", "2026-11-21T12:00:00Z"]) == 0
+    assert grade(["-", "--now", "2026-11-21T12:00:00Z"], fake_pipeline) == 0
     assert fake_pipeline[0]["patient_id"] == "s1" and len(fake_pipeline[0]["resources"]) == 1
 
 
@@ -141,7 +149,7 @@ def test_gaps_in_a_request_become_unavailable_notes(tmp_path, fake_pipeline, cap
     request = fb.hook_request([fb.car_t()])
     del request["prefetch"]["observations"]
     request["prefetch"]["medicationAdministrations"]["link"] = [{"relation": "next", "url": "https://x/p2"}]
-    cli.main(["grade", write(tmp_path, request), "--now", "2026-11-21T12:00:00Z"])
+    grade([write(tmp_path, request), "--now", "2026-11-21T12:00:00Z"], fake_pipeline)
     assert fake_pipeline[0]["unavailable"] == [
         "observations: not provided (key omitted)",
         "medicationAdministrations: only the first page was provided (prefetch paginated)"]
@@ -149,22 +157,22 @@ def test_gaps_in_a_request_become_unavailable_notes(tmp_path, fake_pipeline, cap
 
 def test_eligibility_setting_reaches_the_pipeline(tmp_path, fake_pipeline, capsys, monkeypatch) -> None:
     monkeypatch.setenv("CRS_CDS_ELIGIBILITY", "off")
-    cli.main(["grade", write(tmp_path, fb.patient()), "--now", "2026-11-21T12:00:00Z"])
+    grade([write(tmp_path, fb.patient()), "--now", "2026-11-21T12:00:00Z"], fake_pipeline)
     assert fake_pipeline[0]["eligibility"] is False
 
 
 def test_patient_id_rules() -> None:
-    given = read_input(fb.bundle(fb.patient(pid="a"), fb.patient(pid="a")))
+    given = read_input(fb.bundle(fb.patient(pid="a"), fb.patient(pid="a")), {})
     assert patient_id_of(given, None) == "a"
     assert patient_id_of(given, "b") == "b"
     with pytest.raises(InputError):
-        patient_id_of(read_input([fb.temperature(38, fb.ago(hours=1))]), None)
+        patient_id_of(read_input([fb.temperature(38, fb.ago(hours=1))], {}), None)
 
 
 # --- output --------------------------------------------------------------------------------------------
 
 def test_table_output_shows_every_part(fake_pipeline, capsys) -> None:
-    cli.main(["grade", str(EXAMPLE)])
+    grade([str(EXAMPLE)], fake_pipeline)
     out = capsys.readouterr().out
     for text in ("status", "graded", ">= 2 (lower bound", "worst grade   3", "hypoxia: nasal cannula 3 L/min",
                  "Evidence", "role", "source", "Observation/t1", "39.2 °C", "2026-11-21T11:00:00Z",
@@ -173,9 +181,10 @@ def test_table_output_shows_every_part(fake_pipeline, capsys) -> None:
 
 
 def test_json_output(fake_pipeline, capsys) -> None:
-    cli.main(["grade", str(EXAMPLE), "--json"])
+    grade([str(EXAMPLE), "--json"], fake_pipeline)
     data = json.loads(capsys.readouterr().out)
-    assert data == assessment_to_json(ASSESSMENT)
+    assert data["recommendations"]["items"] == []
+    assert {k: v for k, v in data.items() if k != "recommendations"} == assessment_to_json(ASSESSMENT)
     assert (data["status"], data["grade"], data["worstGrade"], data["lowerBound"]) == ("graded", 2, 3, True)
     assert data["evidence"] == [{"role": "fever", "what": "temperature", "value": "39.2 °C",
                                  "time": "2026-11-21T11:00:00Z", "source": "Observation/t1"}]
@@ -189,7 +198,7 @@ def test_table_for_an_ungraded_assessment() -> None:
 
 def test_pipeline_grades_the_grade_3_example(capsys) -> None:
     """The real pipeline (needs the clinical layers)."""
-    assert cli.main(["grade", str(EXAMPLE), "--json"]) == 0
+    assert grade([str(EXAMPLE), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert (data["status"], data["grade"]) == ("graded", 3)
     assert any(e["source"] == "MedicationAdministration/ne-1" for e in data["evidence"])
@@ -212,7 +221,7 @@ def test_serve_rejects_bad_options(argv, capsys) -> None:
 
 
 def test_gunicorn_application_is_configured_and_loads_the_app() -> None:
-    server = CdsServer(Settings(), gunicorn_options(Settings(), host="127.0.0.1", port=8123, workers=2))
+    server = CdsServer(apps.service(), gunicorn_options(Settings(), host="127.0.0.1", port=8123, workers=2))
     assert server.cfg.bind == ["127.0.0.1:8123"] and server.cfg.workers == 2
     before = gc.get_threshold()
     try:

@@ -10,8 +10,7 @@ from clinical import ClinicalSnapshot, Measurement
 from protocols import PendingDose, load_protocol, recommend
 from protocols.dose import body_size, compute_dose, mosteller_bsa
 from protocols.history import check_repeat, given_doses
-
-from .protocol_builders import NOW, administration, assessment, height, hours_ago, snapshot, weight
+from tests.support.protocol_builders import NOW, administration, assessment, height, hours_ago, snapshot, weight
 
 GENERIC = load_protocol("astct-generic")
 CHRISTIE = load_protocol("christie-doc644-v8")

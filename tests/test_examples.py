@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cds_service.app import create_app
+from cds_service.http import create_app
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EXPECTED = json.loads((EXAMPLES / "expected.json").read_text())

@@ -9,12 +9,15 @@ from datetime import timedelta
 
 import pytest
 
-from cds_service.app import create_app
+from cards import Card
+from cds_service.bootstrap import bootstrap
 from cds_service.cli import main
-from cds_service.feedback_store import SqlFeedbackStore
+from cds_service.feedback import SqlFeedbackStore
+from cds_service.http import create_app
 from cds_service.settings import Settings
-from tests import fhirbuild as fb
-from tests.order_builders import cards_of, crs_patient, draft, kinds, order_request
+from devkit import fhirbuild as fb
+from tests.support import apps
+from tests.support.order_builders import cards_of, crs_patient, draft, kinds, order_request
 
 OVERRIDE = {"system": "urn:crs-cds:override-reason", "code": "clinical-judgement",
             "display": "Clinical judgement: dose intended"}
@@ -22,7 +25,7 @@ OVERRIDE = {"system": "urn:crs-cds:override-reason", "code": "clinical-judgement
 
 @pytest.fixture
 def api(store):
-    return create_app(Settings(), clock=lambda: fb.NOW, feedback_store=store).test_client()
+    return create_app(bootstrap(Settings(), clock=lambda: fb.NOW, feedback_store=store)).test_client()
 
 
 def stamp(minutes: float = 5) -> str:
@@ -137,7 +140,7 @@ def test_a_failing_store_does_not_cost_the_clinician_the_cards() -> None:
         def record_issued(self, cards):
             raise sqlite3.OperationalError("disk I/O error")
 
-    client = create_app(Settings(), clock=lambda: fb.NOW, feedback_store=Broken()).test_client()  # type: ignore[arg-type]
+    client = create_app(bootstrap(Settings(), clock=lambda: fb.NOW, feedback_store=Broken())).test_client()  # type: ignore[arg-type]
     assert kinds(cards_of(client, order_request(crs_patient(70), [draft("tocilizumab", 900)]))) == [
         "tocilizumab-dose"]
 
@@ -154,17 +157,19 @@ def test_settings_choose_the_feedback_store() -> None:
 
 
 def test_issued_card_kind_grade_and_protocol_come_from_the_card() -> None:
-    from cds_service.issued import issued_cards
-
-    assessment = {"uuid": "a", "source": {"topic": {"code": "crs-assessment"}},
-                  "extension": {"crs-cds.assessment": {"grade": 2, "protocol": "astct-generic"}}}
-    options = {"uuid": "b", "source": {"topic": {"code": "crs-protocol-options"}},
-               "extension": {"crs-cds.alternatives": {"group": "g", "protocol": "christie-doc644-v8"}}}
-    order = {"uuid": "c", "source": {"topic": {"code": "ignored"}},
-             "extension": {"crs-cds.order-check": {"kind": "gm-csf", "grade": None, "protocol": "astct-generic"}}}
-    bare = {"uuid": "d", "source": {"label": "x"}}
-    rows = issued_cards("crs-x", [assessment, options, order, bare, {"no": "uuid"}, "junk"], fb.NOW)
-    assert [(r.card_uuid, r.card_kind, r.grade, r.protocol) for r in rows] == [
-        ("a", "crs-assessment", 2, "astct-generic"), ("b", "crs-protocol-options", None, "christie-doc644-v8"),
-        ("c", "gm-csf", None, "astct-generic"), ("d", "unknown", None, None)]
-    assert {r.service_id for r in rows} == {"crs-x"} and {r.issued_at for r in rows} == {fb.NOW}
+    """The store keeps what the typed cards say (kind, grade, protocol), never read back from card JSON."""
+    cards = [Card({"uuid": "a"}, "crs-assessment", 2, "astct-generic"),
+             Card({"uuid": "b"}, "crs-protocol-options", None, "christie-doc644-v8"),
+             Card({"uuid": "c"}, "gm-csf", None, "astct-generic")]
+    store = SqlFeedbackStore.from_url(":memory:")
+    client = apps.client(feedback_store=store, composers={"patient-view": lambda assessor, call: cards})
+    assert client.post("/cds-services/crs-patient-view", json=fb.hook_request([])).status_code == 200
+    with store._transaction() as cur:
+        cur.execute("SELECT card_uuid, service_id, card_kind, grade, protocol, issued_at FROM issued_cards "
+                    "ORDER BY card_uuid")
+        rows = cur.fetchall()
+    assert [r[:5] for r in rows] == [
+        ("a", "crs-patient-view", "crs-assessment", 2, "astct-generic"),
+        ("b", "crs-patient-view", "crs-protocol-options", None, "christie-doc644-v8"),
+        ("c", "crs-patient-view", "gm-csf", None, "astct-generic")]
+    assert {r[5] for r in rows} == {"2026-11-21T12:00:00.000000Z"}  # the service clock, no patient data

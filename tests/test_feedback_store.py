@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from cds_service.feedback_store import Feedback, IssuedCard, format_report
+from cds_service.feedback import Feedback, IssuedCard, format_report
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 def issued(kind: str, grade: int | None = 3) -> IssuedCard:

@@ -16,11 +16,11 @@ import pytest
 import requests
 import responses
 
-from cds_service.app import create_app
-from cds_service.fetch import FetchRejected, FetchUnavailable
-from cds_service.fhir_client import ClientLimits, FhirClient
+from cds_service.bootstrap import bootstrap
+from cds_service.ehr import ClientLimits, FetchRejected, FetchUnavailable, FhirClient, FhirServer, ServerNotAllowed
+from cds_service.http import create_app
 from cds_service.settings import Settings
-from tests import fhirbuild as fb
+from devkit import fhirbuild as fb
 
 SERVER = "https://ehr.example.org/fhir"
 ANY = re.compile(r"https://ehr\.example\.org/fhir/.*")
@@ -58,7 +58,7 @@ def assessment(response) -> dict:
 @pytest.fixture
 def client():
     """The app with its real FhirClient and a 1 s fetch deadline."""
-    return create_app(Settings(fetch_deadline_seconds=DEADLINE), clock=lambda: fb.NOW).test_client()
+    return create_app(bootstrap(Settings(fetch_deadline_seconds=DEADLINE), clock=lambda: fb.NOW)).test_client()
 
 
 @pytest.fixture
@@ -180,8 +180,8 @@ def test_answer_with_unpaired_surrogates_or_infinite_numbers_is_not_data(ehr, bo
 def test_answer_larger_than_the_cap_is_not_read(ehr) -> None:
     big = fb.bundle(*[fb.temperature(37.0, fb.ago(minutes=i)) for i in range(400)])
     ehr.add(responses.GET, ANY, json=big)
-    client = create_app(Settings(fetch_deadline_seconds=DEADLINE), clock=lambda: fb.NOW,
-                        fetcher=FhirClient(ClientLimits(max_response_bytes=20_000))).test_client()
+    client = create_app(bootstrap(Settings(fetch_deadline_seconds=DEADLINE), clock=lambda: fb.NOW,
+                        fetcher=FhirClient(ClientLimits(max_response_bytes=20_000)))).test_client()
     response, _ = call(client)
     assert response.status_code == 412
     assert "larger than 20000 bytes" in json.dumps(response.get_json())
@@ -267,7 +267,7 @@ def test_referenced_medication_is_read_in_one_batch(client, ehr) -> None:
 # --- the client itself --------------------------------------------------------------------------------
 
 def fetch(client: FhirClient, query: str = "Patient/p1", **kw):
-    return client.fetch(query, fhir_server=SERVER, authorization=AUTH, **kw)
+    return client.fetch(query, server=FhirServer(SERVER), authorization=AUTH, **kw)
 
 
 def test_retries_on_503_then_succeeds(ehr) -> None:
@@ -312,12 +312,11 @@ def test_rejection_is_its_own_error(ehr) -> None:
         fetch(FhirClient())
 
 
-def test_allow_hook_is_asked_before_any_request(ehr) -> None:
-    asked = []
-    client = FhirClient(allow=lambda server: asked.append(server) or False)
-    with pytest.raises(FetchUnavailable, match="not an allowed"):
-        fetch(client)
-    assert asked == [SERVER] and len(ehr.calls) == 0
+def test_a_server_off_the_allowlist_is_refused_before_any_request(ehr) -> None:
+    with pytest.raises(ServerNotAllowed, match="not an allowed"):
+        FhirServer.admit(SERVER, allowlist=frozenset({"https://other.example.org/fhir"}), https_only=True)
+    assert FhirServer.admit(SERVER, allowlist=frozenset({SERVER}), https_only=True).base == SERVER
+    assert len(ehr.calls) == 0
 
 
 def test_absolute_url_on_another_host_is_refused(ehr) -> None:
@@ -368,11 +367,11 @@ def test_real_slow_server_times_out_by_the_deadline(slow_server) -> None:
     client = FhirClient()
     started = time.monotonic()
     with pytest.raises(FetchUnavailable, match="in time"):
-        client.fetch("Observation?patient=p1", fhir_server=slow_server, authorization=None,
+        client.fetch("Observation?patient=p1", server=FhirServer(slow_server), authorization=None,
                      deadline=time.monotonic() + 0.5)
     assert time.monotonic() - started < 0.9
     started = time.monotonic()
     with pytest.raises(FetchUnavailable, match="time allowed|timed out"):
-        client.fetch("Observation?drip=1", fhir_server=slow_server, authorization=None,
+        client.fetch("Observation?drip=1", server=FhirServer(slow_server), authorization=None,
                      deadline=time.monotonic() + 0.5)
     assert time.monotonic() - started < 1.0

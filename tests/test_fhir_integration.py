@@ -5,17 +5,19 @@ at ``fhirbuild.NOW`` and the data are built relative to it, so dated queries lin
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any, Iterator
 
 import pytest
 
-from benchmarks import records
-from cds_service.app import create_app
-from cds_service.catalogue import PATIENT_VIEW_PREFETCH
-from cds_service.fetch import render_template
+from cds_service.bootstrap import Service, bootstrap
+from cds_service.ehr.templates import render_template
+from cds_service.http import create_app
 from cds_service.settings import Settings
-from tests import fhirbuild as fb
-from tests import sekmet_server
+from devkit import fhirbuild as fb
+from devkit import records
+from tests.support import sekmet_server
+from tests.support.ehr import SERVICE
 
 pytestmark = pytest.mark.integration
 URL = "/cds-services/crs-patient-view"
@@ -58,7 +60,7 @@ def patient_72h(fhir) -> tuple[str, list[dict[str, Any]]]:
 
 @pytest.fixture
 def client():
-    return create_app(Settings(), clock=lambda: fb.NOW).test_client()
+    return create_app(bootstrap(Settings(), clock=lambda: fb.NOW)).test_client()
 
 
 def body(fhir, pid: str, prefetch: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
@@ -115,19 +117,26 @@ def test_operation_outcome_in_place_of_a_key_is_fetched(client, fhir, patient_72
     assert outcome(client.post(URL, json=body(fhir, pid, prefetch))) == reference
 
 
-def test_small_count_forces_paging(client, fhir, patient_72h, reference, monkeypatch) -> None:
+def with_observation_count(service: Service, count: int) -> Service:
+    """The same service, its patient-view template asking for ``count`` Observations per page."""
+    services = tuple(dataclasses.replace(s, prefetch={**s.prefetch, "observations": s.prefetch["observations"].replace(
+        "_count=1000", f"_count={count}")}) if s.hook == "patient-view" else s for s in service.hooks.services)
+    return dataclasses.replace(service, hooks=dataclasses.replace(service.hooks, services=services))
+
+
+def test_small_count_forces_paging(fhir, patient_72h, reference) -> None:
     pid, _ = patient_72h
-    template = PATIENT_VIEW_PREFETCH["observations"].replace("_count=1000", "_count=50")
-    monkeypatch.setitem(PATIENT_VIEW_PREFETCH, "observations", template)
+    service = with_observation_count(bootstrap(Settings(), clock=lambda: fb.NOW), 50)
+    template = service.hooks.find("crs-patient-view").prefetch["observations"]
     first = fhir.get(render_template(template, {"patientId": pid}))
     assert any(link["relation"] == "next" for link in first["link"])  # the server pages for real
-    assert outcome(client.post(URL, json=body(fhir, pid))) == reference
+    assert outcome(create_app(service).test_client().post(URL, json=body(fhir, pid))) == reference
 
 
 def test_a_paginated_prefetch_is_followed_on_the_server(client, fhir, patient_72h, reference) -> None:
     pid, resources = patient_72h
     prefetch = full_prefetch(resources, pid)
-    template = PATIENT_VIEW_PREFETCH["observations"].replace("_count=1000", "_count=40")
+    template = SERVICE.prefetch["observations"].replace("_count=1000", "_count=40")
     prefetch["observations"] = fhir.get(render_template(template, {"patientId": pid}))
     assert len(prefetch["observations"]["entry"]) == 40
     assert outcome(client.post(URL, json=body(fhir, pid, prefetch))) == reference

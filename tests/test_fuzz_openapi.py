@@ -11,11 +11,12 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from cds_service.app import create_app
-from cds_service.feedback_store import SqlFeedbackStore
-from cds_service.fetch import FetchUnavailable
-from tests import fhirbuild as fb
-from tests import security_builders as sb
+from cds_service.bootstrap import bootstrap
+from cds_service.ehr import FetchUnavailable
+from cds_service.feedback import SqlFeedbackStore
+from cds_service.http import create_app
+from devkit import fhirbuild as fb
+from tests.support import security_builders as sb
 
 SCHEMA = schemathesis.openapi.from_path(Path(__file__).resolve().parents[1] / "openapi.yaml")
 FUZZ = settings(max_examples=25, deadline=None, derandomize=True, database=None,
@@ -30,8 +31,8 @@ class Offline:
 
 
 def app(settings_):
-    return create_app(settings_, clock=lambda: fb.NOW, fetcher=Offline(),
-                      feedback_store=SqlFeedbackStore.from_url("sqlite:///:memory:"))
+    return create_app(bootstrap(settings_, clock=lambda: fb.NOW, fetcher=Offline(),
+                      feedback_store=SqlFeedbackStore.from_url("sqlite:///:memory:")))
 
 
 DEVELOPMENT = app(sb.settings(env="development", max_body_bytes=1024 * 1024))

@@ -8,7 +8,7 @@ import pytest
 
 from grading import GradingConfigError, load_grading_config
 from grading.config import DEFAULT_CONFIG_PATH
-from tests.grading_builders import assess, bp, o2, sat, temp
+from tests.support.grading_builders import assess, bp, o2, sat, temp
 
 
 def write_config(tmp_path: Path, change) -> Path:

@@ -1,7 +1,7 @@
 """Putting it together: grade = more severe of hypotension and hypoxia, fever rules, status."""
 from __future__ import annotations
 
-from tests.grading_builders import NOW, assess, bp, complete_normal_vitals, lab, o2, pressor, sat, temp
+from tests.support.grading_builders import NOW, assess, bp, complete_normal_vitals, lab, o2, pressor, sat, temp
 
 
 def test_astct_paper_example_fever_one_vasopressor_low_flow_nasal_cannula_is_grade_3() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from grading import load_grading_config
-from tests.grading_builders import ago, assess, car_t, complete_normal_vitals, drug, temp
+from tests.support.grading_builders import ago, assess, car_t, complete_normal_vitals, drug, temp
 
 FEVER = [temp(39.0, 1), *complete_normal_vitals()]
 

@@ -7,7 +7,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.grading_builders import NOW, ago, assess, bp, car_t, complete_normal_vitals, drug, o2, pressor, sat, temp
+from tests.support.grading_builders import (
+    NOW,
+    ago,
+    assess,
+    bp,
+    car_t,
+    complete_normal_vitals,
+    drug,
+    o2,
+    pressor,
+    sat,
+    temp,
+)
 
 NORMAL = complete_normal_vitals()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.grading_builders import assess, birth_date_for_age, bp, drug, o2, pressor, sat, temp
+from tests.support.grading_builders import assess, birth_date_for_age, bp, drug, o2, pressor, sat, temp
 
 FEBRILE_ON_ROOM_AIR = [temp(39.0, 1), o2("room-air", 1), sat(97, 1)]
 

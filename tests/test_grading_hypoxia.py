@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.grading_builders import assess, bp, o2, sat, temp
+from tests.support.grading_builders import assess, bp, o2, sat, temp
 
 FEBRILE_NORMOTENSIVE = [temp(39.0, 1), bp(120, 1, mean=85), sat(95, 1)]
 

@@ -1,7 +1,7 @@
 """Missing and stale data are findings, never a silent grade 0."""
 from __future__ import annotations
 
-from tests.grading_builders import assess, bp, o2, pressor, sat, temp
+from tests.support.grading_builders import assess, bp, o2, pressor, sat, temp
 
 NO_TEMPERATURE = "cannot assess fever: no temperature recorded in the last 24 h"
 NO_BP = "cannot grade hypotension: no blood pressure recorded in the last 12 h"

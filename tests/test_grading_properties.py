@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grading import grade_crs
-from tests.grading_builders import NOW, car_t, o2, pressor, snapshot
+from tests.support.clinical_data import GRADING
+from tests.support.grading_builders import NOW, car_t, o2, pressor, snapshot
 from tests.test_grading_worst import EVENTS, HOURS
 
 PRESSORS = st.sampled_from(["norepinephrine", "phenylephrine", "vasopressin", "epinephrine", "dopamine"])
@@ -35,8 +36,8 @@ def never_lower(before, after) -> None:
 @given(EVENTS, PRESSORS, HOURS, st.sampled_from([None, 0, 2, 10]))
 def test_adding_a_vasopressor_never_lowers_the_grade(events, name, hours_ago, duration) -> None:
     added = pressor(name, hours_ago, None if duration is None else max(0.0, hours_ago - duration))
-    before = grade_crs(snapshot(car_t(), *events), NOW)
-    after = grade_crs(snapshot(car_t(), *events, added), NOW)
+    before = grade_crs(snapshot(car_t(), *events), NOW, GRADING)
+    after = grade_crs(snapshot(car_t(), *events, added), NOW, GRADING)
     never_lower(before, after)
 
 
@@ -44,6 +45,6 @@ def test_adding_a_vasopressor_never_lowers_the_grade(events, name, hours_ago, du
 @given(EVENTS, ESCALATION, HOURS)
 def test_escalating_oxygen_support_never_lowers_the_grade(events, pair, hours_ago) -> None:
     (low_device, low_flow), (high_device, high_flow) = SUPPORTS[pair[0]], SUPPORTS[pair[1]]
-    low = grade_crs(snapshot(car_t(), *events, o2(low_device, hours_ago, flow=low_flow)), NOW)
-    high = grade_crs(snapshot(car_t(), *events, o2(high_device, hours_ago, flow=high_flow)), NOW)
+    low = grade_crs(snapshot(car_t(), *events, o2(low_device, hours_ago, flow=low_flow)), NOW, GRADING)
+    high = grade_crs(snapshot(car_t(), *events, o2(high_device, hours_ago, flow=high_flow)), NOW, GRADING)
     never_lower(low, high)

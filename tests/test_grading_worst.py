@@ -5,7 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grading import grade_crs
-from tests.grading_builders import (
+from tests.support.clinical_data import GRADING
+from tests.support.grading_builders import (
     NOW,
     assess,
     bp,
@@ -74,13 +75,13 @@ EVENTS = st.lists(st.one_of(
 
 def _brute_force_worst(events: list) -> int | None:
     s = snapshot(car_t(), *events)
-    onset = grade_crs(s, NOW).onset
+    onset = grade_crs(s, NOW, GRADING).onset
     if onset is None:
         return None
     times = {NOW} | {getattr(e, "time", None) or e.start for e in events}
     best = 0
     for t in sorted(t for t in times if onset <= t <= NOW):
-        a = grade_crs(s, t)
+        a = grade_crs(s, t, GRADING)
         if a.status == "graded" and (a.fever_present or a.masked):
             best = max(best, a.grade or 0)
     return best
@@ -89,7 +90,7 @@ def _brute_force_worst(events: list) -> int | None:
 @settings(max_examples=150, deadline=None)
 @given(EVENTS)
 def test_worst_grade_scan_matches_regrading_at_every_event_time(events: list) -> None:
-    a = grade_crs(snapshot(car_t(), *events), NOW)
+    a = grade_crs(snapshot(car_t(), *events), NOW, GRADING)
     expected = _brute_force_worst(events)
     if expected is None:
         assert a.worst_grade is None
@@ -120,14 +121,14 @@ def test_a_14_day_icu_record_with_15_minute_vitals_grades_current_and_worst() ->
     """Speed is measured by benchmarks/bench_patient_view.py, not here; this pins the result."""
     s = snapshot(*icu_record_14_days())
     assert len(s.temperatures) + len(s.blood_pressures) + len(s.spo2) > 4000
-    a = grade_crs(s, NOW)
+    a = grade_crs(s, NOW, GRADING)
     assert a.grade == 3 and a.worst_grade == 3
 
 
 @settings(max_examples=150, deadline=None)
 @given(EVENTS)
 def test_assessment_invariants_hold_for_any_record(events: list) -> None:
-    a = grade_crs(snapshot(car_t(), *events), NOW)
+    a = grade_crs(snapshot(car_t(), *events), NOW, GRADING)
     if a.status == "graded":
         assert a.grade is not None and 0 <= a.grade <= 4
     else:

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import pytest
 
+from devkit import fhirbuild as fb
 from fhir_mappings import load_code_lists, map_resources
-from tests import fhirbuild as fb
+from tests.support.clinical_data import CODES
 
 RX = fb.RXNORM
 
 
 def snap(*resources):
-    return map_resources(list(resources), patient_id=fb.PATIENT_ID, now=fb.NOW)
+    return map_resources(list(resources), patient_id=fb.PATIENT_ID, now=fb.NOW, codes=CODES)
 
 
 def only(snapshot):

@@ -11,15 +11,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinical import ClinicalSnapshot
+from devkit import fhirbuild as fb
 from fhir_mappings import FUTURE_TOLERANCE, CodeListError, load_code_lists, map_resources
 from fhir_mappings.codes import DATA_DIR
 from fhir_mappings.fhirtime import parse_birth_date, parse_datetime
-from tests import fhirbuild as fb
+from tests.support.clinical_data import CODES
 
 
 def snap(resources, **kw):
     kw.setdefault("patient_id", fb.PATIENT_ID)
     kw.setdefault("now", fb.NOW)
+    kw.setdefault("codes", CODES)
     return map_resources(resources, **kw)
 
 
@@ -252,10 +254,6 @@ def test_parse_birth_date(text: object, expected: date | None) -> None:
 
 
 # --- code lists ----------------------------------------------------------------------
-
-def test_default_code_lists_cached() -> None:
-    assert load_code_lists() is load_code_lists()
-
 
 def _copy_data(tmp_path: Path) -> Path:
     folder = tmp_path / "data"

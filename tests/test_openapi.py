@@ -13,9 +13,9 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from cds_service import routes
-from cds_service.validation import request_schema
-from tests import fhirbuild as fb
+from cds_service.schemas import SCHEMAS
+from devkit import fhirbuild as fb
+from tests.support import apps
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC_URI = "urn:crs-cds:openapi"
@@ -54,7 +54,7 @@ def test_document_is_valid_openapi(document) -> None:
 
 
 def test_request_schema_is_the_one_the_service_validates_with(document) -> None:
-    ours = copy.deepcopy(request_schema())
+    ours = copy.deepcopy(SCHEMAS["request"])
     ours.pop("$schema")
     ours.pop("$id")
     assert document["components"]["schemas"]["CdsRequest"] == ours
@@ -88,8 +88,8 @@ def test_error_responses_conform(client, document, conforms, status, send) -> No
     conforms(resp.get_json(), response_schema(document, "/cds-services/{id}", "post", status))
 
 
-def test_500_conforms(client, document, conforms, monkeypatch) -> None:
-    monkeypatch.setattr(routes, "compose", lambda *a: 1 / 0)
+def test_500_conforms(settings, document, conforms) -> None:
+    client = apps.client(settings, composers={"patient-view": lambda *a: 1 / 0})
     resp = client.post(URL, json=fb.hook_request([]))
     assert resp.status_code == 500
     conforms(resp.get_json(), response_schema(document, "/cds-services/{id}", "post", "500"))

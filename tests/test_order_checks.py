@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 
-from tests import fhirbuild as fb
-from tests.order_builders import cards_of, crs_patient, draft, kinds, order_request
+from devkit import fhirbuild as fb
+from tests.support.order_builders import cards_of, crs_patient, draft, kinds, order_request
 
 
 def toci_given(hours_ago: float, rid: str | None = None) -> dict[str, Any]:

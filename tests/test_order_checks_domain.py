@@ -6,7 +6,7 @@ from datetime import date
 from clinical import DraftMedication
 from protocols import load_protocol
 from protocols.order_checks import check_orders
-from tests.protocol_builders import NOW, administration, assessment, snapshot
+from tests.support.protocol_builders import NOW, administration, assessment, snapshot
 
 CLASSES = {"tocilizumab": "anti-il6", "anakinra": "il1-antagonist", "dexamethasone": "corticosteroid",
            "methylprednisolone": "corticosteroid", "sargramostim": "gm-csf"}

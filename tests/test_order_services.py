@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from fhir_mappings.draft_orders import map_draft_orders
-from tests import fhirbuild as fb
-from tests.order_builders import crs_patient, draft, order_request
+from devkit import fhirbuild as fb
+from fhir_mappings import map_draft_orders
+from tests.support.clinical_data import CODES
+from tests.support.order_builders import crs_patient, draft, order_request
 
 
 def test_discovery_lists_the_order_services_with_the_patient_view_prefetch(client) -> None:
@@ -61,7 +62,7 @@ def test_draft_mapping_reads_dose_timing_route_and_contained_medication() -> Non
     order.update(contained=[contained], medicationReference={"reference": "#m"})
     order["dosageInstruction"][0]["timing"] = {"repeat": {"frequency": 4, "period": 1, "periodUnit": "d"}}
     steroid = draft("dexamethasone", 10000, "ug", rid="r2", route="PO")
-    [toci, dex] = map_draft_orders(fb.bundle(order, steroid, type_=None), patient_id="p1", now=fb.NOW)
+    [toci, dex] = map_draft_orders(fb.bundle(order, steroid, type_=None), patient_id="p1", now=fb.NOW, codes=CODES)
     assert (toci.reference, toci.drug, toci.matched_by, toci.dose_mg, toci.every_hours, toci.route) == (
         "MedicationRequest/r1", "tocilizumab", "name", 800.0, 6.0, "IV")
     assert (dex.drug, dex.dose_mg, dex.route, dex.position) == ("dexamethasone", 10.0, "PO", 1)
@@ -73,7 +74,7 @@ def test_draft_mapping_resolves_a_referenced_medication_from_prefetch() -> None:
     order = draft("x", 100, rid="r", coded=False)
     del order["medicationCodeableConcept"]
     order["medicationReference"] = {"reference": "Medication/kin"}
-    [found] = map_draft_orders(fb.bundle(order), patient_id="p1", now=fb.NOW, resources=[med])
+    [found] = map_draft_orders(fb.bundle(order), patient_id="p1", now=fb.NOW, codes=CODES, resources=[med])
     assert (found.drug, found.matched_by) == ("anakinra", "code")
 
 
@@ -82,17 +83,17 @@ def test_draft_mapping_skips_odd_entries_and_cancelled_orders() -> None:
         {"resource": draft("tocilizumab", 560, status="cancelled")}, {"fullUrl": "x"}, "junk",
         {"resource": {"resourceType": "ServiceRequest", "id": "s"}},
         {"resource": draft("tocilizumab", None, rid="nodose")}]}
-    [only] = map_draft_orders(bundle, patient_id="p1", now=fb.NOW)
+    [only] = map_draft_orders(bundle, patient_id="p1", now=fb.NOW, codes=CODES)
     assert only.reference == "MedicationRequest/nodose" and only.dose_mg is None
-    assert map_draft_orders(None, patient_id="p1", now=fb.NOW) == []
-    assert map_draft_orders({"entry": "nope"}, patient_id="p1", now=fb.NOW) == []
+    assert map_draft_orders(None, patient_id="p1", now=fb.NOW, codes=CODES) == []
+    assert map_draft_orders({"entry": "nope"}, patient_id="p1", now=fb.NOW, codes=CODES) == []
 
 
 @pytest.mark.parametrize("status", [{"a": 1}, ["draft"]])
 def test_an_order_whose_status_is_not_a_string_is_still_checked_not_a_500(client, status) -> None:
     odd = draft("tocilizumab", 900, rid="odd")
     odd["status"] = status  # unhashable: `in frozenset` raised TypeError outside the per-order guard
-    [found] = map_draft_orders(fb.bundle(odd), patient_id="p1", now=fb.NOW)
+    [found] = map_draft_orders(fb.bundle(odd), patient_id="p1", now=fb.NOW, codes=CODES)
     assert found.reference == "MedicationRequest/odd"
     resp = client.post("/cds-services/crs-order-sign", json=order_request(crs_patient(70, grade=3), [odd]))
     assert resp.status_code == 200

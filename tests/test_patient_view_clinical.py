@@ -9,14 +9,15 @@ from typing import Any
 
 import pytest
 
-from cds_service.app import create_app
-from tests import fhirbuild as fb
-from tests.fhirbuild import ago
+from cds_service.bootstrap import bootstrap
+from cds_service.http import create_app
+from devkit import fhirbuild as fb
+from devkit.fhirbuild import ago
 
 
 @pytest.fixture(scope="module")
 def client():
-    return create_app(clock=lambda: fb.NOW).test_client()
+    return create_app(bootstrap(clock=lambda: fb.NOW)).test_client()
 
 
 def call(client, *resources: dict[str, Any]) -> list[dict[str, Any]]:

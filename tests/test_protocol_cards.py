@@ -13,18 +13,19 @@ import pytest
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from cds_service.app import create_app
+from cds_service.bootstrap import bootstrap
+from cds_service.http import create_app
 from cds_service.settings import Settings
+from devkit import fhirbuild as fb
+from devkit.fhirbuild import ago
 from protocols import ProtocolError
-from tests import fhirbuild as fb
-from tests.fhirbuild import ago
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 MODELS = {"MedicationRequest": MedicationRequest, "ServiceRequest": ServiceRequest}
 
 
 def client_for(**settings: Any):
-    return create_app(Settings(**settings), clock=lambda: fb.NOW).test_client()
+    return create_app(bootstrap(Settings(**settings), clock=lambda: fb.NOW)).test_client()
 
 
 @pytest.fixture(scope="module")
@@ -282,13 +283,13 @@ def test_a_protocol_file_with_a_typo_stops_the_service(tmp_path: Path):
     bad = tmp_path / "hospital.yaml"
     bad.write_text(good.read_text().replace("mgPerKg:", "mgPerKgg:", 1))
     with pytest.raises(ProtocolError) as err:
-        create_app(Settings(protocol_id=str(bad)), clock=lambda: fb.NOW)
+        create_app(bootstrap(Settings(protocol_id=str(bad)), clock=lambda: fb.NOW))
     assert "hospital.yaml" in str(err.value) and "mgPerKg" in str(err.value)
 
 
 def test_an_unknown_protocol_id_stops_the_service():
     with pytest.raises(ProtocolError, match="unknown protocol id"):
-        create_app(Settings(protocol_id="no-such-protocol"), clock=lambda: fb.NOW)
+        create_app(bootstrap(Settings(protocol_id="no-such-protocol"), clock=lambda: fb.NOW))
 
 
 def test_an_institution_protocol_file_path_is_used(tmp_path: Path):

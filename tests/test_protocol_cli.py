@@ -1,7 +1,7 @@
 """Text behind ``crs-cds protocols list|show|validate``."""
 from __future__ import annotations
 
-from protocols.cli import list_cmd, show_cmd, validate_cmd
+from cds_service.cli.protocols import list_cmd, show_cmd, validate_cmd
 from protocols.loader import DATA_DIR
 
 from .test_protocol_loader import edited

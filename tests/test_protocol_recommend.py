@@ -6,10 +6,9 @@ from datetime import timedelta
 import pytest
 
 from clinical import Evidence
-from protocols import list_protocols, load_protocol, recommend, select_protocol
+from protocols import ProtocolRegistry, list_protocols, load_protocol, recommend
 from protocols.loader import DEFAULT_PROTOCOL_ID, PAEDIATRIC_PROTOCOL_ID
-
-from .protocol_builders import NOW, administration, anc, assessment, snapshot, temperature
+from tests.support.protocol_builders import NOW, administration, anc, assessment, snapshot, temperature
 
 GENERIC = load_protocol("astct-generic")
 CHRISTIE = load_protocol("christie-doc644-v8")
@@ -304,11 +303,12 @@ def test_evidence_names_the_weight_observation_used():
 @pytest.mark.parametrize("age,expected", [(10, PAEDIATRIC_PROTOCOL_ID), (17.9, PAEDIATRIC_PROTOCOL_ID),
                                           (18, DEFAULT_PROTOCOL_ID), (None, DEFAULT_PROTOCOL_ID)])
 def test_select_protocol_children_get_the_paediatric_protocol(age, expected):
-    assert select_protocol(DEFAULT_PROTOCOL_ID, PAEDIATRIC_PROTOCOL_ID, age) == expected
+    registry = ProtocolRegistry(GENERIC, PAEDIATRIC, adult_age_years=18)
+    assert registry.for_age(age).id == expected
 
 
 def test_select_protocol_without_a_paediatric_protocol_keeps_the_configured_one():
-    assert select_protocol("christie-doc644-v8", None, 8) == "christie-doc644-v8"
+    assert ProtocolRegistry.load("christie-doc644-v8", None, adult_age_years=18).for_age(8).id == "christie-doc644-v8"
 
 
 def test_recommendations_are_immutable():

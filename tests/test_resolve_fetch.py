@@ -8,14 +8,12 @@ from urllib.parse import unquote
 
 import pytest
 
-from cds_service.catalogue import find_service
-from cds_service.fetch import FetchUnavailable
-from cds_service.history import may_be_cut, medication_queries, missing_medications
-from cds_service.resolve import DataUnavailable, gather
+from cds_service.ehr import DataUnavailable, FetchUnavailable
+from cds_service.ehr.history import may_be_cut, medication_queries, missing_medications
 from cds_service.settings import ConfigError, Settings
-from tests import fhirbuild as fb
+from devkit import fhirbuild as fb
+from tests.support.ehr import gather
 
-SERVICE = find_service("crs-patient-view")
 SERVER = "https://ehr.example.org/fhir"
 
 
@@ -36,7 +34,7 @@ class Recorder:
         self.deadlines: list[float | None] = []
         self.lock = threading.Lock()
 
-    def fetch(self, query, *, fhir_server, authorization, deadline=None):
+    def fetch(self, query, *, server, authorization, deadline=None):
         with self.lock:
             self.queries.append(unquote(query))
             self.deadlines.append(deadline)
@@ -52,7 +50,7 @@ class Recorder:
 def test_no_prefetch_issues_templates_and_dated_history_concurrently() -> None:
     fetcher = Recorder(delay=0.2)
     started = time.monotonic()
-    data = gather(request(), SERVICE, fetcher, now=fb.NOW)
+    data = gather(request(), fetcher, now=fb.NOW)
     took = time.monotonic() - started
     assert took < 0.2 * 2, "five queries must overlap, not run one after another"
     assert data.unavailable == []
@@ -65,7 +63,7 @@ def test_no_prefetch_issues_templates_and_dated_history_concurrently() -> None:
 
 def test_full_prefetch_issues_no_query() -> None:
     fetcher = Recorder()
-    gather(request(fb.hook_request([fb.temperature(38.0, fb.ago(hours=1))])["prefetch"]), SERVICE, fetcher, now=fb.NOW)
+    gather(request(fb.hook_request([fb.temperature(38.0, fb.ago(hours=1))])["prefetch"]), fetcher, now=fb.NOW)
     assert fetcher.queries == []
 
 
@@ -73,7 +71,7 @@ def test_a_prefetch_cut_at_count_gets_the_dated_history() -> None:
     prefetch = fb.hook_request([])["prefetch"]
     prefetch["medicationAdministrations"] = fb.bundle(*[fb.drug("acetaminophen", fb.ago(hours=i)) for i in range(500)])
     fetcher = Recorder({"MedicationAdministration?": fb.bundle(fb.drug("tocilizumab", fb.ago(days=12), rid="old-toci"))})
-    data = gather(request(prefetch), SERVICE, fetcher, now=fb.NOW)
+    data = gather(request(prefetch), fetcher, now=fb.NOW)
     assert [q.split("&")[1] for q in fetcher.queries] == ["effective-time=ge2026-10-22T12:00:00Z"]
     assert "old-toci" in {r["id"] for r in data.resources}
     assert data.unavailable == []
@@ -83,7 +81,7 @@ def test_a_failed_history_query_on_a_cut_prefetch_is_a_note() -> None:
     prefetch = fb.hook_request([])["prefetch"]
     prefetch["observations"]["total"] = 5000
     fetcher = Recorder({"Observation?": FetchUnavailable("the FHIR server answered 500")})
-    data = gather(request(prefetch), SERVICE, fetcher, now=fb.NOW)
+    data = gather(request(prefetch), fetcher, now=fb.NOW)
     assert len(data.unavailable) == 1
     assert data.unavailable[0].startswith("observations: the prefetched page may be cut at _count and the "
                                           "temperatures since 2026-10-22T12:00:00Z could not be read")
@@ -91,14 +89,14 @@ def test_a_failed_history_query_on_a_cut_prefetch_is_a_note() -> None:
 
 def test_overlapping_results_are_kept_once() -> None:
     t = fb.temperature(38.5, fb.ago(hours=1), rid="t-dup")
-    data = gather(request(), SERVICE, Recorder({"Observation?": fb.bundle(t)}), now=fb.NOW)
+    data = gather(request(), Recorder({"Observation?": fb.bundle(t)}), now=fb.NOW)
     assert [r["id"] for r in data.resources if r["resourceType"] == "Observation"] == ["t-dup"]
 
 
 def test_a_hanging_fetcher_ends_at_the_deadline() -> None:
     started = time.monotonic()
     with pytest.raises(DataUnavailable) as caught:
-        gather(request(), SERVICE, Recorder(delay=3), now=fb.NOW, deadline_seconds=0.3)
+        gather(request(), Recorder(delay=3), now=fb.NOW, deadline_seconds=0.3)
     assert time.monotonic() - started < 0.6
     assert "within the time allowed" in caught.value.missing["observations"]
 
@@ -112,14 +110,14 @@ def test_first_page_in_time_but_not_the_rest_is_a_lower_bound_not_a_412() -> Non
 
     page1 = fb.bundle(fb.temperature(37, fb.ago(hours=1)))
     page1["link"] = [{"relation": "next", "url": "page2"}]
-    data = gather(request(), SERVICE, SlowSecondPage({"Observation?patient=p1&code": page1}), now=fb.NOW,
+    data = gather(request(), SlowSecondPage({"Observation?patient=p1&code": page1}), now=fb.NOW,
                   deadline_seconds=0.3)
     assert any(n.startswith("observations: only the first page(s)") for n in data.unavailable)
 
 
 def test_a_fetcher_bug_is_reported_as_unread_data_not_a_crash() -> None:
     with pytest.raises(DataUnavailable) as caught:
-        gather(request(), SERVICE, Recorder({"Observation?": KeyError("boom")}), now=fb.NOW)
+        gather(request(), Recorder({"Observation?": KeyError("boom")}), now=fb.NOW)
     assert "fetching failed (KeyError)" in caught.value.missing["observations"]
 
 

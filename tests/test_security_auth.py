@@ -14,10 +14,11 @@ import pytest
 import responses
 from cryptography.hazmat.primitives import serialization
 
-from cds_service.app import create_app
-from cds_service.issuers import Tenant
-from tests import fhirbuild as fb
-from tests import security_builders as sb
+from cds_service.bootstrap import bootstrap
+from cds_service.http import create_app
+from cds_service.security import Tenant
+from devkit import fhirbuild as fb
+from tests.support import security_builders as sb
 
 DISCOVERY = "/cds-services"
 SERVICE = "/cds-services/crs-patient-view"
@@ -38,8 +39,8 @@ class RecordingFetcher:
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    def fetch(self, query, *, fhir_server, authorization, deadline=None):
-        self.calls.append(fhir_server)
+    def fetch(self, query, *, server, authorization, deadline=None):
+        self.calls.append(server.base)
         return fb.bundle()
 
 
@@ -54,7 +55,7 @@ def prod(fetcher):
                Tenant("hospital-b", ("https://fhir-b.example.org/r4",)))
     settings = sb.settings(sb.issuer(), sb.issuer("https://tenanted.example.org", kid="t-1", fhir_servers=(),
                                                   tenants=tenants))
-    return create_app(settings, clock=lambda: fb.NOW, fetcher=fetcher).test_client()
+    return create_app(bootstrap(settings, clock=lambda: fb.NOW, fetcher=fetcher)).test_client()
 
 
 def refused(resp) -> bool:
@@ -172,7 +173,7 @@ def test_algorithm_not_matching_the_key_is_refused(prod) -> None:
 
 def test_rsa_issuers_are_supported() -> None:
     settings = sb.settings(sb.issuer(key=sb.rsa_key()))
-    client = create_app(settings, clock=lambda: fb.NOW).test_client()
+    client = create_app(bootstrap(settings, clock=lambda: fb.NOW)).test_client()
     assert client.get(DISCOVERY, headers=sb.bearer(sb.token(key=sb.rsa_key(), alg="RS384"))).status_code == 200
     assert client.get(DISCOVERY, headers=sb.bearer(sb.token(key=sb.rsa_key(), alg="PS384"))).status_code == 200
     assert refused(client.get(DISCOVERY, headers=sb.bearer(sb.token(key=sb.ec_key(), alg="ES384"))))
@@ -235,7 +236,7 @@ def test_allowlisted_fhir_server_is_used_for_fetching(prod, fetcher) -> None:
 # --- behind a proxy --------------------------------------------------------------------------------------
 
 def test_aud_is_the_public_url_behind_a_proxy() -> None:
-    client = create_app(sb.settings(public_base_url="https://cds.example.org"), clock=lambda: fb.NOW).test_client()
+    client = create_app(bootstrap(sb.settings(public_base_url="https://cds.example.org"), clock=lambda: fb.NOW)).test_client()
     public = sb.token(aud="https://cds.example.org/cds-services")
     assert client.get(DISCOVERY, headers=sb.bearer(public)).status_code == 200
     assert refused(client.get(DISCOVERY, headers=sb.bearer(sb.token(DISCOVERY))))
@@ -249,7 +250,7 @@ JKU = "https://ehr.example.org/.well-known/jwks.json"
 @pytest.fixture
 def jku_client():
     settings = sb.settings(sb.issuer(key=False, jku=(JKU,)))
-    return create_app(settings, clock=lambda: fb.NOW).test_client()
+    return create_app(bootstrap(settings, clock=lambda: fb.NOW)).test_client()
 
 
 @responses.activate
@@ -286,7 +287,7 @@ def test_an_unreachable_jku_is_401_not_500(jku_client) -> None:
 
 
 def test_private_or_symmetric_keys_in_a_jwks_are_ignored() -> None:
-    from cds_service.keys import _public_keys
+    from cds_service.security.keys import _public_keys
 
     private = jwt.algorithms.ECAlgorithm.to_jwk(sb.ec_key(), as_dict=True)
     found = _public_keys({"keys": [{**private, "kid": "p"}, {"kty": "oct", "k": "c2VjcmV0", "kid": "s"},
@@ -302,7 +303,7 @@ def test_development_without_issuers_accepts_anonymous_calls(client) -> None:
 
 
 def test_development_with_issuers_verifies_a_token_that_is_sent() -> None:
-    client = create_app(sb.settings(env="development"), clock=lambda: fb.NOW).test_client()
+    client = create_app(bootstrap(sb.settings(env="development"), clock=lambda: fb.NOW)).test_client()
     assert client.get(DISCOVERY).status_code == 200
     assert client.get(DISCOVERY, headers=sb.bearer(sb.token())).status_code == 200
     assert refused(client.get(DISCOVERY, headers=sb.bearer(sb.token(aud="https://elsewhere"))))

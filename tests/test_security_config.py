@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from cds_service.app import create_app
-from cds_service.issuers import SANDBOX_ISS, normalise_base
+from cds_service.bootstrap import bootstrap
+from cds_service.ehr.guard import normalise_base
+from cds_service.http import create_app
+from cds_service.security.issuers import SANDBOX_ISS
 from cds_service.settings import ConfigError, Settings
 
 DATA = Path(__file__).parent / "data"
@@ -29,7 +31,7 @@ def test_production_refuses_to_start_without_trusted_issuers() -> None:
     with pytest.raises(ConfigError, match="CRS_CDS_ISSUERS_FILE"):
         Settings.from_env(env())
     with pytest.raises(ConfigError, match="CRS_CDS_ISSUERS_FILE"):
-        create_app(Settings(env="production"))
+        create_app(bootstrap(Settings(env="production")))
 
 
 def test_the_test_and_example_issuers_files_load() -> None:

@@ -9,19 +9,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from cds_service.app import create_app
-from cds_service.fetch import FetchUnavailable
-from cds_service.limits import GuardedFetcher, json_depth
-from cds_service.security_settings import SecuritySettings
-from cds_service.settings import Settings
-from tests import fhirbuild as fb
-from tests import security_builders as sb
+from cds_service.bootstrap import bootstrap
+from cds_service.ehr import FetchUnavailable, FhirServer
+from cds_service.http import create_app
+from cds_service.http.limits import json_depth
+from cds_service.settings import SecuritySettings, Settings
+from devkit import fhirbuild as fb
+from tests.support import security_builders as sb
 
 SERVICE = "/cds-services/crs-patient-view"
 
 
 def app_with(**security) -> object:
-    return create_app(Settings(security=SecuritySettings(**security)), clock=lambda: fb.NOW).test_client()
+    return create_app(bootstrap(Settings(security=SecuritySettings(**security)), clock=lambda: fb.NOW)).test_client()
 
 
 def request_body() -> dict:
@@ -39,7 +39,7 @@ def test_an_oversized_body_is_413() -> None:
 
 
 def test_an_oversized_body_is_413_even_before_authentication_in_production() -> None:
-    client = create_app(sb.settings(max_body_bytes=2000), clock=lambda: fb.NOW).test_client()
+    client = create_app(bootstrap(sb.settings(max_body_bytes=2000), clock=lambda: fb.NOW)).test_client()
     resp = client.post(SERVICE, data=b"{" + b" " * 5000 + b"}", content_type="application/json",
                        headers=sb.bearer(sb.token(SERVICE)))
     assert resp.status_code == 413
@@ -122,26 +122,14 @@ def test_too_many_resources_is_400_not_a_truncated_grade() -> None:
     assert resp.status_code == 400 and resp.get_json()["error"] == "too-many-resources"
 
 
-def test_guarded_fetcher_stays_on_the_server() -> None:
-    class Inner:
-        calls: list[str] = []
-
-        def fetch(self, query, *, fhir_server, authorization, deadline=None):
-            self.calls.append(query)
-            return {}
-
-    inner = Inner()
-    guard = GuardedFetcher(inner)
-    guard.fetch("Observation?patient=p", fhir_server="https://f.example.org/r4", authorization=None)
-    guard.fetch("https://f.example.org/r4/Observation?page=2", fhir_server="https://f.example.org/r4",
-                authorization=None)
+def test_every_request_url_stays_on_the_fhir_server() -> None:
+    server = FhirServer("https://f.example.org/r4")
+    assert server.url("Observation?patient=p") == "https://f.example.org/r4/Observation?patient=p"
+    assert server.url("https://f.example.org/r4/Observation?page=2") == "https://f.example.org/r4/Observation?page=2"
     with pytest.raises(FetchUnavailable):
-        guard.fetch("https://attacker.example.net/r4?page=2", fhir_server="https://f.example.org/r4",
-                    authorization=None)
+        server.url("https://attacker.example.net/r4?page=2")
     with pytest.raises(FetchUnavailable):
-        guard.fetch("https://f.example.org/r4x/Observation", fhir_server="https://f.example.org/r4",
-                    authorization=None)
-    assert len(inner.calls) == 2
+        server.url("https://f.example.org/r4x/Observation")
 
 
 # --- CORS ----------------------------------------------------------------------------------------------
@@ -161,8 +149,8 @@ def test_preflight_in_development_allows_any_origin_with_auth_headers(client, pa
 
 
 def test_preflight_needs_no_token_in_production_and_honours_configured_origins() -> None:
-    client = create_app(sb.settings(cors_origins=("https://sandbox.cds-hooks.org",)),
-                        clock=lambda: fb.NOW).test_client()
+    client = create_app(bootstrap(sb.settings(cors_origins=("https://sandbox.cds-hooks.org",)),
+                        clock=lambda: fb.NOW)).test_client()
     resp = client.options(SERVICE, headers=PREFLIGHT)
     assert resp.status_code == 204
     assert resp.headers["Access-Control-Allow-Origin"] == "https://sandbox.cds-hooks.org"
@@ -177,7 +165,7 @@ def test_preflight_needs_no_token_in_production_and_honours_configured_origins()
 
 
 def test_production_without_configured_origins_sends_no_cors_headers() -> None:
-    client = create_app(sb.settings(), clock=lambda: fb.NOW).test_client()
+    client = create_app(bootstrap(sb.settings(), clock=lambda: fb.NOW)).test_client()
     resp = client.options(SERVICE, headers=PREFLIGHT)
     assert "Access-Control-Allow-Origin" not in resp.headers
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from cds_service import routes
-from cds_service.app import create_app
-from tests import fhirbuild as fb
-from tests import security_builders as sb
+from cds_service.bootstrap import bootstrap
+from cds_service.http import create_app
+from devkit import fhirbuild as fb
+from tests.support import security_builders as sb
 
 SERVICE = "/cds-services/crs-patient-view"
 PID = "PAT-SECRET-4242"
@@ -63,8 +63,8 @@ def assert_clean(text: str, *extra_secrets: str) -> None:
         assert secret not in text, f"{secret!r} leaked into the logs"
 
 
-def test_development_calls_log_no_patient_data(logs, monkeypatch) -> None:
-    client = create_app(sb.settings(env="development"), clock=lambda: fb.NOW).test_client()
+def test_development_calls_log_no_patient_data(logs) -> None:
+    client = create_app(bootstrap(sb.settings(env="development"), clock=lambda: fb.NOW)).test_client()
     tok = sb.token(SERVICE, sub=PID, patient=NAME)
     auth = {"access_token": FHIR_TOKEN, "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read",
             "subject": PID, "patient": PID}
@@ -84,8 +84,9 @@ def test_development_calls_log_no_patient_data(logs, monkeypatch) -> None:
     def explode(*args, **kwargs):
         raise ValueError(f"cannot grade {NAME} ({PID}, {MRN})")
 
-    monkeypatch.setattr(routes, "compose", explode)
-    assert client.post(SERVICE, json=patient_request()).status_code == 500
+    exploding = create_app(bootstrap(sb.settings(env="development"), clock=lambda: fb.NOW,
+                                     composers={"patient-view": explode})).test_client()
+    assert exploding.post(SERVICE, json=patient_request()).status_code == 500
     text = logs()
     assert_clean(text, tok, tok.split(".")[2])
     lines = [json.loads(line) for line in text.splitlines() if line.startswith('{"time"')]
@@ -93,7 +94,7 @@ def test_development_calls_log_no_patient_data(logs, monkeypatch) -> None:
 
 
 def test_production_refusals_log_no_patient_data_or_tokens(logs) -> None:
-    client = create_app(sb.settings(), clock=lambda: fb.NOW).test_client()
+    client = create_app(bootstrap(sb.settings(), clock=lambda: fb.NOW)).test_client()
     forged = sb.token(SERVICE, key=sb.ec_key("attacker"), sub=PID, name=NAME)
     wrong_aud = sb.token("/elsewhere", sub=PID)
     assert client.post(SERVICE, json=patient_request(), headers=sb.bearer(forged)).status_code == 401

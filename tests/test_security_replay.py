@@ -7,10 +7,11 @@ import uuid
 
 import pytest
 
-from cds_service.app import create_app
-from cds_service.jti_cache import MemoryReplayCache, RedisReplayCache, ReplayCacheUnavailable
-from tests import fhirbuild as fb
-from tests import security_builders as sb
+from cds_service.bootstrap import bootstrap
+from cds_service.http import create_app
+from cds_service.security import MemoryReplayCache, RedisReplayCache, ReplayCacheUnavailable
+from devkit import fhirbuild as fb
+from tests.support import security_builders as sb
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -67,8 +68,8 @@ def test_redis_cache_accepts_once_and_expires() -> None:
 @needs_redis
 def test_a_token_replayed_against_another_replica_is_refused() -> None:
     settings = sb.settings(redis_url=REDIS_URL)
-    replica_a = create_app(settings, clock=lambda: fb.NOW).test_client()
-    replica_b = create_app(settings, clock=lambda: fb.NOW).test_client()
+    replica_a = create_app(bootstrap(settings, clock=lambda: fb.NOW)).test_client()
+    replica_b = create_app(bootstrap(settings, clock=lambda: fb.NOW)).test_client()
     tok = sb.bearer(sb.token("/cds-services"))
     assert replica_a.get("/cds-services", headers=tok).status_code == 200
     assert replica_b.get("/cds-services", headers=tok).status_code == 401
@@ -76,6 +77,6 @@ def test_a_token_replayed_against_another_replica_is_refused() -> None:
 
 def test_unreachable_redis_fails_closed_with_503() -> None:
     settings = sb.settings(redis_url="redis://127.0.0.1:1/0")
-    client = create_app(settings, clock=lambda: fb.NOW).test_client()
+    client = create_app(bootstrap(settings, clock=lambda: fb.NOW)).test_client()
     resp = client.get("/cds-services", headers=sb.bearer(sb.token("/cds-services")))
     assert resp.status_code == 503 and resp.get_json()["error"] == "unavailable"

@@ -1,0 +1,24 @@
+"""A card ready to send, with what the feedback store needs to know about it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One CDS Hooks card: its JSON ``body`` and, as typed values, what it is about.
+
+    The service layer records ``kind``, ``grade`` and ``protocol`` for the feedback
+    report (never patient data) and the HTTP layer serialises ``body`` once; nothing
+    reads them back out of the JSON.
+    """
+
+    body: dict[str, Any]
+    kind: str  # e.g. "crs-assessment", "crs-protocol-options", "tocilizumab-limit"
+    grade: int | None = None
+    protocol: str | None = None
+
+    @property
+    def uuid(self) -> str:
+        return str(self.body["uuid"])

@@ -1,0 +1,212 @@
+"""The ``crs-cds`` command: serve the CDS Hooks service, grade a file offline, inspect protocols.
+
+``crs-cds serve`` builds the service (``bootstrap``) and serves it under gunicorn (a production WSGI
+server, not Flask's development one). ``crs-cds grade FILE`` runs the same
+clinical pipeline without HTTP so that an integrator can check how an EHR's FHIR data
+are read and graded, evidence by evidence, and what the protocol proposes.
+``crs-cds protocols list|show|validate`` lets a pharmacist read a protocol and
+check an edited file before deploying it. ``crs-cds feedback report`` counts, per
+card kind, the cards issued, accepted and overridden, with the top override reasons.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from typing import Any, Callable, Sequence
+
+from fhir_mappings import CodeListError
+from grading import GradingConfigError
+from protocols import ProtocolError, ProtocolRegistry
+
+from ..bootstrap import bootstrap, build_assessor
+from ..ehr.offline import InputError, patient_id_of, read_input
+from ..feedback import SqlFeedbackStore, format_report
+from ..hooks import Assessor, catalogue
+from ..http.server import run_gunicorn
+from ..instants import parse_instant, utc_now
+from ..settings import ConfigError, Settings
+from .protocols import list_cmd, show_cmd, validate_cmd
+from .render_assessment import assessment_table, assessment_to_json
+from .render_recommendations import recommendations_table, recommendations_to_json
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None, *,
+         build_assessor: Callable[[Settings], Assessor] = build_assessor) -> int:
+    """Run ``crs-cds``; ``build_assessor`` is the composition root's clinical pipeline (tests pass a fake)."""
+    args = build_parser().parse_args(argv)
+    args.build_assessor = build_assessor
+    try:
+        return args.run(args)
+    except (ConfigError, GradingConfigError, CodeListError) as exc:
+        return _fail(f"configuration error: {exc}")
+    except ProtocolError as exc:
+        return _fail(f"protocol error:\n{exc}")
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error
+        sys.stdout = open(os.devnull, "w")
+        return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crs-cds", description="CDS Hooks 2.0 service grading CRS (ASTCT).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the CDS Hooks API with gunicorn")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    serve.add_argument("--port", type=_port, default=8080, help="port to bind (default: %(default)s)")
+    serve.add_argument("--workers", type=_positive, default=2, help="worker processes (default: %(default)s)")
+    serve.set_defaults(run=serve_command)
+
+    grade = commands.add_parser("grade", help="grade a FHIR Bundle or CDS Hooks request offline")
+    grade.add_argument("file", metavar="FILE",
+                       help="FHIR Bundle, single resource or CDS Hooks request (JSON); '-' reads stdin")
+    grade.add_argument("--now", type=_instant, help="grade as of this ISO 8601 time (default: the request's "
+                       'extension["crs-cds.now"], else the current time)')
+    grade.add_argument("--json", action="store_true", help="print the assessment as JSON")
+    grade.add_argument("--patient", metavar="ID", help="patient id (default: the request's context, "
+                       "else the only Patient in the file)")
+    grade.add_argument("--protocol", metavar="ID", help="protocol id or file for the recommendations "
+                       "(default: CRS_CDS_PROTOCOL, with CRS_CDS_PAEDIATRIC_PROTOCOL for patients under 18)")
+    grade.set_defaults(run=grade_command)
+
+    protocols = commands.add_parser("protocols", help="list, show or validate treatment protocols")
+    actions = protocols.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="the protocols shipped with the service").set_defaults(run=protocols_list)
+    show = actions.add_parser("show", help="a protocol grade by grade, with every rule's source")
+    show.add_argument("protocol", metavar="ID", help="protocol id or file")
+    show.set_defaults(run=protocols_show)
+    validate = actions.add_parser("validate", help="check a protocol file (exit 0 valid, 1 invalid)")
+    validate.add_argument("file", metavar="FILE", help="protocol file (YAML or JSON)")
+    validate.set_defaults(run=protocols_validate)
+
+    feedback = commands.add_parser("feedback", help="clinicians' feedback on issued cards")
+    feedback_actions = feedback.add_subparsers(dest="action", required=True, metavar="ACTION")
+    report = feedback_actions.add_parser("report", help="per card kind: issued, accepted, overridden, top reasons")
+    report.add_argument("--since", type=_since, metavar="DATE",
+                        help="only cards issued and feedback given since this date or ISO 8601 time (UTC)")
+    report.add_argument("--database", metavar="URL", help="feedback store (default: CRS_CDS_DATABASE_URL, "
+                        "else CRS_CDS_FEEDBACK_DB, else var/crs-cds-feedback.sqlite3)")
+    report.set_defaults(run=feedback_report)
+    return parser
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    # Everything is built and validated here, before forking: a bad variable, data file or
+    # protocol stops start-up with file, line and path, not as a worker traceback.
+    service = bootstrap()
+    run_gunicorn(service, host=args.host, port=args.port, workers=args.workers)
+    return EXIT_OK
+
+
+def grade_command(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    assessor = args.build_assessor(settings)
+    if args.protocol:
+        assessor = assessor.with_protocols(ProtocolRegistry.load(
+            args.protocol, adult_age_years=assessor.grading.adult_age_years))
+    templates = {s.hook: s.prefetch for s in catalogue(assessor.codes)}
+    try:
+        given = read_input(_load_json(args.file), templates)
+        patient_id = patient_id_of(given, args.patient)
+    except InputError as exc:
+        return _fail(f"{_name(args.file)}: {exc}")
+    now: datetime = args.now or given.now or utc_now()
+    result = assessor.recommend(given.resources, patient_id=patient_id, now=now, unavailable=given.unavailable)
+    assessment, recs = result.assessment, result.recommendations
+    if args.json:
+        data = assessment_to_json(assessment)
+        data["recommendations"] = recommendations_to_json(recs)
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print(assessment_table(assessment, patient_id=patient_id))
+        print("\n" + recommendations_table(recs))
+    return EXIT_OK
+
+
+def protocols_list(args: argparse.Namespace) -> int:
+    print(list_cmd())
+    return EXIT_OK
+
+
+def protocols_show(args: argparse.Namespace) -> int:
+    print(show_cmd(args.protocol))
+    return EXIT_OK
+
+
+def protocols_validate(args: argparse.Namespace) -> int:
+    ok, message = validate_cmd(args.file)
+    print(message)
+    return EXIT_OK if ok else EXIT_FAILURE
+
+
+def feedback_report(args: argparse.Namespace) -> int:
+    store = SqlFeedbackStore.from_url(args.database or Settings.from_env().feedback_url)
+    for line in format_report(store.report(args.since)):
+        print(line)
+    return EXIT_OK
+
+
+def _load_json(path: str) -> Any:
+    try:
+        raw = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror or exc})") from None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except (UnicodeDecodeError, RecursionError):
+        raise InputError("not valid UTF-8 JSON") from None
+
+
+def _name(path: str) -> str:
+    return "stdin" if path == "-" else path
+
+
+def _fail(message: str) -> int:
+    print(f"crs-cds: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _typed(convert: Callable[[str], Any], what: str) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            return convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+    return parse
+
+
+def _check_port(text: str) -> int:
+    value = int(text)
+    if not 0 < value < 65536:
+        raise ValueError(text)
+    return value
+
+
+def _check_positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+_port = _typed(_check_port, "a port number (1-65535)")
+_positive = _typed(_check_positive, "a positive integer")
+_instant = _typed(parse_instant, "an ISO 8601 date-time such as 2026-11-21T12:00:00Z")
+
+
+def _check_since(text: str) -> datetime:
+    """A date (midnight UTC) or an ISO 8601 date-time."""
+    if len(text) == 10:
+        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return parse_instant(text)
+
+
+_since = _typed(_check_since, "a date (2026-11-01) or an ISO 8601 date-time")
+
+

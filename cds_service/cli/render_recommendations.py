@@ -1,0 +1,58 @@
+"""Protocol recommendations as JSON or plain text, for ``crs-cds grade``.
+
+Wording of each item's status comes from the card layer (``status_text``), so
+the terminal and the card say the same thing; nothing clinical is decided here.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from cards.recommendation_cards import status_text
+from cards.suggestions import order_extension
+from protocols import Recommendation, Recommendations
+
+from .render_assessment import instant
+
+
+def _item_json(r: Recommendation, recs: Recommendations) -> dict[str, Any]:
+    return {
+        "kind": r.kind, "action": r.action_id, "text": r.text, "status": status_text(r, recs),
+        "orderable": r.orderable, "recommended": r.recommended, "alternativeGroup": r.alternative_group,
+        "order": order_extension(r) if r.orderable else None,
+        "blocked": r.blocked, "nextAllowed": instant(r.next_allowed), "doseProblem": r.dose_problem,
+        "evidence": [{"role": e.role, "what": e.what, "value": e.value, "time": instant(e.time), "source": e.source}
+                     for e in r.evidence],
+        "sources": [{"document": c.document, "section": c.section, "label": c.label} for c in r.sources],
+    }
+
+
+def recommendations_to_json(recs: Recommendations) -> dict[str, Any]:
+    return {
+        "protocol": {"id": recs.protocol_id, "title": recs.protocol_title, "version": recs.protocol_version},
+        "grade": recs.grade,
+        "items": [_item_json(r, recs) for r in recs.items],
+        "warnings": [_item_json(w, recs) for w in recs.warnings],
+        "notes": list(recs.notes),
+    }
+
+
+def recommendations_table(recs: Recommendations) -> str:
+    """Each item with its status, evidence and source, then warnings and notes."""
+    lines = [f"Protocol {recs.protocol_id} v{recs.protocol_version}: {recs.protocol_title}"]
+    if recs.items:
+        lines += ["", "Recommendations"]
+    for r in recs.items:
+        group = f"  [choose one: {r.alternative_group}]" if r.alternative_group and r.orderable else ""
+        lines.append(f"  - {r.text}")
+        lines.append(f"      status: {status_text(r, recs)}{group}")
+        lines += [f"      evidence: {e.what} {e.value} at {instant(e.time)} ({e.source})" for e in r.evidence]
+        lines.append(f"      source: {'; '.join(c.label for c in r.sources)}")
+    if recs.warnings:
+        lines += ["", "Warnings"]
+        for w in recs.warnings:
+            lines.append(f"  - {w.text}")
+            lines += [f"      evidence: {e.what} {e.value} at {instant(e.time)} ({e.source})" for e in w.evidence]
+            lines.append(f"      source: {'; '.join(c.label for c in w.sources)}")
+    if recs.notes:
+        lines += ["", "Protocol notes", *[f"  - {n}" for n in recs.notes]]
+    return "\n".join(lines)

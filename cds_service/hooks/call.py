@@ -1,0 +1,30 @@
+"""What a composer is given and what the service layer answers with."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping, Sequence
+
+from cards import Card
+
+
+@dataclass(frozen=True, slots=True)
+class HookCall:
+    """One validated, data-complete call: the hook context, the resources gathered, ``now``."""
+
+    context: Mapping[str, Any]
+    resources: Sequence[dict[str, Any]]
+    now: datetime
+    unavailable: Sequence[str] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class HookResult:
+    """The cards of one call, complete: serialised once by the HTTP layer."""
+
+    cards: tuple[Card, ...]
+    resources: int  # how many FHIR resources were read (for the request log)
+
+    def body(self) -> dict[str, Any]:
+        """The CDS Hooks response."""
+        return {"cards": [card.body for card in self.cards]}

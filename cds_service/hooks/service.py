@@ -1,0 +1,92 @@
+"""The hook service layer: answer a validated call with complete cards (no Flask).
+
+Gather the call's data (prefetch, then the EHR's FHIR server), refuse a record
+too large to grade whole, run the hook's composer, and remember each issued card
+for the feedback report. The HTTP layer only validates, authenticates, admits
+the fhirServer and serialises what this returns.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Mapping
+
+from cards import Card
+
+from ..ehr import FhirServer, Gatherer
+from ..feedback import FeedbackStore, IssuedCard
+from .assess import Assessor
+from .call import HookCall, HookResult
+from .catalogue import ServiceDefinition
+from .order_review import compose_order_select, compose_order_sign
+from .patient_view import compose_patient_view
+
+Composer = Callable[[Assessor, HookCall], list[Card]]
+COMPOSERS: dict[str, Composer] = {
+    "patient-view": compose_patient_view,
+    "order-select": compose_order_select,
+    "order-sign": compose_order_sign,
+}
+_log = logging.getLogger("crs_cds.hooks")
+
+
+class TooManyResources(Exception):
+    """More FHIR resources than the configured maximum: refused, never graded on a truncated record."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} FHIR resources")
+        self.limit = limit
+
+
+@dataclass(frozen=True, slots=True)
+class CdsHooks:
+    """The services of this deployment and everything they need, built once at start-up."""
+
+    services: tuple[ServiceDefinition, ...]
+    assessor: Assessor
+    gatherer: Gatherer
+    feedback_store: FeedbackStore
+    clock: Callable[[], datetime]
+    max_resources: int
+    composers: Mapping[str, Composer] = field(default_factory=lambda: dict(COMPOSERS))
+
+    def find(self, service_id: str) -> ServiceDefinition | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+    def discovery(self) -> dict[str, Any]:
+        return {"services": [s.discovery() for s in self.services]}
+
+    def templates(self) -> dict[str, Mapping[str, str]]:
+        """Prefetch templates by hook (for reading offline requests)."""
+        return {s.hook: s.prefetch for s in self.services}
+
+    def answer(self, service: ServiceDefinition, request: Mapping[str, Any], *, now: datetime,
+               server: FhirServer | None) -> HookResult:
+        """The cards for a validated ``request`` to ``service``.
+
+        Raises ``ehr.DataUnavailable`` (required data neither prefetched nor fetchable)
+        and ``TooManyResources``; a failure is an error, never a partial card.
+        """
+        data = self.gatherer.gather(request, service.prefetch, service.required_prefetch, server=server, now=now)
+        if len(data.resources) > self.max_resources:
+            raise TooManyResources(self.max_resources)
+        call = HookCall(request["context"], data.resources, now, tuple(data.unavailable))
+        cards = tuple(self.composers[service.hook](self.assessor, call))
+        self._record_issued(service.id, cards)
+        return HookResult(cards, len(data.resources))
+
+    def _record_issued(self, service_id: str, cards: tuple[Card, ...]) -> None:
+        """Remember each card (kind, grade, protocol; no patient data) for the feedback report.
+
+        A store failure is logged, never turned into an error: guidance must reach the clinician.
+        """
+        if not cards:
+            return
+        issued_at = self.clock()
+        try:
+            self.feedback_store.record_issued(IssuedCard(c.uuid, service_id, c.kind, c.grade, c.protocol, issued_at)
+                                              for c in cards)
+        except Exception as exc:  # noqa: BLE001 - the cards are complete; only the statistics are lost
+            # Type only, like every other error log: a driver's message may quote the failing row.
+            _log.error("could not record issued cards for %s: %s", service_id, type(exc).__name__)

@@ -1,0 +1,128 @@
+"""HTTP routes: discovery, the CDS services, their feedback, health.
+
+A service call goes: parse JSON -> validate against the request schema ->
+check the hook -> admit the fhirServer -> the service layer (gather, compose,
+record) -> ``{"cards": [...]}``. Everything that can be rejected is rejected
+before the service layer runs, and the response is serialised only once every
+card is complete, so a failure is an error response, never a partial card.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from .. import json_text
+from ..ehr import DataUnavailable
+from ..feedback import InvalidFeedback, parse_feedback
+from ..hooks import ServiceDefinition, TooManyResources
+from ..instants import NOW_EXTENSION, parse_instant
+from ..schemas import Problem, schema_problems
+from .auth import admitted_fhir_server
+from .context import current_service
+from .errors import ApiError, invalid_json, invalid_request, precondition_failed
+
+bp = Blueprint("cds", __name__)
+_JSON_TYPES = ("application/json",)
+
+
+@bp.get("/cds-services")
+def discovery() -> Response:
+    return jsonify(current_service().hooks.discovery())
+
+
+@bp.get("/health")
+def health() -> Response:
+    return jsonify({"status": "ok"})
+
+
+def known_service(service_id: str) -> ServiceDefinition:
+    """The service named in the URL (remembered for the request log), or 404."""
+    service = current_service().hooks.find(service_id)
+    if service is None:
+        raise ApiError(404, "not-found", f"No CDS service with id {service_id!r}: see GET /cds-services")
+    g.service = service.id
+    return service
+
+
+@bp.post("/cds-services/<service_id>")
+def call_service(service_id: str) -> Response:
+    service = known_service(service_id)
+    body = read_json_object()
+    problems = schema_problems("request", body)
+    if isinstance(body.get("hook"), str) and body["hook"] != service.hook:
+        problems.append(Problem("hook", f"must be {service.hook!r}: service {service.id} answers that hook only"))
+    app = current_service()
+    now = pinned_now(body, problems) or app.clock()
+    if problems:
+        raise invalid_request(problems)
+    g.hook, g.hook_instance = body["hook"], body["hookInstance"]  # logged only once validated
+    server = admitted_fhir_server(body.get("fhirServer"))  # 403 before any request carries the token there
+    try:
+        result = app.hooks.answer(service, body, now=now, server=server)
+    except DataUnavailable as exc:
+        raise precondition_failed(exc.message, exc.missing) from None
+    except TooManyResources as exc:
+        raise ApiError(400, "too-many-resources", f"The request carries more than {exc.limit} FHIR resources; "
+                                                  "send a shorter time window") from None
+    g.cards = [c.uuid for c in result.cards]
+    g.grades = [c.grade for c in result.cards]
+    return jsonify(result.body())
+
+
+def read_json_object() -> dict[str, Any]:
+    """The request body as a JSON object; a missing Content-Type is tolerated, a non-JSON one is not."""
+    mimetype = request.mimetype
+    if mimetype and not (mimetype in _JSON_TYPES or mimetype.endswith("+json")):
+        raise invalid_json(f"Content-Type {mimetype!r} is not JSON: send the CDS Hooks request as application/json")
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        raise invalid_json("The request body is empty: expected a CDS Hooks request (a JSON object)")
+    try:
+        body = json_text.loads(raw, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise invalid_json(f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+    except UnicodeDecodeError:
+        raise invalid_json("The request body is not UTF-8 encoded JSON") from None
+    except json_text.UnrepresentableJson as exc:
+        raise invalid_request([Problem(path, problem) for path, problem in exc.problems]) from None
+    except ValueError as exc:
+        raise invalid_json(f"The request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise invalid_json("The request body is not valid JSON: nested too deeply") from None
+    if not isinstance(body, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(body), "a number")
+        raise invalid_json(f"The request body must be a JSON object, got {kind}")
+    return body
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def pinned_now(body: dict[str, Any], problems: list[Problem]) -> datetime | None:
+    """``extension["crs-cds.now"]``, honoured in development only (replayable examples)."""
+    extension = body.get("extension")
+    if not current_service().settings.development or not isinstance(extension, dict) \
+            or NOW_EXTENSION not in extension:
+        return None
+    try:
+        return parse_instant(extension[NOW_EXTENSION])
+    except (TypeError, ValueError):
+        problems.append(Problem(f"extension.{NOW_EXTENSION}", "must be an ISO 8601 date-time, e.g. 2026-11-21T12:00:00Z"))
+        return None
+
+
+@bp.post("/cds-services/<service_id>/feedback")
+def feedback(service_id: str) -> Response:
+    """CDS Hooks feedback: 200 once stored (repeats are stored once), 400 naming a bad field, 404 unknown service."""
+    service = known_service(service_id)
+    try:
+        items = parse_feedback(read_json_object())
+    except InvalidFeedback as exc:
+        raise invalid_request(exc.problems) from None
+    app = current_service()
+    new = app.feedback_store.record_feedback(service.id, items, app.clock())
+    return jsonify({"received": len(items), "stored": new})

@@ -1,0 +1,134 @@
+"""Verify the EHR's bearer JWT (CDS Hooks 2.0 "Trusting CDS Clients").
+
+Asymmetric algorithms only — ``none`` and HMAC are refused before any key is
+looked at, so a public key can never be used as an HMAC secret. ``aud`` must
+be the URL called, ``exp``/``iat`` are checked with a small leeway and a
+maximum lifetime, and a ``jti`` is accepted once. Every failure is an
+``AuthError`` whose reason goes to the log, never to the caller.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import jwt
+
+from .issuers import Issuer, Tenant
+from .replay import ReplayCache
+from .keys import KeyNotFound, KeyStore
+
+ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"})
+LEEWAY_SECONDS = 30
+MAX_LIFETIME_SECONDS = 600  # CDS Hooks: exp SHOULD be at most 5 minutes after iat; allow a little more
+_REQUIRED = ["iss", "aud", "exp", "iat", "jti"]
+
+
+class AuthError(Exception):
+    """Authentication failed; ``reason`` is for the log only (no token content)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who called: the issuer, its tenant, and the FHIR servers it may send us to (None: any)."""
+
+    issuer: str | None
+    tenant: str | None
+    fhir_servers: frozenset[str] | None
+
+
+ANONYMOUS = Principal(issuer=None, tenant=None, fhir_servers=None)
+
+
+class Authenticator:
+    def __init__(self, issuers: Sequence[Issuer], keys: KeyStore, replay: ReplayCache, *,
+                 now: Callable[[], float] = time.time, leeway: int = LEEWAY_SECONDS,
+                 max_lifetime: int = MAX_LIFETIME_SECONDS) -> None:
+        self._issuers = {i.iss: i for i in issuers}
+        self._keys = keys
+        self._replay = replay
+        self._now = now
+        self._leeway = leeway
+        self._max_lifetime = max_lifetime
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._issuers)
+
+    def authenticate(self, token: str, audience: str) -> Principal:
+        """The verified caller, or ``AuthError``."""
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise AuthError("malformed token") from None
+        alg = header.get("alg")
+        if alg not in ALGORITHMS:
+            raise AuthError(f"algorithm not allowed: {str(alg)[:16]}")
+        issuer = self._issuers.get(unverified.get("iss")) if isinstance(unverified.get("iss"), str) else None
+        if issuer is None:
+            raise AuthError("issuer not trusted")
+        try:
+            key = self._keys.key(issuer, header.get("kid"), header.get("jku"))
+        except KeyNotFound as exc:
+            raise AuthError(str(exc)) from None
+        claims = self._verify(token, key, alg, audience)
+        tenant = self._tenant(issuer, claims)
+        if not self._replay.first_use(issuer.iss, claims["jti"], float(claims["exp"]) + self._leeway):
+            raise AuthError("jti replayed")
+        return Principal(issuer.iss, tenant.id if tenant else None, _servers(issuer, tenant))
+
+    def _verify(self, token: str, key: jwt.PyJWK, alg: str, audience: str) -> dict[str, Any]:
+        try:
+            claims = jwt.decode(token, key.key, algorithms=[alg], audience=[audience, audience + "/"],
+                                options={"require": _REQUIRED, "verify_exp": False, "verify_iat": False,
+                                         "verify_nbf": False})
+        except jwt.InvalidAudienceError:
+            raise AuthError("aud is not the URL called") from None
+        except jwt.InvalidSignatureError:
+            raise AuthError("bad signature") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise AuthError(f"missing claim {exc.claim}") from None
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            raise AuthError(f"invalid token ({type(exc).__name__})") from None
+        exp, iat, now = claims["exp"], claims["iat"], self._now()
+        if not all(_finite_number(v) for v in (exp, iat)):  # NaN would pass every comparison below
+            raise AuthError("exp or iat not a finite number")
+        if not isinstance(claims["jti"], str) or not claims["jti"]:
+            raise AuthError("jti not a string")
+        if exp < now - self._leeway:
+            raise AuthError("expired")
+        if iat > now + self._leeway:
+            raise AuthError("iat in the future")
+        if "nbf" in claims and (not _finite_number(claims["nbf"]) or claims["nbf"] > now + self._leeway):
+            raise AuthError("not yet valid (nbf)")
+        if exp - iat > self._max_lifetime:
+            raise AuthError("lifetime too long")
+        return claims
+
+    @staticmethod
+    def _tenant(issuer: Issuer, claims: dict[str, Any]) -> Tenant | None:
+        if not issuer.tenants:
+            return None
+        tenant = issuer.tenant(claims.get("tenant"))
+        if tenant is None:
+            raise AuthError("tenant not configured for the issuer")
+        return tenant
+
+
+def _finite_number(value: Any) -> bool:
+    """A JSON number usable in time arithmetic: not a boolean, not NaN or an infinity."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
+
+def _servers(issuer: Issuer, tenant: Tenant | None) -> frozenset[str] | None:
+    if issuer.fhir_servers is None:
+        return None
+    return frozenset(issuer.fhir_servers) | frozenset(tenant.fhir_servers if tenant else ())

@@ -1,0 +1,121 @@
+"""Build ClinicalSnapshots for grading tests in clinical terms.
+
+``temp(39.2, hours_ago=1)``, ``bp(84, hours_ago=3)``, ``o2("nasal-cannula", flow=4)``,
+``pressor("norepinephrine", started_hours_ago=3)`` (running) and
+``snapshot(car_t(), ...)`` — every time relative to the fixed ``NOW`` so no
+test reads the clock. Each value gets a unique FHIR reference so tests can
+check which observation a finding came from.
+"""
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from clinical import BloodPressure, ClinicalSnapshot, DrugAdministration, Measurement, OxygenSupport, SpO2, Temperature
+from grading import grade_crs
+from tests.support.clinical_data import GRADING
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+ADULT_BIRTH_DATE = date(1970, 5, 1)
+_ids = itertools.count(1)
+
+
+def ago(hours: float = 0, days: float = 0, minutes: float = 0) -> datetime:
+    return NOW - timedelta(hours=hours, days=days, minutes=minutes)
+
+
+def _ref(kind: str, source: str | None) -> str:
+    return source or f"{kind}/{next(_ids)}"
+
+
+def temp(celsius: float, hours_ago: float = 1, *, source: str | None = None,
+         original: str | None = None) -> Temperature:
+    return Temperature(celsius, ago(hours_ago), _ref("Observation", source), original or f"{celsius:g} Cel")
+
+
+def bp(systolic: float | None, hours_ago: float = 1, *, mean: float | None = None, diastolic: float | None = None,
+       source: str | None = None) -> BloodPressure:
+    return BloodPressure(ago(hours_ago), _ref("Observation", source), systolic=systolic, mean=mean,
+                         diastolic=diastolic)
+
+
+def o2(device: str | None = None, hours_ago: float = 1, *, flow: float | None = None, fio2: float | None = None,
+       source: str | None = None) -> OxygenSupport:
+    return OxygenSupport(ago(hours_ago), _ref("Observation", source), device=device,  # type: ignore[arg-type]
+                         device_display=device, flow_l_min=flow, fio2_percent=fio2)
+
+
+def sat(percent: float, hours_ago: float = 1, *, source: str | None = None) -> SpO2:
+    return SpO2(percent, ago(hours_ago), _ref("Observation", source))
+
+
+def lab(kind: str, value: float, unit: str, hours_ago: float = 2) -> Measurement:
+    return Measurement(kind, value, unit, ago(hours_ago), _ref("Observation", None), f"{value:g} {unit}")
+
+
+DRUG_CLASSES = {
+    "norepinephrine": "vasopressor", "epinephrine": "vasopressor", "phenylephrine": "vasopressor",
+    "dopamine": "vasopressor", "vasopressin": "vasopressor", "angiotensin-ii": "vasopressor",
+    "dobutamine": "inotrope", "milrinone": "inotrope",
+    "acetaminophen": "antipyretic", "ibuprofen": "antipyretic",
+    "tocilizumab": "anti-il6", "siltuximab": "anti-il6", "anakinra": "il1-antagonist",
+    "dexamethasone": "corticosteroid", "methylprednisolone": "corticosteroid",
+    "axicabtagene-ciloleucel": "index-therapy", "tisagenlecleucel": "index-therapy",
+    "blinatumomab": "index-therapy", "teclistamab": "index-therapy",
+}
+
+
+def drug(name: str, hours_ago: float, *, end_hours_ago: float | None | str = "same", status: str = "completed",
+         source: str | None = None, dose: tuple[float, str] | None = None, **kw: Any) -> DrugAdministration:
+    """An administration at ``hours_ago``; ``end_hours_ago=None`` means an open period."""
+    start = ago(hours_ago)
+    end = start if end_hours_ago == "same" else (None if end_hours_ago is None else ago(end_hours_ago))  # type: ignore[arg-type]
+    return DrugAdministration(
+        drug=name, drug_class=DRUG_CLASSES.get(name, "other"),  # type: ignore[arg-type]
+        start=start, end=end, status=status, source=_ref("MedicationAdministration", source),
+        matched_by="code", matched_on=name, display=name.replace("-", " ").title(),
+        dose_value=dose[0] if dose else None, dose_unit=dose[1] if dose else None, **kw)
+
+
+def pressor(name: str, started_hours_ago: float, stopped_hours_ago: float | None = None, *,
+            source: str | None = None) -> DrugAdministration:
+    """A vasopressor/inotrope infusion: running (in progress, open period) unless ``stopped_hours_ago``."""
+    if stopped_hours_ago is None:
+        return drug(name, started_hours_ago, end_hours_ago=None, status="in-progress", source=source,
+                    dose=(0.05, "ug/kg/min"))
+    return drug(name, started_hours_ago, end_hours_ago=stopped_hours_ago, status="completed", source=source,
+                dose=(0.05, "ug/kg/min"))
+
+
+def car_t(days_ago: float = 5, *, source: str | None = "MedicationAdministration/cart") -> DrugAdministration:
+    return drug("axicabtagene-ciloleucel", days_ago * 24, source=source)
+
+
+def snapshot(*items: Any, birth_date: date | None = ADULT_BIRTH_DATE,
+             unavailable: tuple[str, ...] = ()) -> ClinicalSnapshot:
+    """A snapshot holding ``items`` sorted into their lists by type and time."""
+    def of(kind: type) -> tuple:
+        return tuple(sorted((i for i in items if isinstance(i, kind)),
+                            key=lambda i: i.start if isinstance(i, DrugAdministration) else i.time))
+    return ClinicalSnapshot(
+        patient_id="p1", birth_date=birth_date, temperatures=of(Temperature), blood_pressures=of(BloodPressure),
+        oxygen=of(OxygenSupport), spo2=of(SpO2), measurements=of(Measurement), administrations=of(DrugAdministration),
+        unavailable=unavailable)
+
+
+def complete_normal_vitals(hours_ago: float = 1) -> list[Any]:
+    """A normal BP and room air with SpO2 so that only the finding under test drives the grade."""
+    return [bp(120, hours_ago, mean=85), o2("room-air", hours_ago), sat(98, hours_ago)]
+
+
+def birth_date_for_age(years: int) -> date:
+    """A birth date making the patient exactly ``years`` old (completed) at NOW."""
+    return date(NOW.year - years, 1, 1)
+
+
+def assess(*items: Any, with_car_t: bool = True, config: Any = None, now: datetime = NOW,
+           birth_date: date | None = ADULT_BIRTH_DATE, unavailable: tuple[str, ...] = ()) -> Any:
+    """Grade ``items`` for a CAR-T patient (infused 5 days ago unless ``with_car_t=False``)."""
+    extra = (car_t(),) if with_car_t else ()
+    return grade_crs(snapshot(*extra, *items, birth_date=birth_date, unavailable=unavailable), now, config or GRADING)
