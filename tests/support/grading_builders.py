@@ -12,6 +12,8 @@ import itertools
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from hypothesis import strategies as st
+
 from clinical import BloodPressure, ClinicalSnapshot, DrugAdministration, Measurement, OxygenSupport, SpO2, Temperature
 from grading import grade_crs
 from tests.support.clinical_data import GRADING
@@ -119,3 +121,20 @@ def assess(*items: Any, with_car_t: bool = True, config: Any = None, now: dateti
     """Grade ``items`` for a CAR-T patient (infused 5 days ago unless ``with_car_t=False``)."""
     extra = (car_t(),) if with_car_t else ()
     return grade_crs(snapshot(*extra, *items, birth_date=birth_date, unavailable=unavailable), now, config or GRADING)
+
+
+# --- hypothesis strategies: arbitrary records of the events above --------------------------------------
+
+HOURS = st.integers(min_value=0, max_value=144).map(lambda h: h / 2)  # 0-72 h ago, half-hour steps
+EVENTS = st.lists(st.one_of(
+    st.builds(lambda c, h: temp(c, h), st.sampled_from([36.8, 37.9, 38.0, 38.7, 39.6]), HOURS),
+    st.builds(lambda s, m, h: bp(s, h, mean=m), st.sampled_from([78, 89, 95, 120]), st.sampled_from([None, 60, 80]),
+              HOURS),
+    st.builds(lambda d, f, h: o2(d, h, flow=f),
+              st.sampled_from([None, "room-air", "nasal-cannula", "simple-facemask", "cpap"]),
+              st.sampled_from([None, 2, 8]), HOURS),
+    st.builds(lambda d, h, dur: pressor(d, h, None if dur is None else max(0.0, h - dur)),
+              st.sampled_from(["norepinephrine", "phenylephrine", "vasopressin", "epinephrine", "dobutamine"]),
+              HOURS, st.sampled_from([None, 0, 2, 10, 20])),
+    st.builds(lambda d, h: drug(d, h), st.sampled_from(["tocilizumab", "acetaminophen"]), HOURS),
+), max_size=25)

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from cds_service.cli.protocols import list_cmd, show_cmd, validate_cmd
 from protocols.loader import DATA_DIR
-
-from .test_protocol_loader import edited
+from tests.support.protocol_files import edited
 
 
 def test_list_names_every_protocol_and_the_defaults():

@@ -19,6 +19,7 @@ from cds_service.settings import Settings
 from devkit import fhirbuild as fb
 from devkit.fhirbuild import ago
 from protocols import ProtocolError
+from tests.support.paths import PROTOCOL_DATA
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 MODELS = {"MedicationRequest": MedicationRequest, "ServiceRequest": ServiceRequest}
@@ -279,7 +280,7 @@ def test_protocol_settings_accept_ids_and_files_and_name_bad_values():
 
 
 def test_a_protocol_file_with_a_typo_stops_the_service(tmp_path: Path):
-    good = Path(__file__).parents[1] / "protocols" / "data" / "astct-generic.yaml"
+    good = PROTOCOL_DATA / "astct-generic.yaml"
     bad = tmp_path / "hospital.yaml"
     bad.write_text(good.read_text().replace("mgPerKg:", "mgPerKgg:", 1))
     with pytest.raises(ProtocolError) as err:
@@ -293,7 +294,7 @@ def test_an_unknown_protocol_id_stops_the_service():
 
 
 def test_an_institution_protocol_file_path_is_used(tmp_path: Path):
-    good = Path(__file__).parents[1] / "protocols" / "data" / "christie-doc644-v8.yaml"
+    good = PROTOCOL_DATA / "christie-doc644-v8.yaml"
     own = tmp_path / "our-protocol.yaml"
     own.write_text(good.read_text())
     orders = med_orders(call(client_for(protocol_id=str(own)), *crs(3)), "dexamethasone")

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from cds_service.http import create_app
+from tests.support.paths import EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EXPECTED = json.loads((EXAMPLES / "expected.json").read_text())
 
 

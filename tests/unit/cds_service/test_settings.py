@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
 from cds_service.http import create_app
 from cds_service.settings import ConfigError, Settings
+from tests.support.paths import TEST_DATA
 
 
 def test_no_variables_give_development_defaults() -> None:
@@ -19,7 +19,7 @@ def test_no_variables_give_development_defaults() -> None:
 def test_values_are_read_and_normalised() -> None:
     s = Settings.from_env({"CRS_CDS_PROTOCOL": " hospital-x ", "CRS_CDS_ELIGIBILITY": "OFF",
                            "CRS_CDS_LOG_LEVEL": "debug", "CRS_CDS_ENV": "Production",
-                           "CRS_CDS_ISSUERS_FILE": str(Path(__file__).parent / "data" / "issuers.yaml")})
+                           "CRS_CDS_ISSUERS_FILE": str(TEST_DATA / "issuers.yaml")})
     assert dataclasses.replace(s, security=Settings().security) == Settings(
         protocol_id="hospital-x", eligibility=False, log_level="DEBUG", env="production")
     assert [i.iss for i in s.security.issuers] == ["https://ehr.example.org"]

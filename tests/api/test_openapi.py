@@ -3,50 +3,17 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
-from jsonschema import Draft202012Validator, FormatChecker
 from openapi_spec_validator import validate
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from cds_service.schemas import SCHEMAS
 from devkit import fhirbuild as fb
 from tests.support import apps
+from tests.support.openapi import response_schema
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC_URI = "urn:crs-cds:openapi"
 URL = "/cds-services/crs-patient-view"
-
-
-@pytest.fixture(scope="module")
-def document() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def conforms(document):
-    """``conforms(instance, "Card")`` validates against a component schema, refs resolved in the document."""
-    registry = Registry().with_resource(DOC_URI, Resource.from_contents(document, default_specification=DRAFT202012))
-
-    def check(instance: Any, component: str) -> None:
-        schema = {"$ref": f"{DOC_URI}#/components/schemas/{component}"}
-        validator = Draft202012Validator(schema, registry=registry, format_checker=FormatChecker())
-        errors = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(instance)]
-        assert not errors, errors
-
-    return check
-
-
-def response_schema(document, path: str, method: str, status: str) -> str:
-    """The component name the document gives for this response (following response $refs)."""
-    response = document["paths"][path][method]["responses"][status]
-    if "$ref" in response:
-        response = document["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
-    return response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
 
 
 def test_document_is_valid_openapi(document) -> None:

@@ -28,8 +28,8 @@ from devkit import fhirbuild as fb
 from protocols import Recommendations
 from tests.support import apps
 from tests.support.clinical_data import CODES, GRADING
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "patient-view-grade3.json"
 
 ASSESSMENT = Assessment(

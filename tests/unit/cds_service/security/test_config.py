@@ -11,9 +11,10 @@ from cds_service.ehr.guard import normalise_base
 from cds_service.http import create_app
 from cds_service.security.issuers import SANDBOX_ISS
 from cds_service.settings import ConfigError, Settings
+from tests.support.paths import EXAMPLES, TEST_DATA
 
-DATA = Path(__file__).parent / "data"
-EXAMPLE = Path(__file__).parent.parent / "examples" / "issuers.example.yaml"
+DATA = TEST_DATA
+EXAMPLE = EXAMPLES / "issuers.example.yaml"
 PUBLIC_JWKS = json.loads((DATA / "ehr-jwks.json").read_text())
 
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from grading import grade_crs
 from tests.support.clinical_data import GRADING
 from tests.support.grading_builders import (
+    EVENTS,
     NOW,
     assess,
     bp,
@@ -58,19 +58,6 @@ def test_worst_grade_ignores_signs_before_onset_outside_the_window_of_any_fever_
 
 # --- the scan agrees with a brute-force re-grading at every event time ---------------------------------------
 
-HOURS = st.integers(min_value=0, max_value=144).map(lambda h: h / 2)  # 0-72 h ago, half-hour steps
-EVENTS = st.lists(st.one_of(
-    st.builds(lambda c, h: temp(c, h), st.sampled_from([36.8, 37.9, 38.0, 38.7, 39.6]), HOURS),
-    st.builds(lambda s, m, h: bp(s, h, mean=m), st.sampled_from([78, 89, 95, 120]), st.sampled_from([None, 60, 80]),
-              HOURS),
-    st.builds(lambda d, f, h: o2(d, h, flow=f),
-              st.sampled_from([None, "room-air", "nasal-cannula", "simple-facemask", "cpap"]),
-              st.sampled_from([None, 2, 8]), HOURS),
-    st.builds(lambda d, h, dur: pressor(d, h, None if dur is None else max(0.0, h - dur)),
-              st.sampled_from(["norepinephrine", "phenylephrine", "vasopressin", "epinephrine", "dobutamine"]),
-              HOURS, st.sampled_from([None, 0, 2, 10, 20])),
-    st.builds(lambda d, h: drug(d, h), st.sampled_from(["tocilizumab", "acetaminophen"]), HOURS),
-), max_size=25)
 
 
 def _brute_force_worst(events: list) -> int | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import typing
-from pathlib import Path
 
 import pytest
 import yaml
@@ -13,21 +12,8 @@ from clinical import DrugClass
 from protocols import ProtocolError, list_protocols, load_protocol
 from protocols.loader import DATA_DIR, SCHEMA_PATH, protocol_path, validate_file
 from protocols.model import MedicationAction
-
-GENERIC_FILE = DATA_DIR / "astct-generic.yaml"
-
-
-def edited(tmp_path: Path, old: str, new: str, *, count: int = 1, source: Path = GENERIC_FILE) -> Path:
-    """A copy of a shipped protocol with one textual edit (must match exactly ``count`` times)."""
-    text = source.read_text()
-    assert text.count(old) == count, f"{old!r} occurs {text.count(old)} times"
-    path = tmp_path / "edited.yaml"
-    path.write_text(text.replace(old, new))
-    return path
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+from tests.support.paths import ROOT
+from tests.support.protocol_files import GENERIC_FILE, edited, line_of
 
 
 def test_shipped_protocols_all_validate():
@@ -186,7 +172,7 @@ def test_protocol_path_resolves_ids_and_paths():
 
 def test_conditions_are_data_not_code():
     """No protocol id appears in the Python that applies protocols."""
-    package = Path(__file__).parent.parent / "protocols"
+    package = ROOT / "protocols"
     for module in package.glob("*.py"):
         text = module.read_text()
         for s in list_protocols():

@@ -11,8 +11,8 @@ import pytest
 
 from cds_service import cli
 from protocols.loader import DATA_DIR
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "patient-view-grade3.json"
 
 

@@ -101,7 +101,7 @@ def test_an_order_whose_status_is_not_a_string_is_still_checked_not_a_500(client
 
 # ------------------------------------------------------------------ contract
 
-from tests.test_openapi import conforms, document, response_schema  # noqa: E402,F401 - shared fixtures
+from tests.support.openapi import response_schema  # noqa: E402
 
 
 def test_order_cards_and_feedback_conform_to_the_openapi_document(client, document, conforms) -> None:

@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 
 from grading import grade_crs
 from tests.support.clinical_data import GRADING
-from tests.support.grading_builders import NOW, car_t, o2, pressor, snapshot
-from tests.test_grading_worst import EVENTS, HOURS
+from tests.support.grading_builders import EVENTS, HOURS, NOW, car_t, o2, pressor, snapshot
 
 PRESSORS = st.sampled_from(["norepinephrine", "phenylephrine", "vasopressin", "epinephrine", "dopamine"])
 # Oxygen supports in ASTCT order: room air, low-flow, high-flow, positive pressure.

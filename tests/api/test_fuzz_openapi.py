@@ -5,8 +5,6 @@ run ``schemathesis run`` against a served instance for a longer campaign.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -17,8 +15,9 @@ from cds_service.feedback import SqlFeedbackStore
 from cds_service.http import create_app
 from devkit import fhirbuild as fb
 from tests.support import security_builders as sb
+from tests.support.paths import ROOT
 
-SCHEMA = schemathesis.openapi.from_path(Path(__file__).resolve().parents[1] / "openapi.yaml")
+SCHEMA = schemathesis.openapi.from_path(ROOT / "openapi.yaml")
 FUZZ = settings(max_examples=25, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
 
