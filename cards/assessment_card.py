@@ -11,6 +11,7 @@ import uuid
 from typing import Any, Callable
 
 from clinical import Assessment, Evidence
+from clinical.findings import FeverDriver
 from protocols import Recommendations
 
 from .card import Card
@@ -24,6 +25,8 @@ from .recommendation_cards import (
     suggestions,
     warnings_section,
 )
+from .wording import evidence, findings
+from .wording.numbers import celsius
 
 ASSESSMENT_KIND = "crs-assessment"
 ASTCT_SOURCE: dict[str, Any] = {
@@ -44,8 +47,8 @@ def assessment_extension(assessment: Assessment, protocol_id: str) -> dict[str, 
         "status": assessment.status,
         "grade": assessment.grade,
         "worstGrade": assessment.worst_grade,
-        "drivers": list(assessment.drivers),
-        "missing": list(assessment.missing),
+        "drivers": [findings.driver(d) for d in assessment.drivers],
+        "missing": [findings.missing(m) for m in assessment.missing],
         "protocol": protocol_id,
     }
 
@@ -59,11 +62,11 @@ def _summary(assessment: Assessment) -> str:
     if assessment.status == "not-graded":
         text = "Hypotension/hypoxia without documented fever: not graded as CRS; evaluate other causes"
     elif assessment.status == "insufficient-data":
-        first = assessment.missing[0] if assessment.missing else "data missing"
+        first = findings.missing(assessment.missing[0]) if assessment.missing else "data missing"
         text = f"Cannot assess CRS (ASTCT): {first}"
     elif assessment.grade == 0:
         text = "No CRS signs in the available data, but data are incomplete: " + (
-            assessment.missing[0] if assessment.missing else "see details")
+            findings.missing(assessment.missing[0]) if assessment.missing else "see details")
     else:
         text = f"CRS grade {grade_text(assessment)} (ASTCT): " + "; ".join(_headline_drivers(assessment))
     return truncate(text, SUMMARY_LIMIT)
@@ -72,10 +75,9 @@ def _summary(assessment: Assessment) -> str:
 def _headline_drivers(assessment: Assessment) -> list[str]:
     """The main driver, then the fever that makes it CRS (or the next driver)."""
     drivers = list(assessment.drivers)
-    if len(drivers) <= 2:
-        return drivers
-    fever = next((d for d in drivers[1:] if d.startswith("fever")), drivers[1])
-    return [drivers[0], fever]
+    if len(drivers) > 2:
+        drivers = [drivers[0], next((d for d in drivers[1:] if isinstance(d, FeverDriver)), drivers[1])]
+    return [findings.driver(d) for d in drivers]
 
 
 def _indicator(assessment: Assessment) -> str:
@@ -86,7 +88,7 @@ def _indicator(assessment: Assessment) -> str:
 
 def _evidence_rows(assessment: Assessment) -> list[list[str]]:
     ordered: list[Evidence] = sorted(assessment.evidence, key=lambda e: (_ROLE_ORDER.get(e.role, 9), e.time))
-    return [[e.role, e.what, e.value, when(e.time, assessment.now), e.source] for e in ordered]
+    return [[e.role, e.what, evidence.value(e), when(e.time, assessment.now), e.source] for e in ordered]
 
 
 def _detail(assessment: Assessment, protocol_id: str) -> str:
@@ -103,15 +105,17 @@ def _detail(assessment: Assessment, protocol_id: str) -> str:
     if assessment.lower_bound:
         parts.append("Some inputs are missing, so the grade is a lower bound: the true grade may be higher.")
     if assessment.onset is not None:
-        parts.append(f"CRS onset (first fever ≥ 38.0 °C after the index therapy): {when(assessment.onset, assessment.now)}.")
+        threshold = assessment.fever_threshold_c
+        fever = f"first fever ≥ {celsius(threshold)}" if threshold is not None else "first fever"
+        parts.append(f"CRS onset ({fever} after the index therapy): {when(assessment.onset, assessment.now)}.")
     if assessment.drivers:
-        parts.append("**What drives the grade**\n\n" + bullets(assessment.drivers))
+        parts.append("**What drives the grade**\n\n" + bullets(findings.driver(d) for d in assessment.drivers))
     if assessment.evidence:
         parts.append("**Evidence**\n\n" + table(["For", "What", "Value", "When", "Source"], _evidence_rows(assessment)))
     if assessment.missing:
-        parts.append("**Missing or stale data**\n\n" + bullets(assessment.missing))
+        parts.append("**Missing or stale data**\n\n" + bullets(findings.missing(m) for m in assessment.missing))
     if assessment.notes:
-        parts.append("**Notes**\n\n" + bullets(assessment.notes))
+        parts.append("**Notes**\n\n" + bullets(findings.note(n, assessment.now) for n in assessment.notes))
     parts.append(f"Graded by the ASTCT consensus ({assessment.system}); protocol `{protocol_id}`. "
                  "Organ toxicities are graded separately (CTCAE) and do not change the CRS grade.")
     return "\n\n".join(parts)

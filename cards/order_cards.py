@@ -23,6 +23,7 @@ from protocols.order_checks import OrderFinding
 from .card import Card
 from .markdown import bullets, table, truncate
 from .orders import UCUM
+from .wording import evidence
 
 SUMMARY_LIMIT = 140
 CARD_KIND_SYSTEM = "urn:crs-cds:card-kind"
@@ -154,7 +155,7 @@ def _detail(f: OrderFinding) -> str:
     if f.reminders:
         parts.append("**Reminders**\n\n" + bullets(f.reminders))
     if f.evidence:
-        rows = [[e.what, e.value, stamp(e.time), e.source] for e in f.evidence]
+        rows = [[e.what, evidence.value(e), stamp(e.time), e.source] for e in f.evidence]
         parts.append("**Evidence**\n\n" + table(["What", "Value", "When", "Source"], rows))
     grade = "not graded" if f.grade is None else f"CRS grade {f.grade}"
     sources = "; ".join(c.label for c in f.sources)

@@ -19,6 +19,7 @@ from protocols.formatting import when as utc_minute
 
 from .markdown import bullets, truncate, when
 from .suggestions import NewId, order_suggestion, timing_text
+from .wording import evidence
 
 SUMMARY_LIMIT = 140
 PROTOCOL_TOPIC = {"system": "urn:crs-cds:card-kind", "code": "crs-protocol-options", "display": "CRS protocol options"}
@@ -78,7 +79,7 @@ def _named_problem(rec: Recommendation) -> str:
 
 
 def evidence_text(e: Evidence, now: datetime) -> str:
-    return f"{e.what} {e.value}, {when(e.time, now)}, {e.source}"
+    return f"{e.what} {evidence.value(e)}, {when(e.time, now)}, {e.source}"
 
 
 def headline(rec: Recommendation) -> str:

@@ -21,8 +21,15 @@ from .ehr import ClientLimits, FhirClient, FhirFetcher, Gatherer, HistoryPlan
 from .feedback import FeedbackStore, SqlFeedbackStore
 from .hooks import COMPOSERS, Assessor, CdsHooks, Composer, catalogue, loinc_tokens
 from .instants import utc_now
-from .security import (Authenticator, JwksFetch, KeyStore, MemoryReplayCache, RedisReplayCache, ReplayCache,
-                       http_fetch_jwks)
+from .security import (
+    Authenticator,
+    JwksFetch,
+    KeyStore,
+    MemoryReplayCache,
+    RedisReplayCache,
+    ReplayCache,
+    http_fetch_jwks,
+)
 from .settings import ConfigError, Settings
 
 

@@ -3,7 +3,23 @@ evidence, assessments). Imports nothing else from the project, so that the FHIR 
 produces these values and grading, protocols and cards consume them without knowing FHIR.
 """
 from .assessment import Assessment, Status
-from .evidence import Evidence, EvidenceRole, unique_evidence
+from .evidence import (
+                       Administered,
+                       CountedDose,
+                       Evidence,
+                       EvidenceRole,
+                       Fact,
+                       HypotensionThreshold,
+                       MeasurementReading,
+                       PressureReading,
+                       SaturationReading,
+                       SupportReading,
+                       SupportRule,
+                       SupportTier,
+                       TemperatureReading,
+                       unique_evidence,
+)
+from .findings import Driver, Missing, Note
 from .orders import DraftMedication
 from .snapshot import (
                        BloodPressure,
@@ -20,7 +36,9 @@ from .snapshot import (
 )
 
 __all__ = [
-    "Assessment", "BloodPressure", "ClinicalSnapshot", "DraftMedication", "DrugAdministration", "DrugClass",
-    "Evidence", "EvidenceRole", "Exclusion", "MatchedBy", "Measurement", "OxygenDevice", "OxygenSupport", "SpO2",
-    "Status", "Temperature", "unique_evidence",
+    "Administered", "Assessment", "BloodPressure", "ClinicalSnapshot", "CountedDose", "DraftMedication",
+    "Driver", "DrugAdministration", "DrugClass", "Evidence", "EvidenceRole", "Exclusion", "Fact", "HypotensionThreshold",
+    "MatchedBy", "Measurement", "MeasurementReading", "Missing", "Note", "OxygenDevice", "OxygenSupport", "PressureReading",
+    "SaturationReading", "SpO2", "Status", "SupportReading", "SupportRule", "SupportTier", "Temperature",
+    "TemperatureReading", "unique_evidence",
 ]

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from .evidence import Evidence
+from .findings import Driver, Missing, Note
 from .snapshot import DrugAdministration
 
 Status = Literal["graded", "not-graded", "insufficient-data", "not-eligible"]
@@ -36,11 +37,12 @@ class Assessment:
     fever_present: bool = False  # fever within the fever window
     masked: bool = False  # masking rule applied (anticytokine/antipyretic after onset)
     onset: datetime | None = None
+    fever_threshold_c: float | None = None  # the threshold onset was judged by (the grading data's)
     index_therapy: DrugAdministration | None = None
-    drivers: tuple[str, ...] = ()  # e.g. "hypotension: one vasopressor (norepinephrine)"
+    drivers: tuple[Driver, ...] = ()  # main driver first, e.g. a VasopressorDriver, then the fever
     evidence: tuple[Evidence, ...] = ()
-    missing: tuple[str, ...] = ()  # e.g. "cannot grade hypoxia: no SpO2 or oxygen support recorded in the last 12 h"
-    notes: tuple[str, ...] = field(default=())  # e.g. "dobutamine (inotrope) running, not counted by ASTCT"
+    missing: tuple[Missing, ...] = ()  # e.g. MissingInput("hypoxia", "no-spo2-or-support", 12)
+    notes: tuple[Note, ...] = field(default=())  # e.g. InotropeNotCounted("dobutamine", True, 12)
     system: str = "ASTCT-2019"
 
     @property

@@ -24,39 +24,39 @@ from __future__ import annotations
 from datetime import datetime
 
 from clinical import Assessment, ClinicalSnapshot, Evidence, unique_evidence
+from clinical.findings import (
+    Driver,
+    Eligibility,
+    LowerBound,
+    Masked,
+    Missing,
+    Note,
+    NoTemperatureAfterOnset,
+    NotGraded,
+    Unavailable,
+)
 
-from . import text
 from .config import GradingConfig
 from .eligibility import assess_eligibility, index_evidence
-from .fever import assess_fever, find_onset, masking_administrations, masking_evidence
+from .fever import assess_fever, find_onset, masking_administrations, masking_evidence, onset_evidence
 from .finding import Finding
 from .hypotension import assess_hypotension, inotrope_periods, overlaps, threshold_for, vasopressor_periods
 from .hypoxia import assess_hypoxia
 from .timeline import worst_grade_since
 from .windows import TimeIndexed
 
-NO_FEVER_NOTE = ("hypotension/hypoxia without documented fever — not graded as CRS; evaluate other causes "
-                 "(sepsis, cardiac); if antipyretics were given from the start, CRS may be masked")
-FEVER_GONE_NOTE = ("hypotension/hypoxia without fever in the last {window} and no antipyretic or anticytokine "
-                   "therapy since CRS onset — not graded as CRS; evaluate other causes (sepsis, cardiac)")
-MASKED_NOTE = ("fever may be masked ({drugs} given after CRS onset): graded by hypotension/hypoxia, "
-               "fever not required (ASTCT)")
-MASKED_RESOLVED_NOTE = ("no fever, hypotension or hypoxia since {drugs} given after CRS onset: CRS resolved "
-                        "or masked (grade 0)")
-NO_TEMPERATURE_NOTE = ("no temperature in the last {window}: hypotension/hypoxia graded as CRS because CRS onset "
-                       "was documented; fever status unknown")
-
 
 def grade_crs(snapshot: ClinicalSnapshot, now: datetime, config: GradingConfig) -> Assessment:
     """Grade CRS (ASTCT 2019) for ``snapshot`` as of ``now``. Pure: no I/O, no clock."""
     admins = list(snapshot.administrations)
     elig = assess_eligibility(admins, now, config)
+    unavailable = tuple(Unavailable(u) for u in snapshot.unavailable)
     if config.eligibility_required and not elig.eligible:
-        notes = list(elig.notes)
+        notes: list[Note] = list(elig.notes)
         if snapshot.unavailable:
-            notes.append("some data could not be obtained: an index therapy may have been missed")
-        return Assessment(status="not-eligible", now=now, missing=tuple(snapshot.unavailable), notes=tuple(notes),
-                          system=config.system)
+            notes.append(Eligibility("may-be-missed"))
+        return Assessment(status="not-eligible", now=now, fever_threshold_c=config.fever_threshold_c,
+                          missing=unavailable, notes=tuple(notes), system=config.system)
 
     temps = TimeIndexed(snapshot.temperatures, now)
     bps = TimeIndexed(snapshot.blood_pressures, now)
@@ -76,13 +76,13 @@ def grade_crs(snapshot: ClinicalSnapshot, now: datetime, config: GradingConfig) 
     signs = max(hypo.tier or 0, hypox.tier or 0)
     febrile = fever.tier == 1
     masked = onset is not None and bool(masking) and not febrile
-    window = config.hours("fever_window_hours")
-    masking_drugs = text.join_drugs(list(dict.fromkeys(a.drug for a in masking)))
-    status_notes: list[str] = []
+    window = config.fever_window_hours
+    masking_drugs = tuple(dict.fromkeys(a.drug for a in masking))
+    status_notes: list[Note] = []
     if onset is None:
         if signs:
             status, grade = "not-graded", None
-            status_notes.append(NO_FEVER_NOTE)
+            status_notes.append(NotGraded(since_onset=False, window_hours=window))
         elif fever.tier is None:
             status, grade = "insufficient-data", None
         else:
@@ -91,20 +91,20 @@ def grade_crs(snapshot: ClinicalSnapshot, now: datetime, config: GradingConfig) 
         status, grade = "graded", max(1, signs)
     elif masked:
         status, grade = "graded", signs
-        status_notes.append((MASKED_NOTE if signs else MASKED_RESOLVED_NOTE).format(drugs=masking_drugs))
+        status_notes.append(Masked(masking_drugs, resolved=not signs))
     elif fever.tier is None:
         if signs:
             status, grade = "graded", signs
-            status_notes.append(NO_TEMPERATURE_NOTE.format(window=window))
+            status_notes.append(NoTemperatureAfterOnset(window))
         else:
             status, grade = "insufficient-data", None
     elif signs:
         status, grade = "not-graded", None
-        status_notes.append(FEVER_GONE_NOTE.format(window=window))
+        status_notes.append(NotGraded(since_onset=True, window_hours=window))
     else:
         status, grade = "graded", 0
 
-    missing = [*fever.missing, *hypo.missing, *hypox.missing, *snapshot.unavailable]
+    missing: list[Missing] = [*fever.missing, *hypo.missing, *hypox.missing, *unavailable]
     worst = None
     if onset is not None:
         w = worst_grade_since(onset, now, temperatures=temps.items, blood_pressures=bps.items, oxygen=oxygen.items,
@@ -113,15 +113,14 @@ def grade_crs(snapshot: ClinicalSnapshot, now: datetime, config: GradingConfig) 
                               threshold=threshold, config=config)
         worst = max(w.grade, grade or 0)
         if grade is None or w.grade > grade:
-            status_notes.append(f"worst grade since onset: {w.grade}, reached at {text.stamp(w.time)}")
+            status_notes.append(w)
     lower_bound = status == "graded" and bool(missing) and (grade or 0) < 4
     if lower_bound:
-        status_notes.append(f"at least grade {grade}: some inputs are missing, the true grade may be higher")
+        status_notes.append(LowerBound(grade or 0))
 
     evidence: list[Evidence] = [*index_evidence(elig, now), *fever.evidence]
     if onset_temp is not None and all(e.source != onset_temp.source for e in evidence):
-        evidence.append(Evidence("fever", "temperature", f"{text.temperature(onset_temp)} (CRS onset)",
-                                 onset_temp.time, onset_temp.source))
+        evidence.append(onset_evidence(onset_temp))
     evidence += [*hypo.evidence, *hypox.evidence]
     if masking:
         evidence += masking_evidence(masking)
@@ -137,20 +136,21 @@ def grade_crs(snapshot: ClinicalSnapshot, now: datetime, config: GradingConfig) 
         fever_present=febrile,
         masked=masked,
         onset=onset,
+        fever_threshold_c=config.fever_threshold_c,
         index_therapy=elig.index_therapy,
         drivers=_drivers(fever, hypo, hypox, febrile),
         evidence=unique_evidence(evidence),
         missing=tuple(dict.fromkeys(missing)),
-        notes=tuple(dict.fromkeys([*status_notes, *elig.notes, *([age_note] if age_note else []),
+        notes=tuple(dict.fromkeys([*status_notes, *elig.notes, *([age_note] if age_note is not None else []),
                                    *fever.notes, *hypo.notes, *hypox.notes])),
         system=config.system,
     )
 
 
-def _drivers(fever: Finding, hypo: Finding, hypox: Finding, febrile: bool) -> tuple[str, ...]:
+def _drivers(fever: Finding, hypo: Finding, hypox: Finding, febrile: bool) -> tuple[Driver, ...]:
     """Main driver first: signs by tier (hypotension before hypoxia on a tie), then fever."""
     signs = sorted((f for f in (hypo, hypox) if f.tier and f.driver), key=lambda f: -(f.tier or 0))
     out = [f.driver for f in signs]
     if febrile and fever.driver:
         out.append(fever.driver)
-    return tuple(d for d in out if d)
+    return tuple(d for d in out if d is not None)

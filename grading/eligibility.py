@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from clinical import DrugAdministration, Evidence
+from clinical import Administered, DrugAdministration, Evidence
+from clinical.findings import Eligibility as EligibilityNote
 
 from .config import GradingConfig
 from .windows import period_of
@@ -31,7 +32,7 @@ class Eligibility:
     episode_start: datetime  # onset is searched from here
     index_therapy: DrugAdministration | None = None  # earliest index therapy in the window
     latest_index_therapy: DrugAdministration | None = None
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[EligibilityNote, ...] = field(default=())
 
 
 def assess_eligibility(admins: list[DrugAdministration], now: datetime, config: GradingConfig) -> Eligibility:
@@ -39,15 +40,10 @@ def assess_eligibility(admins: list[DrugAdministration], now: datetime, config: 
     in_window = sorted((a for a in admins if a.drug_class == INDEX_CLASS
                         and (p := period_of(a, now)) is not None and p.overlaps(window_start, now)),
                        key=lambda a: a.start)
-    days = f"{config.eligibility_window_days:g} days"
     if in_window:
         return Eligibility(True, in_window[0].start, in_window[0], in_window[-1])
-    if config.eligibility_required:
-        return Eligibility(False, window_start, notes=(
-            f"no index therapy (CAR-T or T-cell engager) in the last {days}: CRS not assessed",))
-    return Eligibility(False, window_start, notes=(
-        f"eligibility check switched off: no index therapy in the last {days}, "
-        f"CRS onset searched from {days} ago",))
+    reason = "no-index-therapy" if config.eligibility_required else "switched-off"
+    return Eligibility(False, window_start, notes=(EligibilityNote(reason, config.eligibility_window_days),))
 
 
 def day_number(admin: DrugAdministration, now: datetime) -> int:
@@ -56,10 +52,6 @@ def day_number(admin: DrugAdministration, now: datetime) -> int:
 
 
 def index_evidence(elig: Eligibility, now: datetime) -> list[Evidence]:
-    out: list[Evidence] = []
-    for admin in dict.fromkeys(a for a in (elig.index_therapy, elig.latest_index_therapy) if a is not None):
-        same_name = admin.display.lower() == admin.drug.replace("-", " ")
-        name = admin.display if same_name else f"{admin.display} ({admin.drug})"
-        out.append(Evidence("index-therapy", admin.drug, f"{name}, day +{day_number(admin, now)}",
-                            admin.start, admin.source))
-    return out
+    return [Evidence("index-therapy", admin.drug, Administered(admin, "index-therapy", day=day_number(admin, now)),
+                     admin.start, admin.source)
+            for admin in dict.fromkeys(a for a in (elig.index_therapy, elig.latest_index_therapy) if a is not None)]

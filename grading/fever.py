@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from clinical import DrugAdministration, Evidence, Temperature
+from clinical import Administered, DrugAdministration, Evidence, Temperature, TemperatureReading
+from clinical.findings import FeverBeforeIndexTherapy, FeverDriver, MissingInput, StaleTemperature
 
-from . import text
 from .config import GradingConfig
 from .finding import Finding
 from .windows import NOT_GIVEN, TimeIndexed, window
@@ -35,9 +35,14 @@ def find_onset(temps: TimeIndexed[Temperature], episode_start: datetime,
     return None
 
 
-def _evidence(t: Temperature, config: GradingConfig, episode_start: datetime, label: str = "") -> Evidence:
+def _evidence(t: Temperature, config: GradingConfig, episode_start: datetime,
+              reading: TemperatureReading | None = None) -> Evidence:
     role = "fever" if is_fever(t, config) and t.time >= episode_start else "context"
-    return Evidence(role, "temperature", text.temperature(t) + label, t.time, t.source)
+    return Evidence(role, "temperature", reading or TemperatureReading(t), t.time, t.source)
+
+
+def onset_evidence(onset: Temperature) -> Evidence:
+    return Evidence("fever", "temperature", TemperatureReading(onset, "onset"), onset.time, onset.source)
 
 
 def assess_fever(temps: TimeIndexed[Temperature], episode_start: datetime, now: datetime,
@@ -46,27 +51,25 @@ def assess_fever(temps: TimeIndexed[Temperature], episode_start: datetime, now: 
     start, end = window(now, config.fever_window_hours)
     recent = temps.between(start, end)
     if not recent:
-        finding = Finding(tier=None, missing=[
-            f"cannot assess fever: no temperature recorded in the last {config.hours('fever_window_hours')}"])
+        finding = Finding(tier=None, missing=[MissingInput("fever", "no-temperature", config.fever_window_hours)])
         last = temps.latest_at(now)
         if last is not None:
-            finding.notes.append(f"last temperature {text.temperature(last)} {text.hours_ago(last.time, now)} "
-                                 f"({last.source}) is too old to assess fever")
+            finding.notes.append(StaleTemperature(last))
         return finding
     counted = [t for t in recent if t.time >= episode_start]
     fevers = [t for t in counted if is_fever(t, config)]
     finding = Finding(tier=1 if fevers else 0)
     before = [t for t in recent if t.time < episode_start and is_fever(t, config)]
     if before:
-        finding.notes.append(f"fever {text.temperature(before[-1])} before the index therapy not counted as CRS")
+        finding.notes.append(FeverBeforeIndexTherapy(before[-1]))
     latest = recent[-1]
     highest = max(fevers, key=lambda t: (t.celsius, t.time)) if fevers else None
     if highest is not None:
-        finding.driver = f"fever {text.temperature(highest)}"
-        label = f" (highest in {config.hours('fever_window_hours')})" if highest is not latest else ""
-        finding.evidence.append(_evidence(highest, config, episode_start, label))
+        finding.driver = FeverDriver(highest)
+        mark = TemperatureReading(highest, "highest", config.fever_window_hours) if highest is not latest else None
+        finding.evidence.append(_evidence(highest, config, episode_start, mark))
     if latest is not highest:
-        finding.evidence.append(_evidence(latest, config, episode_start, " (latest)"))
+        finding.evidence.append(_evidence(latest, config, episode_start, TemperatureReading(latest, "latest")))
     return finding
 
 
@@ -85,5 +88,5 @@ def masking_evidence(masking: list[DrugAdministration]) -> list[Evidence]:
     latest: dict[str, DrugAdministration] = {}
     for admin in masking:
         latest[admin.drug] = admin
-    return [Evidence("masking", a.drug, f"{a.drug}{text.dose(a)} given after CRS onset", a.start, a.source)
+    return [Evidence("masking", a.drug, Administered(a, "after-onset"), a.start, a.source)
             for a in sorted(latest.values(), key=lambda a: a.start)]

@@ -17,51 +17,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import combinations
+from typing import Literal
 
-from clinical import BloodPressure, DrugAdministration, Evidence
+from clinical import (Administered, BloodPressure, DrugAdministration, Evidence, HypotensionThreshold,
+                      PressureReading)
+from clinical.findings import (AgeUnknown, HypotensionDriver, InotropeNotCounted, MissingInput, StaleBloodPressure,
+                               VasopressorDriver)
 
-from . import text
 from .config import GradingConfig
 from .finding import Finding
 from .windows import Period, TimeIndexed, period_of, window
 
 
-@dataclass(frozen=True, slots=True)
-class Threshold:
-    """The hypotension threshold that applies to this patient, with how to say it."""
-
-    systolic_below: float
-    map_below: float | None
-    basis: str  # "adult", "age 5 y: 70 + 2 × age", ...
-    paediatric: bool = False
-
-    def describe(self, what: str) -> str:
-        limit = self.systolic_below if what == "systolic" else self.map_below
-        return f"threshold {what} < {text.number(limit or 0)} mmHg ({self.basis})"
-
-
-def threshold_for(age_years: float | None, config: GradingConfig) -> tuple[Threshold, str | None]:
+def threshold_for(age_years: float | None, config: GradingConfig) -> tuple[HypotensionThreshold, AgeUnknown | None]:
     """The threshold for ``age_years`` and, when age is unknown, a note saying adult values were used."""
-    adult = Threshold(config.adult_systolic_below, config.adult_map_below, "adult")
+    adult = HypotensionThreshold(config.adult_systolic_below, config.adult_map_below)
     if age_years is None:
-        return adult, "age unknown (no birth date): adult blood-pressure thresholds used"
+        return adult, AgeUnknown()
     for band in config.paediatric_bands:
         if band.from_age_years <= age_years < band.to_age_years:
             limit = band.systolic_below + band.plus_per_year_of_age * age_years
-            basis = f"age {text.number(age_years)} y"
-            if band.plus_per_year_of_age:
-                basis += (f": {text.number(band.systolic_below)} + "
-                          f"{text.number(band.plus_per_year_of_age)} × age")
-            return Threshold(limit, band.map_below, basis, paediatric=True), None
+            return HypotensionThreshold(limit, band.map_below, age_years, band.systolic_below, band.plus_per_year_of_age), None
     return adult, None
 
 
-def usable(bp: BloodPressure, thr: Threshold) -> bool:
+def usable(bp: BloodPressure, thr: HypotensionThreshold) -> bool:
     """Whether the reading carries a value the threshold can judge."""
     return bp.systolic is not None or (thr.map_below is not None and bp.mean is not None)
 
 
-def is_hypotensive(bp: BloodPressure, thr: Threshold) -> bool:
+def is_hypotensive(bp: BloodPressure, thr: HypotensionThreshold) -> bool:
     return ((bp.systolic is not None and bp.systolic < thr.systolic_below)
             or (thr.map_below is not None and bp.mean is not None and bp.mean < thr.map_below))
 
@@ -125,23 +110,14 @@ def _first_seen_order(periods: list[Period]) -> list[str]:
     return list(dict.fromkeys(p.drug for p in sorted(periods, key=lambda p: p.start)))
 
 
-def _vasopressor_driver(active: list[Period], multiple: list[Overlap], config: GradingConfig) -> tuple[int, str]:
-    drugs = _first_seen_order(active)
-    excluded = [d for d in drugs if d in config.not_counted_for_multiple]
-    counted = [d for d in drugs if d not in config.not_counted_for_multiple]
+def _vasopressor_driver(active: list[Period], multiple: list[Overlap], config: GradingConfig) -> VasopressorDriver:
+    drugs = tuple(_first_seen_order(active))
+    not_counted = tuple(d for d in drugs if d in config.not_counted_for_multiple)
     if multiple:
         together = {d for o in multiple for d in o.drugs}
-        names = [d for d in counted if d in together]
-        word = text.COUNT_WORDS.get(len(names), str(len(names)))
-        extra = f" with {text.join_drugs(excluded)}" if excluded else ""
-        return 4, f"hypotension: {word} vasopressors ({text.join_drugs(names)}){extra}"
-    if len(drugs) == 1:
-        return 3, f"hypotension: one vasopressor ({drugs[0]})"
-    if len(counted) <= 1:
-        return 3, f"hypotension: one vasopressor with {text.join_drugs(excluded)} ({text.join_drugs(drugs)})"
-    extra = f", with {text.join_drugs(excluded)}" if excluded else ""
-    return 3, (f"hypotension: one vasopressor at a time ({text.join_drugs(counted)}, "
-               f"not overlapping{extra})")
+        overlapping = tuple(d for d in drugs if d not in not_counted and d in together)
+        return VasopressorDriver(4, drugs, overlapping, not_counted)
+    return VasopressorDriver(3, drugs, (), not_counted)
 
 
 def _lowest(readings: list[BloodPressure], attr: str) -> tuple[BloodPressure, float] | None:
@@ -150,18 +126,18 @@ def _lowest(readings: list[BloodPressure], attr: str) -> tuple[BloodPressure, fl
     return min(values, key=lambda rv: (rv[1], rv[0].time)) if values else None
 
 
-def _reading(role: str, what: str, low: tuple[BloodPressure, float], thr: Threshold, span: str) -> Evidence:
+def _reading(role: Literal["hypotension", "context"], measure: Literal["systolic", "MAP"],
+             low: tuple[BloodPressure, float], thr: HypotensionThreshold, window_hours: float) -> Evidence:
     reading, value = low
-    return Evidence(role, "blood pressure",  # type: ignore[arg-type]
-                    f"{what} {text.number(value)} mmHg, lowest in {span}; {thr.describe(what)}",
+    return Evidence(role, "blood pressure", PressureReading(reading, measure, value, window_hours, thr),
                     reading.time, reading.source)
 
 
 def assess_hypotension(bps: TimeIndexed[BloodPressure], vasopressors: list[Period], multiple: list[Overlap],
-                       inotropes: list[Period], thr: Threshold, now: datetime, config: GradingConfig) -> Finding:
+                       inotropes: list[Period], thr: HypotensionThreshold, now: datetime, config: GradingConfig) -> Finding:
     """The hypotension tier at ``now`` with its driver, evidence, notes and missing data."""
-    start, end = window(now, config.current_window_hours)
-    span = config.hours("current_window_hours")
+    span = config.current_window_hours
+    start, end = window(now, span)
     active = [p for p in vasopressors if p.overlaps(start, end)]
     multiple_now = [o for o in multiple if o.start <= end and o.end >= start]
     readings = [r for r in bps.between(start, end) if usable(r, thr)]
@@ -172,26 +148,26 @@ def assess_hypotension(bps: TimeIndexed[BloodPressure], vasopressors: list[Perio
 
     finding = Finding(tier=None)
     if active:
-        finding.tier, finding.driver = _vasopressor_driver(active, multiple_now, config)
-    elif sys_hypo or map_hypo:
+        driver = _vasopressor_driver(active, multiple_now, config)
+        finding.tier, finding.driver = driver.tier, driver
+    elif sys_hypo is not None:
         finding.tier = 2
-        value = (f"systolic {text.number(sys_hypo[1])} mmHg" if sys_hypo
-                 else f"MAP {text.number(map_hypo[1])} mmHg")  # type: ignore[index]
-        limit = f" (< {text.number(thr.systolic_below)} mmHg for {thr.basis.split(':')[0]})" if thr.paediatric else ""
-        finding.driver = f"hypotension: {value}{limit}, no vasopressor"
+        finding.driver = HypotensionDriver("systolic", sys_hypo[1], thr)
+    elif map_hypo is not None:
+        finding.tier = 2
+        finding.driver = HypotensionDriver("MAP", map_hypo[1], thr)
     elif readings:
         finding.tier = 0
     else:
-        finding.missing.append(f"cannot grade hypotension: no blood pressure recorded in the last {span}")
+        finding.missing.append(MissingInput("hypotension", "no-blood-pressure", span))
         last = next((r for r in reversed(bps.before(start)) if usable(r, thr)), None)
         if last is not None:
-            finding.notes.append(f"last blood pressure {text.hours_ago(last.time, now)} ({last.source}) "
-                                 f"is older than {span}: not used")
+            finding.notes.append(StaleBloodPressure(last, span))
 
     # Evidence: the vasopressors (latest administration per drug), then the readings that decided.
     latest = {p.drug: p for p in active}
     for p in sorted(latest.values(), key=lambda p: p.start):
-        finding.evidence.append(Evidence("vasopressor", p.drug, text.administration(p.administration, p.running),
+        finding.evidence.append(Evidence("vasopressor", p.drug, Administered(p.administration, "infusion", p.running),
                                          p.start, p.administration.source))
     if sys_hypo:
         finding.evidence.append(_reading("hypotension", "systolic", sys_hypo, thr, span))
@@ -204,12 +180,9 @@ def assess_hypotension(bps: TimeIndexed[BloodPressure], vasopressors: list[Perio
             finding.evidence.append(_reading("context", "MAP", low_map, thr, span))
 
     for p in (p for p in inotropes if p.overlaps(start, end)):
-        state = "running" if p.running else f"given in the last {span}"
-        note = f"{p.drug} {state} (inotrope), not counted by ASTCT"
+        note = InotropeNotCounted(p.drug, p.running, span)
         if note not in finding.notes:
             finding.notes.append(note)
-        finding.evidence.append(Evidence("context", p.drug,
-                                         text.administration(p.administration, p.running)
-                                         + " (inotrope, not counted by ASTCT)",
+        finding.evidence.append(Evidence("context", p.drug, Administered(p.administration, "inotrope", p.running),
                                          p.start, p.administration.source))
     return finding

@@ -26,121 +26,102 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from clinical import Evidence, OxygenSupport, SpO2
+from clinical import Evidence, OxygenSupport, SaturationReading, SpO2, SupportReading, SupportRule, SupportTier
+from clinical.findings import (GradedByMostSevere, HypoxiaDriver, MissingInput, RoomAirAssumed, StaleSupport,
+                               SupportNotUsed)
 
-from . import text
 from .config import GradingConfig
 from .finding import Finding
 from .windows import TimeIndexed, window
 
 
-def support_tier(o: OxygenSupport, config: GradingConfig) -> tuple[int | None, str]:
-    """The ASTCT tier of one record (None: unusable) and its label, e.g. ``nasal cannula 8 L/min (high-flow)``."""
-    flow = f" {text.number(o.flow_l_min)} L/min" if o.flow_l_min is not None else ""
-    fio2 = f", FiO2 {text.number(o.fio2_percent)} %" if o.fio2_percent is not None else ""
+def support_tier(o: OxygenSupport, config: GradingConfig) -> SupportTier:
+    """The ASTCT tier of one record (``tier`` None: unusable) and the rule that decided it."""
     oxygen_flowing = o.flow_l_min is not None and o.flow_l_min > 0
-    if o.device is not None and o.device in config.oxygen_device_tiers and oxygen_flowing \
-            and config.oxygen_device_tiers[o.device] == 0:
-        # "Room air" charted with an oxygen flow: the device wins only for masks and positive
-        # pressure (clinical-reference.md §1), so the flow decides, as for a flow with no device.
-        tier = config.high_flow_tier if o.flow_l_min > config.low_flow_max_l_min else config.low_flow_tier  # type: ignore[operator]
-        return tier, f"oxygen{flow} with {text.device(o.device)} charted{fio2}" + _qualifier(tier, True, config)
+
+    def tiered(tier: int | None, rule: SupportRule) -> SupportTier:
+        return SupportTier(tier, rule, config.low_flow_tier)
+
+    def by_flow(flow: float) -> int:
+        return config.high_flow_tier if flow > config.low_flow_max_l_min else config.low_flow_tier
+
     if o.device is not None and o.device in config.oxygen_device_tiers:
         tier = config.oxygen_device_tiers[o.device]
-        flow_based = o.device in config.flow_dependent_devices and o.flow_l_min is not None
-        if flow_based:
-            tier = config.high_flow_tier if o.flow_l_min > config.low_flow_max_l_min else config.low_flow_tier  # type: ignore[operator]
-        return tier, text.device(o.device) + flow + fio2 + _qualifier(tier, flow_based, config)
+        if oxygen_flowing and tier == 0:
+            # "Room air" charted with an oxygen flow: the device wins only for masks and positive
+            # pressure (clinical-reference.md §1), so the flow decides, as for a flow with no device.
+            return tiered(by_flow(o.flow_l_min), "room-air-with-flow")  # type: ignore[arg-type]
+        if o.device in config.flow_dependent_devices and o.flow_l_min is not None:
+            return tiered(by_flow(o.flow_l_min), "device-flow")
+        return tiered(tier, "device")
     if o.flow_l_min is not None:
-        if o.flow_l_min <= 0:
-            return 0, "no oxygen flow (0 L/min)"
-        tier = config.high_flow_tier if o.flow_l_min > config.low_flow_max_l_min else config.low_flow_tier
-        return tier, f"oxygen{flow}, no device recorded{fio2}" + _qualifier(tier, True, config)
+        return tiered(0, "no-flow") if o.flow_l_min <= 0 else tiered(by_flow(o.flow_l_min), "flow")
     if o.device:
-        return None, text.device(o.device)
+        return tiered(None, "device-without-tier")
     if o.device_display:
-        return None, f"unrecognised oxygen support '{o.device_display}'"
-    return None, "oxygen record without device or flow"
-
-
-def _qualifier(tier: int, flow_based: bool, config: GradingConfig) -> str:
-    if tier == 0:
-        return ""
-    if tier == config.low_flow_tier:
-        return " (low-flow)"
-    if tier == 4:
-        return " (positive pressure)"
-    return " (high-flow)" if flow_based else ""
+        return tiered(None, "unrecognised")
+    return tiered(None, "nothing")
 
 
 def assess_hypoxia(oxygen: TimeIndexed[OxygenSupport], spo2: TimeIndexed[SpO2], now: datetime,
                    config: GradingConfig) -> Finding:
     """The hypoxia tier at ``now`` with its driver, evidence, notes and missing data."""
-    start, end = window(now, config.current_window_hours)
-    span = config.hours("current_window_hours")
+    span = config.current_window_hours
+    start, end = window(now, span)
     finding = Finding(tier=None)
-    tiered: list[tuple[int, str, OxygenSupport]] = []
-    untiered: list[tuple[str, OxygenSupport]] = []
+    tiered: list[tuple[int, SupportTier, OxygenSupport]] = []
+    untiered: list[tuple[SupportTier, OxygenSupport]] = []
     for record in _with_device_charted_alongside(oxygen.between(start, end)):
-        tier, label = support_tier(record, config)
-        if tier is None:
-            finding.notes.append(f"oxygen record {record.source} ({label}) has no device tier or flow: not used")
+        how = support_tier(record, config)
+        if how.tier is None:
+            finding.notes.append(SupportNotUsed(record, how))
             if record.fio2_percent is None or record.fio2_percent > 21:  # FiO2 21 % is room air
-                untiered.append((label, record))
+                untiered.append((how, record))
         else:
-            tiered.append((tier, label, record))
+            tiered.append((how.tier, how, record))
     sats = spo2.between(start, end)
 
     # "Room air" alongside a record showing oxygen of unknown tier (FiO2 40 %) is not room air.
     if tiered and (max(t[0] for t in tiered) > 0 or not untiered):
-        tier, label, record = max(tiered, key=lambda x: (x[0], x[2].time))
+        tier, how, record = max(tiered, key=lambda x: (x[0], x[2].time))
         finding.tier = tier
         if tier > 0:
-            finding.driver = f"hypoxia: {label}"
-        finding.evidence.append(Evidence("hypoxia" if tier > 0 else "context", "oxygen support", label,
-                                         record.time, record.source))
-        l_tier, l_label, l_record = tiered[-1]
+            finding.driver = HypoxiaDriver(record, how, tier)
+        finding.evidence.append(Evidence("hypoxia" if tier > 0 else "context", "oxygen support",
+                                         SupportReading(record, how), record.time, record.source))
+        l_tier, l_how, l_record = tiered[-1]
         if l_record is not record:
-            finding.evidence.append(Evidence("context", "oxygen support", f"{l_label} (latest)",
+            finding.evidence.append(Evidence("context", "oxygen support", SupportReading(l_record, l_how, latest=True),
                                              l_record.time, l_record.source))
             if l_tier < tier:
-                finding.notes.append(f"graded by the most severe oxygen support in the last {span} ({label}); "
-                                     f"latest record: {l_label} at {text.stamp(l_record.time)}")
+                finding.notes.append(GradedByMostSevere(record, how, l_record, l_how, span))
     elif untiered:
         # Oxygen support is documented (e.g. FiO2 only) but not which: unknown, never room air.
-        u_label, u_record = untiered[-1]
-        what = (f"FiO2 {text.number(u_record.fio2_percent)} %" if u_record.fio2_percent is not None
-                else u_label)
-        finding.missing.append(f"cannot grade hypoxia: oxygen support recorded in the last {span} without a "
-                               f"device tier or flow ({what}, {u_record.source})")
+        u_how, u_record = untiered[-1]
+        finding.missing.append(MissingInput("hypoxia", "support-without-tier", span, u_record, u_how))
     elif sats:
         stale = _last_support_before(oxygen, start, config)
-        latest_sat = sats[-1]
         if stale is not None:
-            s_tier, s_label, s_record = stale
-            finding.missing.append(f"cannot grade hypoxia: no oxygen support recorded in the last {span}")
-            finding.notes.append(f"last oxygen support record ({s_label}, {text.hours_ago(s_record.time, now)}, "
-                                 f"{s_record.source}) is older than {span}: not used; SpO2 "
-                                 f"{text.number(latest_sat.percent)}% recorded since without oxygen-support "
-                                 "information")
+            s_how, s_record = stale
+            finding.missing.append(MissingInput("hypoxia", "no-oxygen-support", span))
+            finding.notes.append(StaleSupport(s_record, s_how, span, since=sats[-1]))
         else:
             finding.tier = 0
-            finding.notes.append(f"no oxygen support recorded; SpO2 {text.number(latest_sat.percent)}% "
-                                 "assumed on room air")
+            finding.notes.append(RoomAirAssumed(sats[-1]))
     else:
-        finding.missing.append(f"cannot grade hypoxia: no SpO2 or oxygen support recorded in the last {span}")
+        finding.missing.append(MissingInput("hypoxia", "no-spo2-or-support", span))
         stale = _last_support_before(oxygen, start, config, any_tier=True)
         if stale is not None:
-            finding.notes.append(f"last oxygen support record ({stale[1]}, {text.hours_ago(stale[2].time, now)}, "
-                                 f"{stale[2].source}) is older than {span}: not used")
+            finding.notes.append(StaleSupport(stale[1], stale[0], span))
 
     if sats:
         lowest = min(sats, key=lambda s: (s.percent, s.time))
-        finding.evidence.append(Evidence("context", "SpO2", f"SpO2 {text.number(lowest.percent)} %"
-                                         + (f", lowest in {span}" if lowest is not sats[-1] else ""),
+        lowest_is_latest = lowest is sats[-1]
+        finding.evidence.append(Evidence("context", "SpO2",
+                                         SaturationReading(lowest, None if lowest_is_latest else span),
                                          lowest.time, lowest.source))
-        if lowest is not sats[-1]:
-            finding.evidence.append(Evidence("context", "SpO2", f"SpO2 {text.number(sats[-1].percent)} % (latest)",
+        if not lowest_is_latest:
+            finding.evidence.append(Evidence("context", "SpO2", SaturationReading(sats[-1], latest=True),
                                              sats[-1].time, sats[-1].source))
     return finding
 
@@ -160,11 +141,11 @@ def _with_device_charted_alongside(records: list[OxygenSupport]) -> list[OxygenS
 
 
 def _last_support_before(oxygen: TimeIndexed[OxygenSupport], start: datetime, config: GradingConfig,
-                         any_tier: bool = False) -> tuple[int, str, OxygenSupport] | None:
+                         any_tier: bool = False) -> tuple[SupportTier, OxygenSupport] | None:
     """The last usable record before ``start`` if it showed oxygen (or any tier when ``any_tier``)."""
     for record in reversed(oxygen.before(start)):
-        tier, label = support_tier(record, config)
-        if tier is None:
+        how = support_tier(record, config)
+        if how.tier is None:
             continue
-        return (tier, label, record) if (tier > 0 or any_tier) else None
+        return (how, record) if (how.tier > 0 or any_tier) else None
     return None

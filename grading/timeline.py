@@ -15,23 +15,17 @@ past grade), and age — paediatric thresholds use the age at ``now``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from clinical import BloodPressure, OxygenSupport, Temperature
+from clinical import BloodPressure, HypotensionThreshold, OxygenSupport, Temperature
+from clinical.findings import WorstGrade
 
 from .config import GradingConfig
 from .fever import is_fever
-from .hypotension import Overlap, Threshold, is_hypotensive
+from .hypotension import Overlap, is_hypotensive
 from .hypoxia import _with_device_charted_alongside, support_tier
 from .windows import IntervalSet, Period
-
-
-@dataclass(frozen=True, slots=True)
-class WorstGrade:
-    grade: int
-    time: datetime
 
 
 def _spans(times: Iterable[datetime], hours: float) -> list[tuple[datetime, datetime]]:
@@ -42,7 +36,7 @@ def _spans(times: Iterable[datetime], hours: float) -> list[tuple[datetime, date
 def worst_grade_since(onset: datetime, now: datetime, *, temperatures: Iterable[Temperature],
                       blood_pressures: Iterable[BloodPressure], oxygen: Iterable[OxygenSupport],
                       vasopressors: list[Period], multiple: list[Overlap], masking_start: datetime | None,
-                      threshold: Threshold, config: GradingConfig) -> WorstGrade:
+                      threshold: HypotensionThreshold, config: GradingConfig) -> WorstGrade:
     """The highest grade at any time in [onset, now] and when it was first reached."""
     current = config.current_window_hours
     later = timedelta(hours=current)
@@ -53,7 +47,7 @@ def worst_grade_since(onset: datetime, now: datetime, *, temperatures: Iterable[
     multi = IntervalSet((o.start, o.end + later) for o in multiple)
     by_tier: dict[int, list[datetime]] = {}
     for record in _with_device_charted_alongside(list(oxygen)):  # one support, as for the current grade
-        tier, _ = support_tier(record, config)
+        tier = support_tier(record, config).tier
         if tier:
             by_tier.setdefault(tier, []).append(record.time)
     hypoxia = sorted(((tier, IntervalSet(_spans(times, current))) for tier, times in by_tier.items()),

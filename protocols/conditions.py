@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from clinical import Assessment, ClinicalSnapshot, DrugAdministration, Evidence
+from clinical import (Administered, Assessment, ClinicalSnapshot, CountedDose, DrugAdministration, Evidence,
+                      MeasurementReading, TemperatureReading)
 
 from .dose import latest_measurement
 from .formatting import num, when
@@ -112,7 +113,7 @@ def fever_span(facts: Facts) -> FeverSpan | None:
     if not febrile:
         return None
     first, latest = min(febrile, key=lambda t: t.time), max(febrile, key=lambda t: t.time)
-    evidence = tuple(Evidence("fever", "temperature", t.original or f"{t.celsius} °C", t.time, t.source)
+    evidence = tuple(Evidence("fever", "temperature", TemperatureReading(t, as_recorded=True), t.time, t.source)
                      for t in ((first, latest) if first is not latest else (first,)))
     return FeverSpan((latest.time - onset).total_seconds() / 3600, evidence)
 
@@ -139,7 +140,7 @@ def _anc_below(cond: Condition, facts: Facts) -> Outcome:
                                f"{num(anc.value)} × 10⁹/L at {when(anc.time)}, {anc.source}): neutropenia "
                                "cannot be assessed",), unknown=True)
     reason = f"latest ANC {num(anc.value)} × 10⁹/L at {when(anc.time)} (threshold < {num(cond.value)})"  # type: ignore[arg-type]
-    evidence = (Evidence("context", "absolute neutrophil count", f"{num(anc.value)} × 10⁹/L", anc.time, anc.source),)
+    evidence = (Evidence("context", "absolute neutrophil count", MeasurementReading(anc), anc.time, anc.source),)
     return Outcome(anc.value < limit, (reason,), evidence)
 
 
@@ -200,14 +201,10 @@ _HANDLERS = {
 
 
 def dose_evidence(doses: Iterable[GivenDose]) -> tuple[Evidence, ...]:
-    return tuple(Evidence("context", d.drug,
-                          ("pending order" if d.pending else "dose given")
-                          + (f", {num(d.dose_mg)} mg" if d.dose_mg is not None else ""),
-                          d.time, d.source) for d in doses)
+    return tuple(Evidence("context", d.drug, CountedDose(d.drug, d.dose_mg, d.pending), d.time, d.source)
+                 for d in doses)
 
 
 def _administration_evidence(given: Iterable[DrugAdministration], role: str) -> tuple[Evidence, ...]:
-    return tuple(Evidence(role, a.drug,  # type: ignore[arg-type]
-                          a.status + (f", {num(a.dose_mg)} mg" if a.dose_mg is not None else ""), a.start, a.source)
-                 for a in given)
+    return tuple(Evidence(role, a.drug, Administered(a, "record"), a.start, a.source) for a in given)
 

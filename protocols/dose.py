@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from clinical import ClinicalSnapshot, Evidence, Measurement
+from clinical import ClinicalSnapshot, Evidence, Measurement, MeasurementReading
 
 from .formatting import day, num
 from .model import DoseRule, Frequency, Settings, WeightBand
@@ -201,8 +201,4 @@ def _exact_to_centi(value: Decimal) -> Decimal:
 
 
 def _evidence(what: str, m: Measurement) -> Evidence:
-    unit = {"kg": "kg", "cm": "cm"}.get(m.unit, m.unit)
-    value = f"{num(m.value)} {unit}"
-    if m.original and m.original.replace(" ", "") != value.replace(" ", ""):
-        value += f" (recorded as {m.original})"
-    return Evidence(role="context", what=what, value=value, time=m.time, source=m.source)
+    return Evidence("context", what, MeasurementReading(m), m.time, m.source)

@@ -5,8 +5,15 @@ apply it, and check an edited file before deploying it.
 """
 from __future__ import annotations
 
-from protocols import (DEFAULT_PROTOCOL_ID, PAEDIATRIC_PROTOCOL_ID, Protocol, ProtocolError, list_protocols,
-                       load_protocol, validate_file)
+from protocols import (
+    DEFAULT_PROTOCOL_ID,
+    PAEDIATRIC_PROTOCOL_ID,
+    Protocol,
+    ProtocolError,
+    list_protocols,
+    load_protocol,
+    validate_file,
+)
 from protocols.formatting import condition_text, dose_text, frequency_text, limits_text
 from protocols.model import Action, AdviceAction, MedicationAction, ServiceAction
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
+from cards.wording import evidence, findings
 from clinical import Assessment
 
 
@@ -34,10 +35,11 @@ def assessment_to_json(a: Assessment) -> dict[str, Any]:
         "onset": instant(a.onset),
         "indexTherapy": None if index is None else {
             "drug": index.drug, "display": index.display, "start": instant(index.start), "source": index.source},
-        "drivers": list(a.drivers),
-        "missing": list(a.missing),
-        "notes": list(a.notes),
-        "evidence": [{"role": e.role, "what": e.what, "value": e.value, "time": instant(e.time), "source": e.source}
+        "drivers": [findings.driver(d) for d in a.drivers],
+        "missing": [findings.missing(m) for m in a.missing],
+        "notes": [findings.note(n, a.now) for n in a.notes],
+        "evidence": [{"role": e.role, "what": e.what, "value": evidence.value(e), "time": instant(e.time),
+                      "source": e.source}
                      for e in a.evidence],
     }
 
@@ -59,11 +61,13 @@ def assessment_table(a: Assessment, *, patient_id: str) -> str:
     lines = [f"CRS assessment ({a.system}) of patient {patient_id} at {instant(a.now)}", ""]
     lines += [f"  {k:<14}{v}" for k, v in facts]
     if a.drivers:
-        lines += ["", "Drivers", *[f"  - {d}" for d in a.drivers]]
+        lines += ["", "Drivers", *[f"  - {findings.driver(d)}" for d in a.drivers]]
     if a.evidence:
-        rows = [[e.role, e.what, e.value, instant(e.time) or "", e.source] for e in a.evidence]
+        rows = [[e.role, e.what, evidence.value(e), instant(e.time) or "", e.source] for e in a.evidence]
         lines += ["", "Evidence", *columns(["role", "what", "value", "time", "source"], rows)]
-    for title, items in (("Missing", a.missing), ("Notes", a.notes)):
+    missing = [findings.missing(m) for m in a.missing]
+    notes = [findings.note(n, a.now) for n in a.notes]
+    for title, items in (("Missing", missing), ("Notes", notes)):
         if items:
             lines += ["", title, *[f"  - {item}" for item in items]]
     return "\n".join(lines)

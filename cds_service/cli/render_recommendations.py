@@ -9,6 +9,7 @@ from typing import Any
 
 from cards.recommendation_cards import status_text
 from cards.suggestions import order_extension
+from cards.wording import evidence
 from protocols import Recommendation, Recommendations
 
 from .render_assessment import instant
@@ -20,7 +21,8 @@ def _item_json(r: Recommendation, recs: Recommendations) -> dict[str, Any]:
         "orderable": r.orderable, "recommended": r.recommended, "alternativeGroup": r.alternative_group,
         "order": order_extension(r) if r.orderable else None,
         "blocked": r.blocked, "nextAllowed": instant(r.next_allowed), "doseProblem": r.dose_problem,
-        "evidence": [{"role": e.role, "what": e.what, "value": e.value, "time": instant(e.time), "source": e.source}
+        "evidence": [{"role": e.role, "what": e.what, "value": evidence.value(e), "time": instant(e.time),
+                      "source": e.source}
                      for e in r.evidence],
         "sources": [{"document": c.document, "section": c.section, "label": c.label} for c in r.sources],
     }
@@ -45,13 +47,14 @@ def recommendations_table(recs: Recommendations) -> str:
         group = f"  [choose one: {r.alternative_group}]" if r.alternative_group and r.orderable else ""
         lines.append(f"  - {r.text}")
         lines.append(f"      status: {status_text(r, recs)}{group}")
-        lines += [f"      evidence: {e.what} {e.value} at {instant(e.time)} ({e.source})" for e in r.evidence]
+        lines += [f"      evidence: {e.what} {evidence.value(e)} at {instant(e.time)} ({e.source})" for e in r.evidence]
         lines.append(f"      source: {'; '.join(c.label for c in r.sources)}")
     if recs.warnings:
         lines += ["", "Warnings"]
         for w in recs.warnings:
             lines.append(f"  - {w.text}")
-            lines += [f"      evidence: {e.what} {e.value} at {instant(e.time)} ({e.source})" for e in w.evidence]
+            lines += [f"      evidence: {e.what} {evidence.value(e)} at {instant(e.time)} ({e.source})"
+                      for e in w.evidence]
             lines.append(f"      source: {'; '.join(c.label for c in w.sources)}")
     if recs.notes:
         lines += ["", "Protocol notes", *[f"  - {n}" for n in recs.notes]]

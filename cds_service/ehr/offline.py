@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from ..instants import NOW_EXTENSION, parse_instant
 from .prefetch import is_resource, unpack, unpack_prefetch
 
+
 class InputError(ValueError):
     """The input cannot be graded; the message says why."""
 

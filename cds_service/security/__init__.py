@@ -2,7 +2,7 @@
 from .issuers import Issuer, IssuerConfigError, Tenant, load_issuers, sandbox_issuer
 from .keys import JwksFetch, KeyNotFound, KeyStore, http_fetch_jwks
 from .replay import MemoryReplayCache, RedisReplayCache, ReplayCache, ReplayCacheUnavailable
-from .tokens import ANONYMOUS, AuthError, Authenticator, Principal
+from .tokens import ANONYMOUS, Authenticator, AuthError, Principal
 
 __all__ = ["ANONYMOUS", "AuthError", "Authenticator", "Issuer", "IssuerConfigError", "JwksFetch", "KeyNotFound",
            "KeyStore", "MemoryReplayCache", "Principal", "RedisReplayCache", "ReplayCache", "ReplayCacheUnavailable",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
+
 import yaml
 
 from ..ehr.guard import normalise_base

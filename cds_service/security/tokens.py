@@ -16,8 +16,8 @@ from typing import Any, Callable, Sequence
 import jwt
 
 from .issuers import Issuer, Tenant
-from .replay import ReplayCache
 from .keys import KeyNotFound, KeyStore
+from .replay import ReplayCache
 
 ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"})
 LEEWAY_SECONDS = 30

@@ -9,12 +9,24 @@ check which observation a finding came from.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import strategies as st
 
-from clinical import BloodPressure, ClinicalSnapshot, DrugAdministration, Measurement, OxygenSupport, SpO2, Temperature
+from cards.wording import evidence as wording
+from cards.wording import findings
+from clinical import (
+    Assessment,
+    BloodPressure,
+    ClinicalSnapshot,
+    DrugAdministration,
+    Measurement,
+    OxygenSupport,
+    SpO2,
+    Temperature,
+)
 from grading import grade_crs
 from tests.support.clinical_data import GRADING
 
@@ -116,11 +128,45 @@ def birth_date_for_age(years: int) -> date:
     return date(NOW.year - years, 1, 1)
 
 
+@dataclass(frozen=True, slots=True)
+class WordedEvidence:
+    """An evidence row as the card shows it (``value`` in words), with the typed fact behind it."""
+
+    role: str
+    what: str
+    value: str
+    time: datetime
+    source: str
+    fact: Any
+
+
+class Worded:
+    """An ``Assessment`` whose drivers, missing inputs, notes and evidence values read as the card words
+    them (``cards.wording``): grading hands over typed values; these tests check what clinicians read.
+    ``typed`` is the assessment itself; every other attribute is read from it."""
+
+    def __init__(self, assessment: Assessment) -> None:
+        self.typed = assessment
+        self.drivers = tuple(findings.driver(d) for d in assessment.drivers)
+        self.missing = tuple(findings.missing(m) for m in assessment.missing)
+        self.notes = tuple(findings.note(n, assessment.now) for n in assessment.notes)
+        self.evidence = tuple(WordedEvidence(e.role, e.what, wording.value(e), e.time, e.source, e.fact)
+                              for e in assessment.evidence)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.typed, name)
+
+
+def worded(assessment: Assessment) -> Worded:
+    return Worded(assessment)
+
+
 def assess(*items: Any, with_car_t: bool = True, config: Any = None, now: datetime = NOW,
            birth_date: date | None = ADULT_BIRTH_DATE, unavailable: tuple[str, ...] = ()) -> Any:
     """Grade ``items`` for a CAR-T patient (infused 5 days ago unless ``with_car_t=False``)."""
     extra = (car_t(),) if with_car_t else ()
-    return grade_crs(snapshot(*extra, *items, birth_date=birth_date, unavailable=unavailable), now, config or GRADING)
+    return worded(grade_crs(snapshot(*extra, *items, birth_date=birth_date, unavailable=unavailable), now,
+                            config or GRADING))
 
 
 # --- hypothesis strategies: arbitrary records of the events above --------------------------------------

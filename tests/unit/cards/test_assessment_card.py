@@ -7,7 +7,17 @@ from datetime import timedelta
 import pytest
 
 from cards import patient_view_cards
-from clinical import Assessment, DrugAdministration, Evidence
+from clinical import (
+    Administered,
+    Assessment,
+    DrugAdministration,
+    Evidence,
+    OxygenSupport,
+    SupportTier,
+    Temperature,
+    TemperatureReading,
+)
+from clinical.findings import FeverDriver, HypoxiaDriver, MissingInput, NotGraded, VasopressorDriver
 from devkit.fhirbuild import NOW
 
 CAR_T = DrugAdministration(drug="axicabtagene-ciloleucel", drug_class="index-therapy",
@@ -16,15 +26,21 @@ CAR_T = DrugAdministration(drug="axicabtagene-ciloleucel", drug_class="index-the
                            matched_on="axicabtagene ciloleucel", display="Yescarta")
 
 
+FEVER = Temperature(39.2, NOW - timedelta(hours=1), "Observation/t1", "39.2 Cel")
+NOREPINEPHRINE = DrugAdministration(drug="norepinephrine", drug_class="vasopressor", start=NOW - timedelta(hours=3),
+                                    end=None, status="in-progress", source="MedicationAdministration/ne1",
+                                    matched_by="code", matched_on="7512", display="norepinephrine")
+
+
 def graded(grade: int, **kw) -> Assessment:
     defaults = dict(
         status="graded", now=NOW, grade=grade, worst_grade=grade, fever_present=True,
-        onset=NOW - timedelta(hours=20), index_therapy=CAR_T,
-        drivers=("hypotension: one vasopressor (norepinephrine)", "fever 39.2 °C"),
+        onset=NOW - timedelta(hours=20), fever_threshold_c=38.0, index_therapy=CAR_T,
+        drivers=(VasopressorDriver(3, ("norepinephrine",)), FeverDriver(FEVER)),
         evidence=(
-            Evidence("fever", "temperature", "39.2 °C", NOW - timedelta(hours=1), "Observation/t1"),
-            Evidence("vasopressor", "norepinephrine", "running since 2026-11-21 09:00 UTC",
-                     NOW - timedelta(hours=3), "MedicationAdministration/ne1"),
+            Evidence("fever", "temperature", TemperatureReading(FEVER), FEVER.time, FEVER.source),
+            Evidence("vasopressor", "norepinephrine", Administered(NOREPINEPHRINE, "infusion", running=True),
+                     NOREPINEPHRINE.start, NOREPINEPHRINE.source),
         ),
     )
     defaults.update(kw)
@@ -49,12 +65,15 @@ def test_summary_states_grade_and_main_driver_within_140_characters() -> None:
 
 
 def test_long_drivers_are_cut_below_140_characters() -> None:
-    long = graded(4, drivers=("hypotension: two vasopressors (norepinephrine, phenylephrine, epinephrine, dopamine)",
-                              "hypoxia: mechanical ventilation (positive pressure) via endotracheal tube",
-                              "fever 40.1 °C"))
+    four = ("norepinephrine", "phenylephrine", "epinephrine", "dopamine")
+    ventilated = OxygenSupport(NOW, "Observation/o1", device="mechanical-ventilation")
+    vasopressors = VasopressorDriver(4, (*four, "vasopressin"), four, ("vasopressin",))
+    long = graded(4, drivers=(vasopressors, HypoxiaDriver(ventilated, SupportTier(4, "device"), 4),
+                              FeverDriver(Temperature(40.1, NOW, "Observation/t2", "104.2 [degF]"))))
     [card] = bodies(long, protocol_id="astct-generic")
     assert len(card["summary"]) < 140
-    assert card["summary"].startswith("CRS grade 4 (ASTCT): hypotension: two vasopressors")
+    assert card["summary"].startswith("CRS grade 4 (ASTCT): hypotension: four vasopressors")
+    assert card["summary"].endswith("…")  # cut at a word boundary
 
 
 def test_machine_readable_assessment_has_exactly_the_documented_shape() -> None:
@@ -88,7 +107,8 @@ def test_card_cites_astct_and_has_a_uuid() -> None:
 
 def test_missing_data_makes_the_grade_a_lower_bound_and_is_listed() -> None:
     gap = "cannot grade hypoxia: no SpO2 or oxygen support recorded in the last 12 h"
-    [card] = bodies(graded(2, lower_bound=True, missing=(gap,)), protocol_id="astct-generic")
+    missing = MissingInput("hypoxia", "no-spo2-or-support", 12)
+    [card] = bodies(graded(2, lower_bound=True, missing=(missing,)), protocol_id="astct-generic")
     assert card["summary"].startswith("CRS grade ≥ 2 (ASTCT)")
     assert gap in card["detail"]
     assert "lower bound" in card["detail"]
@@ -102,7 +122,8 @@ def test_no_card_when_not_eligible_or_grade_0_on_complete_data() -> None:
 
 def test_grade_0_on_incomplete_data_is_said_not_silent() -> None:
     gap = "cannot grade hypotension: no blood pressure recorded in the last 12 h"
-    [card] = bodies(graded(0, drivers=(), lower_bound=True, missing=(gap,)), protocol_id="astct-generic")
+    missing = MissingInput("hypotension", "no-blood-pressure", 12)
+    [card] = bodies(graded(0, drivers=(), lower_bound=True, missing=(missing,)), protocol_id="astct-generic")
     assert card["indicator"] == "info"
     assert gap in card["summary"]
 
@@ -110,7 +131,8 @@ def test_grade_0_on_incomplete_data_is_said_not_silent() -> None:
 def test_hypotension_without_fever_gets_an_info_card_marked_not_graded() -> None:
     note = ("hypotension/hypoxia without documented fever — not graded as CRS; evaluate other causes "
             "(sepsis, cardiac); if antipyretics were given from the start, CRS may be masked")
-    a = Assessment(status="not-graded", now=NOW, notes=(note,), index_therapy=CAR_T, hypotension_grade=3)
+    a = Assessment(status="not-graded", now=NOW, notes=(NotGraded(since_onset=False, window_hours=24),),
+                   index_therapy=CAR_T, hypotension_grade=3)
     [card] = bodies(a, protocol_id="astct-generic")
     assert card["indicator"] == "info"
     assert card["extension"]["crs-cds.assessment"]["status"] == "not-graded"
@@ -121,20 +143,25 @@ def test_hypotension_without_fever_gets_an_info_card_marked_not_graded() -> None
 
 def test_insufficient_data_card_names_what_is_missing() -> None:
     gap = "cannot assess fever: no temperature recorded in the last 24 h"
-    a = Assessment(status="insufficient-data", now=NOW, missing=(gap,), lower_bound=True, index_therapy=CAR_T)
+    a = Assessment(status="insufficient-data", now=NOW, missing=(MissingInput("fever", "no-temperature", 24),),
+                   lower_bound=True, index_therapy=CAR_T)
     [card] = bodies(a, protocol_id="astct-generic")
     assert card["indicator"] == "info"
     assert gap in card["summary"]
 
 
 def test_table_cells_escape_pipes_from_ehr_text() -> None:
-    ev = Evidence("context", "note", "a | b", NOW, "Observation/x")
+    odd = DrugAdministration(drug="axicabtagene-ciloleucel", drug_class="index-therapy", start=NOW, end=NOW,
+                             status="completed", source="MedicationAdministration/x", matched_by="name",
+                             matched_on="axicabtagene ciloleucel", display="a | b")
+    ev = Evidence("index-therapy", odd.drug, Administered(odd, "index-therapy", day=0), NOW, odd.source)
     [card] = bodies(graded(1, evidence=(ev,)), protocol_id="astct-generic")
     assert "a \\| b" in card["detail"]
 
 
 def test_summary_keeps_the_main_driver_and_the_fever_when_there_are_more_drivers() -> None:
-    a = graded(3, drivers=("hypotension: one vasopressor (norepinephrine)", "hypoxia: nasal cannula 4 L/min (low-flow)",
-                           "fever 39.2 °C"))
+    cannula = OxygenSupport(NOW, "Observation/o2", device="nasal-cannula", flow_l_min=4)
+    a = graded(3, drivers=(VasopressorDriver(3, ("norepinephrine",)),
+                           HypoxiaDriver(cannula, SupportTier(2, "device-flow"), 2), FeverDriver(FEVER)))
     [card] = bodies(a, protocol_id="astct-generic")
     assert card["summary"] == "CRS grade 3 (ASTCT): hypotension: one vasopressor (norepinephrine); fever 39.2 °C"

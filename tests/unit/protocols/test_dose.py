@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from cards.wording.evidence import value
 from clinical import ClinicalSnapshot, Measurement
 from protocols import PendingDose, load_protocol, recommend
 from protocols.dose import body_size, compute_dose, mosteller_bsa
@@ -66,7 +67,7 @@ def test_weight_converted_from_pounds_keeps_two_decimals():
     snap = snapshot(weight_kg=None, measurements=(lb,))
     rec = tocilizumab(GENERIC, snap)
     assert rec.dose_mg == 558.83
-    assert any("recorded as 154 [lb_av]" in e.value for e in rec.evidence)
+    assert any("recorded as 154 [lb_av]" in value(e) for e in rec.evidence)
 
 
 def test_most_recent_weight_is_used_with_its_reference():
@@ -75,7 +76,7 @@ def test_most_recent_weight_is_used_with_its_reference():
     rec = tocilizumab(GENERIC, snap)
     assert rec.dose_mg == 560
     [w] = [e for e in rec.evidence if e.what == "body weight"]
-    assert (w.source, w.time, w.value) == ("Observation/new", NOW - timedelta(days=2), "70 kg")
+    assert (w.source, w.time, value(w)) == ("Observation/new", NOW - timedelta(days=2), "70 kg")
 
 
 # ---------------------------------------------------------- missing weight
@@ -254,7 +255,7 @@ def test_pending_orders_count_like_given_doses():
     [rec] = recs.for_drug("tocilizumab")
     # 3 in 24 h now: the -16 h dose leaves the window at +8 h (later than the interval, +7 h)
     assert rec.blocked and rec.next_allowed == NOW + timedelta(hours=8)
-    assert any(e.source == "MedicationRequest/draft" and e.value.startswith("pending order") for e in rec.evidence)
+    assert any(e.source == "MedicationRequest/draft" and value(e).startswith("pending order") for e in rec.evidence)
 
 
 def test_prior_doses_are_evidence():

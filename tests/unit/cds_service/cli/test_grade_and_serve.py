@@ -23,7 +23,8 @@ from cds_service.cli.render_assessment import assessment_table, assessment_to_js
 from cds_service.ehr.offline import InputError, patient_id_of, read_input
 from cds_service.http.server import GC_THRESHOLDS, CdsServer, gunicorn_options
 from cds_service.settings import Settings
-from clinical import Assessment, Evidence
+from clinical import Assessment, Evidence, OxygenSupport, SupportTier, Temperature, TemperatureReading
+from clinical.findings import HypoxiaDriver, InotropeNotCounted, MissingInput
 from devkit import fhirbuild as fb
 from protocols import Recommendations
 from tests.support import apps
@@ -32,12 +33,14 @@ from tests.support.paths import ROOT
 
 EXAMPLE = ROOT / "examples" / "patient-view-grade3.json"
 
+FEVER = Temperature(39.2, fb.NOW - timedelta(hours=1), "Observation/t1", "39.2 Cel")
+CANNULA = OxygenSupport(fb.NOW - timedelta(hours=1), "Observation/o1", device="nasal-cannula", flow_l_min=3)
 ASSESSMENT = Assessment(
     status="graded", now=fb.NOW, grade=2, worst_grade=3, lower_bound=True, fever_present=True,
-    onset=fb.NOW - timedelta(hours=20), drivers=("hypoxia: nasal cannula 3 L/min",),
-    evidence=(Evidence("fever", "temperature", "39.2 °C", fb.NOW - timedelta(hours=1), "Observation/t1"),),
-    missing=("cannot grade hypotension: no blood pressure in the last 12 h",),
-    notes=("dobutamine (inotrope) running, not counted by ASTCT",))
+    onset=fb.NOW - timedelta(hours=20), drivers=(HypoxiaDriver(CANNULA, SupportTier(2, "device-flow"), 2),),
+    evidence=(Evidence("fever", "temperature", TemperatureReading(FEVER), FEVER.time, FEVER.source),),
+    missing=(MissingInput("hypotension", "no-blood-pressure", 12),),
+    notes=(InotropeNotCounted("dobutamine", True, 12),))
 
 
 def write(tmp_path: Path, data: Any, name: str = "input.json") -> str:

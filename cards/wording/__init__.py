@@ -1,0 +1,6 @@
+"""Words: how the service says numbers, times, readings, findings and orders to clinicians.
+
+The clinical layers pass typed values; only this package (used by the cards and the
+CLI renderers) turns them into text, so that a card and ``crs-cds grade`` say the
+same thing and a change of wording is made in one place.
+"""

@@ -1,0 +1,69 @@
+"""Evidence values in words: what each typed fact shows, as the card's Value column says it."""
+from __future__ import annotations
+
+from clinical import (
+    Administered,
+    CountedDose,
+    Evidence,
+    MeasurementReading,
+    PressureReading,
+    SaturationReading,
+    SupportReading,
+    TemperatureReading,
+)
+
+from . import readings
+from .numbers import hours, num, number
+
+
+def value(e: Evidence) -> str:
+    """``39.2 °C (highest in 24 h)``, ``norepinephrine 0.08 ug/kg/min, running``, ``dose given, 560 mg``."""
+    fact = e.fact
+    if isinstance(fact, TemperatureReading):
+        t = fact.temperature
+        if fact.as_recorded:
+            return t.original or f"{t.celsius} °C"
+        label = {"highest": f" (highest in {hours(fact.window_hours or 0)})", "latest": " (latest)",
+                 "onset": " (CRS onset)"}.get(fact.mark or "", "")
+        return readings.temperature(t) + label
+    if isinstance(fact, PressureReading):
+        return (f"{fact.measure} {number(fact.mmhg)} mmHg, lowest in {hours(fact.window_hours)}; "
+                f"{readings.threshold(fact.threshold, fact.measure)}")
+    if isinstance(fact, SupportReading):
+        return readings.support(fact.support, fact.tier) + (" (latest)" if fact.latest else "")
+    if isinstance(fact, SaturationReading):
+        text = f"SpO2 {number(fact.spo2.percent)} %"
+        if fact.lowest_in_hours is not None:
+            text += f", lowest in {hours(fact.lowest_in_hours)}"
+        return text + (" (latest)" if fact.latest else "")
+    if isinstance(fact, Administered):
+        return _administered(fact)
+    if isinstance(fact, CountedDose):
+        return ("pending order" if fact.pending else "dose given") + (
+            f", {num(fact.dose_mg)} mg" if fact.dose_mg is not None else "")
+    return _measurement(fact)
+
+
+def _administered(fact: Administered) -> str:
+    a = fact.administration
+    if fact.context == "index-therapy":
+        same_name = a.display.lower() == a.drug.replace("-", " ")
+        name = a.display if same_name else f"{a.display} ({a.drug})"
+        return f"{name}, day +{fact.day}"
+    if fact.context == "after-onset":
+        return f"{a.drug}{readings.dose(a)} given after CRS onset"
+    if fact.context == "infusion":
+        return readings.administration(a, fact.running)
+    if fact.context == "inotrope":
+        return readings.administration(a, fact.running) + " (inotrope, not counted by ASTCT)"
+    return a.status + (f", {num(a.dose_mg)} mg" if a.dose_mg is not None else "")
+
+
+def _measurement(fact: MeasurementReading) -> str:
+    m = fact.measurement
+    if m.kind == "anc":
+        return f"{num(m.value)} × 10⁹/L"
+    text = f"{num(m.value)} {m.unit}"
+    if m.original and m.original.replace(" ", "") != text.replace(" ", ""):
+        text += f" (recorded as {m.original})"
+    return text
