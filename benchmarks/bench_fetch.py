@@ -28,12 +28,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cds_service.bootstrap import bootstrap
-from cds_service.feedback import SqlFeedbackStore  # noqa: E402
-from cds_service.http import create_app  # noqa: E402
-from cds_service.settings import Settings  # noqa: E402
-from devkit import fhirbuild as fb  # noqa: E402
-from devkit.records import RECORDS  # noqa: E402
-from fhir_mappings import load_code_lists  # noqa: E402
+from cds_service.feedback import SqlFeedbackStore
+from cds_service.http import create_app
+from cds_service.settings import Settings
+from devkit import fhirbuild as fb
+from devkit.records import RECORDS
+from fhir_mappings import load_code_lists
 
 PATIENT = fb.PATIENT_ID
 MEMORY_STORE = SqlFeedbackStore.from_url(":memory:")  # keep the developer's var/ database clean
@@ -98,7 +98,7 @@ class FakeFhir:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 with fake.lock:
                     fake.requests += 1
                 time.sleep(fake.latency)
@@ -131,7 +131,8 @@ def chain_length(resources: list[dict[str, Any]]) -> int:
 
 def prefetched_ms(resources: list[dict[str, Any]], repeat: int) -> float:
     """The same call with everything prefetched and no FHIR server: the cost without the network."""
-    client = create_app(bootstrap(Settings(log_level="ERROR"), clock=lambda: fb.NOW, feedback_store=MEMORY_STORE)).test_client()
+    service = bootstrap(Settings(log_level="ERROR"), clock=lambda: fb.NOW, feedback_store=MEMORY_STORE)
+    client = create_app(service).test_client()
     body = fb.hook_request(resources)
     times = []
     for _ in range(repeat + 1):

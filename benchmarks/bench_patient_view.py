@@ -21,12 +21,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cds_service.bootstrap import bootstrap
-from cds_service.feedback import SqlFeedbackStore  # noqa: E402
-from cds_service.http import create_app  # noqa: E402
-from cds_service.http.server import tune_gc  # noqa: E402
-from cds_service.settings import Settings  # noqa: E402
-from devkit.fhirbuild import NOW  # noqa: E402
-from devkit.records import RECORDS, as_hook_request  # noqa: E402
+from cds_service.feedback import SqlFeedbackStore
+from cds_service.http import create_app
+from cds_service.http.server import tune_gc
+from cds_service.settings import Settings
+from devkit.fhirbuild import NOW
+from devkit.records import RECORDS, as_hook_request
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -58,7 +58,8 @@ def bench(name: str, repeat: int) -> dict[str, float]:
         loads.append((time.perf_counter() - t0) * 1000)
     s50, s95 = _percentiles(service)
     l50, l95 = _percentiles(loads)
-    grade = first.get_json()["cards"][0]["extension"]["crs-cds.assessment"]["grade"] if first.get_json()["cards"] else None
+    cards = first.get_json()["cards"]
+    grade = cards[0]["extension"]["crs-cds.assessment"]["grade"] if cards else None
     return {"resources": len(resources), "bytes": len(body), "service_p50": s50, "service_p95": s95,
             "loads_p50": l50, "loads_p95": l95, "grade": grade}
 

@@ -8,7 +8,8 @@ or was assessed on complete data and has no CRS signs.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from clinical import Assessment, Evidence
 from clinical.findings import FeverDriver

@@ -5,8 +5,8 @@ plain GFM (bold, lists, pipe tables) and never emit HTML.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Iterable, Sequence
 
 
 def escape_cell(text: str) -> str:

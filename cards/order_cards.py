@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import copy
 import uuid
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from pydantic import ValidationError

@@ -7,7 +7,8 @@ can check that what the card says is what the resource orders.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from protocols import Recommendation
 from protocols.formatting import num

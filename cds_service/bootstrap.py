@@ -9,9 +9,9 @@ request: a protocol file edited after start-up changes nothing until restart.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Mapping
 
 from fhir_mappings import load_code_lists
 from grading import GradingConfig, load_grading_config

@@ -22,7 +22,8 @@ import json
 import math
 import re
 import sys
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _FLOAT_MAX = sys.float_info.max

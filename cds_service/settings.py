@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from .ehr.guard import normalise_base
 from .security.issuers import Issuer, IssuerConfigError, load_issuers, sandbox_issuer
@@ -50,7 +50,7 @@ class SecuritySettings:
     max_resources: int = DEFAULT_MAX_RESOURCES
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], *, production: bool) -> "SecuritySettings":
+    def from_env(cls, env: Mapping[str, str], *, production: bool) -> SecuritySettings:
         issuers: tuple[Issuer, ...] = ()
         path = (env.get("CRS_CDS_ISSUERS_FILE") or "").strip()
         if path:
@@ -127,7 +127,7 @@ class Settings:
         return self.env == "development"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``CRS_CDS_*`` variables (``os.environ`` by default)."""
         env = os.environ if environ is None else environ
         return cls(

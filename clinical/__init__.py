@@ -37,8 +37,8 @@ from .snapshot import (
 
 __all__ = [
     "Administered", "Assessment", "BloodPressure", "ClinicalSnapshot", "CountedDose", "DraftMedication",
-    "Driver", "DrugAdministration", "DrugClass", "Evidence", "EvidenceRole", "Exclusion", "Fact", "HypotensionThreshold",
-    "MatchedBy", "Measurement", "MeasurementReading", "Missing", "Note", "OxygenDevice", "OxygenSupport", "PressureReading",
-    "SaturationReading", "SpO2", "Status", "SupportReading", "SupportRule", "SupportTier", "Temperature",
-    "TemperatureReading", "unique_evidence",
+    "Driver", "DrugAdministration", "DrugClass", "Evidence", "EvidenceRole", "Exclusion", "Fact",
+    "HypotensionThreshold", "MatchedBy", "Measurement", "MeasurementReading", "Missing", "Note", "OxygenDevice",
+    "OxygenSupport", "PressureReading", "SaturationReading", "SpO2", "Status", "SupportReading", "SupportRule",
+    "SupportTier", "Temperature", "TemperatureReading", "unique_evidence",
 ]

@@ -7,9 +7,10 @@ never a sentence: the cards layer and the CLI choose the words.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Literal, Union
+from typing import Literal
 
 from .snapshot import BloodPressure, DrugAdministration, Measurement, OxygenSupport, SpO2, Temperature
 
@@ -150,8 +151,8 @@ class MeasurementReading:
     measurement: Measurement
 
 
-Fact = Union[TemperatureReading, PressureReading, SupportReading, SaturationReading, Administered, CountedDose,
-             MeasurementReading]
+Fact = (TemperatureReading | PressureReading | SupportReading | SaturationReading | Administered | CountedDose |
+        MeasurementReading)
 
 
 @dataclass(frozen=True, slots=True)

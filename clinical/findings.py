@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Union
+from typing import Literal
 
 from .evidence import HypotensionThreshold, SupportTier
 from .snapshot import BloodPressure, OxygenSupport, SpO2, Temperature
@@ -78,7 +78,7 @@ class HypoxiaDriver:
         return "hypoxia"
 
 
-Driver = Union[FeverDriver, VasopressorDriver, HypotensionDriver, HypoxiaDriver]
+Driver = FeverDriver | VasopressorDriver | HypotensionDriver | HypoxiaDriver
 
 # ----------------------------------------------------------------------------------------- missing
 
@@ -109,7 +109,7 @@ class Unavailable:
     description: str
 
 
-Missing = Union[MissingInput, Unavailable]
+Missing = MissingInput | Unavailable
 
 # ------------------------------------------------------------------------------------------- notes
 
@@ -235,6 +235,6 @@ class RoomAirAssumed:
     spo2: SpO2
 
 
-Note = Union[NotGraded, Masked, NoTemperatureAfterOnset, WorstGrade, LowerBound, Eligibility, AgeUnknown,
-             StaleTemperature, FeverBeforeIndexTherapy, StaleBloodPressure, InotropeNotCounted, SupportNotUsed,
-             GradedByMostSevere, StaleSupport, RoomAirAssumed]
+Note = (NotGraded | Masked | NoTemperatureAfterOnset | WorstGrade | LowerBound | Eligibility | AgeUnknown |
+        StaleTemperature | FeverBeforeIndexTherapy | StaleBloodPressure | InotropeNotCounted | SupportNotUsed |
+        GradedByMostSevere | StaleSupport | RoomAirAssumed)

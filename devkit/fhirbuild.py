@@ -8,10 +8,10 @@ the clock.
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 PATIENT_ID = "p1"
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -209,7 +209,7 @@ def drug(name: str, when: datetime | timedelta, **kw: Any) -> dict[str, Any]:
     return med_admin(name, when, rxnorm=RX.get(name), **kw)
 
 
-def car_t(when: datetime | timedelta = ago(days=5), product: str = "axicabtagene ciloleucel",
+def car_t(when: datetime | timedelta = ago(days=5), product: str = "axicabtagene ciloleucel",  # noqa: B008 - NOW is fixed
           **kw: Any) -> dict[str, Any]:
     """The index therapy: a CAR-T infusion, matched by name."""
     return med_admin(product, when, **kw)

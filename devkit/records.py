@@ -30,7 +30,8 @@ def record(hours: int, step_minutes: int, seed: int = 7) -> list[dict[str, Any]]
         if step_minutes >= 60 or i % 4 == 0:
             res.append(fb.mean_arterial_pressure(rnd.randint(55, 90), back))
             res.append(fb.oxygen_flow(rnd.choice([2, 3, 4]), back))
-            res.append(fb._obs(RESP_RATE, "Respiratory rate", back, valueQuantity=fb.quantity(rnd.randint(12, 28), "/min")))
+            rate = fb.quantity(rnd.randint(12, 28), "/min")
+            res.append(fb._obs(RESP_RATE, "Respiratory rate", back, valueQuantity=rate))
         if i % max(1, 240 // step_minutes) == 0:
             res.append(fb.oxygen_device("nasal-cannula", back))
     for d in range(hours // 24 + 1):

@@ -8,9 +8,9 @@ C call and a timezone fix-up: no regular expression per value.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
-UTC = timezone.utc
+UTC = UTC
 
 # "YYYY-MM-DD": the shortest string that names a day. Shorter forms ("2026",
 # "2026-11") are legal FHIR dateTimes but far too vague to place a vital sign

@@ -40,7 +40,7 @@ def map_resources(resources: Iterable[dict], *, patient_id: str, now: datetime, 
 
     entries = _unique_resources(resources)
     patients: list[tuple[str, dict]] = []
-    for source, res in entries:
+    for _, res in entries:
         if res.get("resourceType") == "Medication":
             rid = res.get("id")
             if type(rid) is str:
@@ -55,12 +55,12 @@ def map_resources(resources: Iterable[dict], *, patient_id: str, now: datetime, 
                 map_administration(res, source, ctx)
             elif rtype == "Patient":
                 patients.append((source, res))
-        except Exception:  # noqa: BLE001 - one odd resource must not fail the request
+        except Exception:
             ctx.exclude(source, UNREADABLE)
 
     try:
         born = birth_date(patients, ctx)
-    except Exception:  # noqa: BLE001
+    except Exception:
         born = None
 
     ctx.temperatures.sort(key=_by_time)

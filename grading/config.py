@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import jsonschema
 
@@ -117,28 +118,28 @@ def _validate(document: Any, source: Path) -> None:
 def _from_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Map the file's nested layout onto the flat GradingConfig fields."""
     oxygen, vaso, hypo = doc["oxygen"], doc["vasopressors"], doc["hypotension"]
-    return dict(
-        system=doc["system"],
-        fever_threshold_c=float(doc["fever"]["threshold_celsius"]),
-        fever_window_hours=float(doc["fever"]["window_hours"]),
-        current_window_hours=float(doc["current_window_hours"]),
-        eligibility_required=doc["eligibility"]["required"],
-        eligibility_window_days=float(doc["eligibility"]["window_days"]),
-        adult_age_years=float(doc["adult_age_years"]),
-        vasopressors=vaso["drugs"],
-        not_counted_for_multiple=vaso["not_counted_for_multiple"],
-        inotropes=vaso["inotropes_not_counted"],
-        oxygen_device_tiers=oxygen["device_tiers"],
-        low_flow_max_l_min=float(oxygen["low_flow_max_l_min"]),
-        low_flow_tier=oxygen["low_flow_tier"],
-        high_flow_tier=oxygen["high_flow_tier"],
-        flow_dependent_devices=oxygen["flow_dependent_devices"],
-        masking_drug_classes=doc["masking"]["drug_classes"],
-        adult_systolic_below=float(hypo["adult"]["systolic_below"]),
-        adult_map_below=hypo["adult"]["map_below"],
-        paediatric_bands=tuple(
+    return {
+        "system": doc["system"],
+        "fever_threshold_c": float(doc["fever"]["threshold_celsius"]),
+        "fever_window_hours": float(doc["fever"]["window_hours"]),
+        "current_window_hours": float(doc["current_window_hours"]),
+        "eligibility_required": doc["eligibility"]["required"],
+        "eligibility_window_days": float(doc["eligibility"]["window_days"]),
+        "adult_age_years": float(doc["adult_age_years"]),
+        "vasopressors": vaso["drugs"],
+        "not_counted_for_multiple": vaso["not_counted_for_multiple"],
+        "inotropes": vaso["inotropes_not_counted"],
+        "oxygen_device_tiers": oxygen["device_tiers"],
+        "low_flow_max_l_min": float(oxygen["low_flow_max_l_min"]),
+        "low_flow_tier": oxygen["low_flow_tier"],
+        "high_flow_tier": oxygen["high_flow_tier"],
+        "flow_dependent_devices": oxygen["flow_dependent_devices"],
+        "masking_drug_classes": doc["masking"]["drug_classes"],
+        "adult_systolic_below": float(hypo["adult"]["systolic_below"]),
+        "adult_map_below": hypo["adult"]["map_below"],
+        "paediatric_bands": tuple(
             HypotensionBand(**{k: v for k, v in band.items() if k != "$comment"}) for band in hypo["paediatric"]),
-    )
+    }
 
 
 def load_grading_config(path: Path | None = None, **overrides: Any) -> GradingConfig:

@@ -19,10 +19,15 @@ from datetime import datetime
 from itertools import combinations
 from typing import Literal
 
-from clinical import (Administered, BloodPressure, DrugAdministration, Evidence, HypotensionThreshold,
-                      PressureReading)
-from clinical.findings import (AgeUnknown, HypotensionDriver, InotropeNotCounted, MissingInput, StaleBloodPressure,
-                               VasopressorDriver)
+from clinical import Administered, BloodPressure, DrugAdministration, Evidence, HypotensionThreshold, PressureReading
+from clinical.findings import (
+    AgeUnknown,
+    HypotensionDriver,
+    InotropeNotCounted,
+    MissingInput,
+    StaleBloodPressure,
+    VasopressorDriver,
+)
 
 from .config import GradingConfig
 from .finding import Finding
@@ -37,7 +42,8 @@ def threshold_for(age_years: float | None, config: GradingConfig) -> tuple[Hypot
     for band in config.paediatric_bands:
         if band.from_age_years <= age_years < band.to_age_years:
             limit = band.systolic_below + band.plus_per_year_of_age * age_years
-            return HypotensionThreshold(limit, band.map_below, age_years, band.systolic_below, band.plus_per_year_of_age), None
+            return (HypotensionThreshold(limit, band.map_below, age_years, band.systolic_below,
+                                         band.plus_per_year_of_age), None)
     return adult, None
 
 
@@ -134,7 +140,8 @@ def _reading(role: Literal["hypotension", "context"], measure: Literal["systolic
 
 
 def assess_hypotension(bps: TimeIndexed[BloodPressure], vasopressors: list[Period], multiple: list[Overlap],
-                       inotropes: list[Period], thr: HypotensionThreshold, now: datetime, config: GradingConfig) -> Finding:
+                       inotropes: list[Period], thr: HypotensionThreshold, now: datetime,
+                       config: GradingConfig) -> Finding:
     """The hypotension tier at ``now`` with its driver, evidence, notes and missing data."""
     span = config.current_window_hours
     start, end = window(now, span)

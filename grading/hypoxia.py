@@ -27,8 +27,14 @@ from dataclasses import replace
 from datetime import datetime
 
 from clinical import Evidence, OxygenSupport, SaturationReading, SpO2, SupportReading, SupportRule, SupportTier
-from clinical.findings import (GradedByMostSevere, HypoxiaDriver, MissingInput, RoomAirAssumed, StaleSupport,
-                               SupportNotUsed)
+from clinical.findings import (
+    GradedByMostSevere,
+    HypoxiaDriver,
+    MissingInput,
+    RoomAirAssumed,
+    StaleSupport,
+    SupportNotUsed,
+)
 
 from .config import GradingConfig
 from .finding import Finding

@@ -15,8 +15,8 @@ past grade), and age — paediatric thresholds use the age at ``now``.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Iterable
 
 from clinical import BloodPressure, HypotensionThreshold, OxygenSupport, Temperature
 from clinical.findings import WorstGrade

@@ -10,9 +10,10 @@ All windows are closed: a reading exactly 12 h old is still in a 12 h window.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Generic, Iterable, Sequence, TypeVar
+from typing import Generic, TypeVar
 
 from clinical import DrugAdministration
 

@@ -7,8 +7,15 @@ Pure: no Flask, requests or fhir.resources, no clock. Entry points::
     recs = recommend(assessment, snapshot, protocol, now, pending=())
 """
 from .history import PendingDose
-from .loader import (DEFAULT_PROTOCOL_ID, PAEDIATRIC_PROTOCOL_ID, ProtocolError, ProtocolSummary, list_protocols,
-                     load_protocol, validate_file)
+from .loader import (
+                     DEFAULT_PROTOCOL_ID,
+                     PAEDIATRIC_PROTOCOL_ID,
+                     ProtocolError,
+                     ProtocolSummary,
+                     list_protocols,
+                     load_protocol,
+                     validate_file,
+)
 from .model import Citation, Code, Protocol
 from .recommend import recommend
 from .recommendation import Recommendation, Recommendations

@@ -7,12 +7,20 @@ the sentence says what was missing and ``unknown`` is set.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable
 
-from clinical import (Administered, Assessment, ClinicalSnapshot, CountedDose, DrugAdministration, Evidence,
-                      MeasurementReading, TemperatureReading)
+from clinical import (
+    Administered,
+    Assessment,
+    ClinicalSnapshot,
+    CountedDose,
+    DrugAdministration,
+    Evidence,
+    MeasurementReading,
+    TemperatureReading,
+)
 
 from .dose import latest_measurement
 from .formatting import num, when
@@ -154,7 +162,8 @@ def _planned_or_running(cond: Condition, facts: Facts) -> Outcome:
     if planned:
         reasons.append(f"{drug_class} in the recommendations")
     if running:
-        reasons.append(f"{drug_class} given in the last 24 h or running ({', '.join(sorted({a.drug for a in running}))})")
+        drugs = ", ".join(sorted({a.drug for a in running}))
+        reasons.append(f"{drug_class} given in the last 24 h or running ({drugs})")
     return Outcome(planned or bool(running), tuple(reasons) or (f"no {drug_class} planned or running",),
                    _administration_evidence(running, "context"))
 

@@ -102,7 +102,8 @@ def compute_dose(rule: DoseRule, frequency: Frequency | None, size: BodySize) ->
         band = next((b for b in rule.weight_bands if weight < b.below_kg), None)
         per_kg = band.mg_per_kg if band else rule.amount
         base = per_kg * weight
-        expr = f"{num(per_kg)} mg/kg" + (f" (weight < {num(band.below_kg)} kg)" if band else "") + f" × {num(weight)} kg"
+        banded = f" (weight < {num(band.below_kg)} kg)" if band else ""
+        expr = f"{num(per_kg)} mg/kg{banded} × {num(weight)} kg"
     elif rule.basis == "mg/kg/day":
         daily = rule.amount * weight
         if rule.max_mg_per_day is not None:

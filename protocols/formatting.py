@@ -4,7 +4,7 @@ One place, so the card and the protocol listing describe a rule identically.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from .model import Condition, DoseCount, DoseRule, Frequency, RepeatLimits
@@ -18,11 +18,11 @@ def num(value: Decimal | float | int) -> str:
 
 def when(t: datetime) -> str:
     """UTC to the minute, as clinicians compare it with the chart."""
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def day(t: datetime) -> str:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%d")
+    return t.astimezone(UTC).strftime("%Y-%m-%d")
 
 
 def frequency_text(freq: Frequency | None, *, repeatable: bool = False) -> str:

@@ -13,9 +13,9 @@ must leave the 24-h window reaches 24 h of age (``oldest + 24 h``).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
 
 from clinical import ClinicalSnapshot, DrugAdministration
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import jsonschema
 import yaml
@@ -25,6 +26,7 @@ from .model import (
     Citation,
     Code,
     Condition,
+    DoseBasis,
     DoseCount,
     DoseRule,
     Drug,
@@ -53,6 +55,8 @@ DEFAULT_HEIGHT_MAX_AGE_DAYS = 365
 _SUFFIXES = (".yaml", ".yml", ".json")
 
 JsonPath = tuple[str | int, ...]
+_DOSE_BASES: tuple[tuple[str, DoseBasis], ...] = (
+    ("mg", "mg"), ("mgPerKg", "mg/kg"), ("mgPerKgPerDay", "mg/kg/day"), ("mgPerM2", "mg/m2"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,17 +449,17 @@ class _Builder:
             return Condition(name, DoseCount(value["count"], value.get("drug"), value.get("drugClass")))
         if name == "any_of":
             return Condition(name, self.conditions(value))
-        if isinstance(value, bool) or isinstance(value, str):
+        if isinstance(value, (bool, str)):
             return Condition(name, value)
         return Condition(name, _dec(value))
 
     def dose(self, raw: dict[str, Any]) -> DoseRule:
-        for key, basis in (("mg", "mg"), ("mgPerKg", "mg/kg"), ("mgPerKgPerDay", "mg/kg/day"), ("mgPerM2", "mg/m2")):
+        basis: DoseBasis = "unspecified"
+        amount: Decimal | None = None
+        for key, unit in _DOSE_BASES:
             if key in raw:
-                amount: Decimal | None = _dec(raw[key])
+                basis, amount = unit, _dec(raw[key])
                 break
-        else:
-            basis, amount = "unspecified", None
         rounding = raw.get("rounding")
         return DoseRule(
             basis=basis, amount=amount,
@@ -492,7 +496,8 @@ class _Builder:
         kind, source, when = raw["kind"], self.citation(raw["source"]), self.conditions(raw.get("when"))
         if kind == "service":
             return ServiceAction(raw["id"], raw["text"], source,
-                                 codes=tuple(Code(c["system"], str(c["code"]), c["display"]) for c in raw.get("codes", [])),
+                                 codes=tuple(Code(c["system"], str(c["code"]), c["display"])
+                                             for c in raw.get("codes", [])),
                                  priority=raw.get("priority"), when=when, recommended=raw.get("recommended", True))
         if kind == "advice":
             return AdviceAction(raw["id"], raw["text"], source, when=when)

@@ -7,10 +7,11 @@ from the file, so adding a protocol is a data change, not a code change.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Literal, Mapping, Union
+from typing import Literal, Union
 
 Route = Literal["IV", "SC", "PO"]
 RoundingMode = Literal["nearest", "down", "up"]
@@ -69,7 +70,7 @@ class DoseCount:
     drug_class: str | None = None
 
 
-ConditionValue = Union[bool, Decimal, str, DoseCount, tuple["Condition", ...]]
+ConditionValue = Union[bool, Decimal, str, DoseCount, tuple["Condition", ...]]  # noqa: UP007 - recursive alias
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +178,7 @@ class Escalation:
     """What the protocol does instead once a drug's total-dose limit is reached."""
 
     text: str
-    actions: tuple["Action", ...] = ()
+    actions: tuple[Action, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +233,7 @@ class WarningRule:
     kind: Literal["warning"] = field(default="warning")
 
 
-Action = Union[MedicationAction, ServiceAction, AdviceAction]
+Action = MedicationAction | ServiceAction | AdviceAction
 
 
 @dataclass(frozen=True, slots=True)

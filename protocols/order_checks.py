@@ -25,10 +25,11 @@ Decisions (clinical-reference.md §3 leaves them to the product):
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Context, Decimal
-from typing import Collection, Iterator, Literal, Sequence
+from typing import Literal
 
 from clinical import Assessment, ClinicalSnapshot, DraftMedication, Evidence, unique_evidence
 

@@ -6,9 +6,9 @@ repeat limits like given ones.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
-from typing import Iterable
 
 from clinical import Assessment, ClinicalSnapshot, DrugAdministration, unique_evidence
 
@@ -25,8 +25,8 @@ MAX_DOSE_EVIDENCE = 10  # prior doses listed per medication (most recent)
 def recommend(assessment: Assessment, snapshot: ClinicalSnapshot, protocol: Protocol, now: datetime, *,
               pending: Iterable[PendingDose | DrugAdministration] = ()) -> Recommendations:
     """The protocol's actions and warnings for this patient's current CRS grade."""
-    header = dict(protocol_id=protocol.id, protocol_title=protocol.title, protocol_version=protocol.version,
-                  grade=assessment.grade, lower_bound=assessment.lower_bound)
+    header = {"protocol_id": protocol.id, "protocol_title": protocol.title, "protocol_version": protocol.version,
+                  "grade": assessment.grade, "lower_bound": assessment.lower_bound}
     if not assessment.has_crs:
         return Recommendations(**header, notes=(
             f"No CRS grade 1-4 (assessment status: {assessment.status}): the protocol proposes no treatment.",))

@@ -131,7 +131,8 @@ def note(n: Note, now: datetime) -> str:
         case FeverBeforeIndexTherapy(temperature=t):
             return f"fever {readings.temperature(t)} before the index therapy not counted as CRS"
         case StaleBloodPressure(reading=bp, window_hours=window):
-            return f"last blood pressure {hours_ago(bp.time, now)} ({bp.source}) is older than {hours(window)}: not used"
+            return (f"last blood pressure {hours_ago(bp.time, now)} ({bp.source}) is older than {hours(window)}: "
+                    "not used")
         case InotropeNotCounted(drug=drug, running=running, window_hours=window):
             state = "running" if running else f"given in the last {hours(window)}"
             return f"{drug} {state} (inotrope), not counted by ASTCT"

@@ -1,7 +1,7 @@
 """Numbers and times as clinicians read them."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 
@@ -27,11 +27,11 @@ def hours(value: float) -> str:
 
 def stamp(t: datetime) -> str:
     """UTC to the minute, as clinicians compare it with the chart."""
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def day(t: datetime) -> str:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%d")
+    return t.astimezone(UTC).strftime("%Y-%m-%d")
 
 
 def hours_ago(t: datetime, now: datetime) -> str:

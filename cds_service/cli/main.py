@@ -14,8 +14,9 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime, timezone
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from fhir_mappings import CodeListError
 from grading import GradingConfigError
@@ -47,7 +48,7 @@ def main(argv: Sequence[str] | None = None, *,
     except ProtocolError as exc:
         return _fail(f"protocol error:\n{exc}")
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
-        sys.stdout = open(os.devnull, "w")
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open: Python flushes stdout at exit
         return EXIT_OK
 
 
@@ -152,7 +153,11 @@ def feedback_report(args: argparse.Namespace) -> int:
 
 def _load_json(path: str) -> Any:
     try:
-        raw = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
+        if path == "-":
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read()
     except OSError as exc:
         raise InputError(f"cannot read the file ({exc.strerror or exc})") from None
     try:
@@ -203,7 +208,7 @@ _instant = _typed(parse_instant, "an ISO 8601 date-time such as 2026-11-21T12:00
 def _check_since(text: str) -> datetime:
     """A date (midnight UTC) or an ISO 8601 date-time."""
     if len(text) == 10:
-        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
     return parse_instant(text)
 
 

@@ -22,7 +22,7 @@ def list_cmd() -> str:
     """One line per shipped protocol, marking the defaults."""
     rows = [["id", "version", "title"]]
     for s in list_protocols():
-        mark = " (default)" if s.id == DEFAULT_PROTOCOL_ID else (" (paediatric)" if s.id == PAEDIATRIC_PROTOCOL_ID else "")
+        mark = {DEFAULT_PROTOCOL_ID: " (default)", PAEDIATRIC_PROTOCOL_ID: " (paediatric)"}.get(s.id, "")
         rows.append([s.id + mark, s.version, s.title])
     return _table(rows)
 
@@ -113,6 +113,6 @@ def _recommended(a: Action) -> str:
 
 def _table(rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip() for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)

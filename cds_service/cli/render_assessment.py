@@ -6,8 +6,9 @@ also carries every piece of evidence with its FHIR source and time.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from cards.wording import evidence, findings
 from clinical import Assessment
@@ -16,7 +17,7 @@ from clinical import Assessment
 def instant(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def assessment_to_json(a: Assessment) -> dict[str, Any]:
@@ -46,7 +47,8 @@ def assessment_to_json(a: Assessment) -> dict[str, Any]:
 
 def columns(header: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    return [indent + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows]]
+    return [indent + "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()
+            for row in [header, *rows]]
 
 
 def assessment_table(a: Assessment, *, patient_id: str) -> str:

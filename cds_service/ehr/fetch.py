@@ -10,7 +10,8 @@ never a call the EHR abandons.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from .guard import FhirServer
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Collection, Mapping
+from typing import Any
 
 from .errors import FetchUnavailable
 from .fetch import FhirFetcher

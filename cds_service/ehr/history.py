@@ -8,9 +8,10 @@ that far, these queries fetch that history with an explicit date filter.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 MEDICATION_BATCH = 100  # ids per Medication?_id= read, to keep URLs short

@@ -8,9 +8,10 @@ says what is missing.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from ..instants import NOW_EXTENSION, parse_instant
 from .prefetch import is_resource, unpack, unpack_prefetch

@@ -10,8 +10,9 @@ a 412 (or a lower-bound grade) and a silently wrong one.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 OMITTED = "not provided (key omitted)"
 CLIENT_ERROR = "the client could not fetch it (OperationOutcome)"

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote
 
 _TOKEN = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")

@@ -1,7 +1,7 @@
 """The ``crs-cds feedback report`` table: per card kind, issued, accepted, overridden, top reasons."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from .store import KindReport
 

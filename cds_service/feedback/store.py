@@ -16,10 +16,11 @@ import json
 import sqlite3
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 import psycopg
 
@@ -84,7 +85,7 @@ class FeedbackStore(Protocol):
 
 
 def _iso(t: datetime) -> str:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class SqlFeedbackStore:
@@ -99,7 +100,7 @@ class SqlFeedbackStore:
                 cur.execute(statement)
 
     @classmethod
-    def from_url(cls, url: str) -> "SqlFeedbackStore":
+    def from_url(cls, url: str) -> SqlFeedbackStore:
         """``postgresql://…`` / ``postgres://…``, ``sqlite:///path`` or a plain file path."""
         if url.startswith(("postgresql://", "postgres://")):
             return cls(lambda: psycopg.connect(url), "%s")
@@ -113,7 +114,7 @@ class SqlFeedbackStore:
     def _sql(self, statement: str) -> str:
         return statement.replace("?", self._ph)
 
-    def _transaction(self) -> "_Transaction":
+    def _transaction(self) -> _Transaction:
         return _Transaction(self._connect, self._lock)
 
     def record_issued(self, cards: Iterable[IssuedCard]) -> None:

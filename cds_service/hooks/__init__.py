@@ -5,5 +5,5 @@ from .call import HookCall, HookResult
 from .catalogue import ServiceDefinition, catalogue, loinc_tokens
 from .service import COMPOSERS, CdsHooks, Composer, TooManyResources
 
-__all__ = ["COMPOSERS", "Assessor", "CdsHooks", "Composer", "Graded", "HookCall", "HookResult", "Recommended", "ServiceDefinition",
-           "TooManyResources", "catalogue", "loinc_tokens"]
+__all__ = ["COMPOSERS", "Assessor", "CdsHooks", "Composer", "Graded", "HookCall", "HookResult", "Recommended",
+           "ServiceDefinition", "TooManyResources", "catalogue", "loinc_tokens"]

@@ -6,9 +6,10 @@ configuration, protocol registry). ``now`` is always passed in.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from clinical import Assessment, ClinicalSnapshot
 from fhir_mappings import CodeLists, map_resources

@@ -1,9 +1,10 @@
 """What a composer is given and what the service layer answers with."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from cards import Card
 

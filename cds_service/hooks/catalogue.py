@@ -9,8 +9,9 @@ explicit date filter when a FHIR server is available.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from fhir_mappings import CodeLists
 

@@ -8,9 +8,10 @@ the fhirServer and serialises what this returns.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from cards import Card
 
@@ -87,6 +88,6 @@ class CdsHooks:
         try:
             self.feedback_store.record_issued(IssuedCard(c.uuid, service_id, c.kind, c.grade, c.protocol, issued_at)
                                               for c in cards)
-        except Exception as exc:  # noqa: BLE001 - the cards are complete; only the statistics are lost
+        except Exception as exc:
             # Type only, like every other error log: a driver's message may quote the failing row.
             _log.error("could not record issued cards for %s: %s", service_id, type(exc).__name__)

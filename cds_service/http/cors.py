@@ -6,7 +6,7 @@ send ``Authorization`` on a preflight.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from flask import Response, request
 

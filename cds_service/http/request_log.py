@@ -8,13 +8,14 @@ quote patient data.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import sys
 import traceback
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,8 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
     def handleError(self, record: logging.LogRecord) -> None:
-        try:
+        with contextlib.suppress(Exception):
             sys.stderr.write('{"event":"log-error","note":"a log line could not be written"}\n')
-        except Exception:
-            pass
 
 
 def configure_logging(level: str) -> None:
@@ -64,7 +63,7 @@ def request_id(incoming: str | None) -> str:
 
 def _emit(level: int, fields: dict[str, Any]) -> None:
     if LOGGER.isEnabledFor(level):
-        line = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+        line = {"time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
         line.update({k: v for k, v in fields.items() if v is not None})
         LOGGER.log(level, json.dumps(line, separators=(",", ":"), ensure_ascii=False))
 

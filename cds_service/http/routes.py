@@ -83,7 +83,8 @@ def read_json_object() -> dict[str, Any]:
     try:
         body = json_text.loads(raw, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise invalid_json(f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+        raise invalid_json(
+            f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except UnicodeDecodeError:
         raise invalid_json("The request body is not UTF-8 encoded JSON") from None
     except json_text.UnrepresentableJson as exc:
@@ -111,7 +112,8 @@ def pinned_now(body: dict[str, Any], problems: list[Problem]) -> datetime | None
     try:
         return parse_instant(extension[NOW_EXTENSION])
     except (TypeError, ValueError):
-        problems.append(Problem(f"extension.{NOW_EXTENSION}", "must be an ISO 8601 date-time, e.g. 2026-11-21T12:00:00Z"))
+        problems.append(Problem(f"extension.{NOW_EXTENSION}",
+                                "must be an ISO 8601 date-time, e.g. 2026-11-21T12:00:00Z"))
         return None
 
 

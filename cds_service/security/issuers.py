@@ -9,10 +9,11 @@ EHR's bearer token to ``fhirServer``, so an unlisted one is a token leak.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 

@@ -107,5 +107,5 @@ def test_production_refusals_log_no_patient_data_or_tokens(logs) -> None:
     assert good.status_code == 200
     text = logs()
     assert_clean(text, forged, wrong_aud, forged.split(".")[2], MRN.lower())
-    [line] = [json.loads(l) for l in text.splitlines() if '"status":200' in l and l.startswith('{"time"')][:1]
+    [line] = [json.loads(ln) for ln in text.splitlines() if '"status":200' in ln and ln.startswith('{"time"')][:1]
     assert line["issuer"] == sb.ISS and line["grades"] and line["cards"]

@@ -6,11 +6,11 @@ PostgreSQL runs on 127.0.0.1:5432 on every developer machine and in CI
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from cds_service.feedback import Feedback, IssuedCard, format_report
 
-T0 = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 def issued(kind: str, grade: int | None = 3) -> IssuedCard:
     return IssuedCard(str(uuid.uuid4()), "crs-patient-view", kind, grade, "astct-generic", T0)
 

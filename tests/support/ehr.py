@@ -1,8 +1,9 @@
 """The patient-view service definition and a ``gather`` with the service's real templates and history plan."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from cds_service.ehr import CallData, FhirFetcher, FhirServer, Gatherer, HistoryPlan
 from cds_service.hooks import catalogue, loinc_tokens

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
@@ -30,7 +30,7 @@ from clinical import (
 from grading import grade_crs
 from tests.support.clinical_data import GRADING
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ADULT_BIRTH_DATE = date(1970, 5, 1)
 _ids = itertools.count(1)
 
@@ -80,7 +80,7 @@ DRUG_CLASSES = {
 }
 
 
-def drug(name: str, hours_ago: float, *, end_hours_ago: float | None | str = "same", status: str = "completed",
+def drug(name: str, hours_ago: float, *, end_hours_ago: float | str | None = "same", status: str = "completed",
          source: str | None = None, dose: tuple[float, str] | None = None, **kw: Any) -> DrugAdministration:
     """An administration at ``hours_ago``; ``end_hours_ago=None`` means an open period."""
     start = ago(hours_ago)

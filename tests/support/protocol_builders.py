@@ -6,11 +6,11 @@ produce (not FHIR JSON), so they test dosing rules and nothing else.
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from clinical import Assessment, ClinicalSnapshot, DrugAdministration, Evidence, Measurement, Temperature
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 DRUG_CLASSES = {
     "tocilizumab": "anti-il6", "siltuximab": "anti-il6", "anakinra": "il1-antagonist",
     "dexamethasone": "corticosteroid", "methylprednisolone": "corticosteroid", "acetaminophen": "antipyretic",

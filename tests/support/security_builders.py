@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import jwt
@@ -20,12 +20,12 @@ FHIR = "https://fhir.example.org/r4"
 BASE = "http://localhost"  # Flask's test client host
 
 
-@lru_cache(maxsize=None)
+@cache
 def ec_key(name: str = "ehr") -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP384R1())
 
 
-@lru_cache(maxsize=None)
+@cache
 def rsa_key(name: str = "ehr") -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 

@@ -17,9 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterable
+from typing import IO, Any
 
 import requests
 
@@ -100,7 +101,7 @@ def start() -> SekmetServer:
         f"data_dir: {workdir.name}/data\nlog_inbound: false\n"
         "validation:\n  inbound: 'off'\nsimulator:\n  enabled: false\n"
         f"server_auth:\n  types: [bearer]\n  tokens: ['{TOKEN}']\n")
-    log = open(Path(workdir.name) / "server.log", "wb")
+    log = open(Path(workdir.name) / "server.log", "wb")  # noqa: SIM115 - closed by stop()
     env = {**os.environ, "SEKMET_CONFIG": str(config)}
     process = subprocess.Popen([*_executable(), "serve", "--config", str(config), "--host", "127.0.0.1",
                                 "--port", str(port)], cwd=workdir.name, env=env, stdout=log,

@@ -33,16 +33,16 @@ NOREPINEPHRINE = DrugAdministration(drug="norepinephrine", drug_class="vasopress
 
 
 def graded(grade: int, **kw) -> Assessment:
-    defaults = dict(
-        status="graded", now=NOW, grade=grade, worst_grade=grade, fever_present=True,
-        onset=NOW - timedelta(hours=20), fever_threshold_c=38.0, index_therapy=CAR_T,
-        drivers=(VasopressorDriver(3, ("norepinephrine",)), FeverDriver(FEVER)),
-        evidence=(
+    defaults = {
+        "status": "graded", "now": NOW, "grade": grade, "worst_grade": grade, "fever_present": True,
+        "onset": NOW - timedelta(hours=20), "fever_threshold_c": 38.0, "index_therapy": CAR_T,
+        "drivers": (VasopressorDriver(3, ("norepinephrine",)), FeverDriver(FEVER)),
+        "evidence": (
             Evidence("fever", "temperature", TemperatureReading(FEVER), FEVER.time, FEVER.source),
             Evidence("vasopressor", "norepinephrine", Administered(NOREPINEPHRINE, "infusion", running=True),
                      NOREPINEPHRINE.start, NOREPINEPHRINE.source),
         ),
-    )
+    }
     defaults.update(kw)
     return Assessment(**defaults)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -111,7 +111,7 @@ def test_duplicate_resources_counted_once_newest_version_wins() -> None:
 
 
 def test_future_tolerance_is_five_minutes() -> None:
-    assert FUTURE_TOLERANCE == timedelta(minutes=5)
+    assert timedelta(minutes=5) == FUTURE_TOLERANCE
 
 
 def test_naive_now_is_taken_as_utc() -> None:
@@ -230,7 +230,7 @@ def test_arbitrary_json_never_raises_and_output_is_sorted(resources: list) -> No
 
 # --- time parsing -----------------------------------------------------------------
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -297,7 +297,7 @@ def test_invalid_code_lists_fail_loudly(tmp_path: Path, name: str, change, messa
 def test_missing_data_file(tmp_path: Path) -> None:
     folder = _copy_data(tmp_path)
     (folder / "units.json").unlink()
-    with pytest.raises(CodeListError, match="units.json: file not found"):
+    with pytest.raises(CodeListError, match=r"units\.json: file not found"):
         load_code_lists(folder)
 
 

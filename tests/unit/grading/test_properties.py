@@ -26,7 +26,7 @@ def never_lower(before, after) -> None:
     if before.grade is not None and before.grade >= 1:
         assert after.grade is not None and after.grade >= before.grade
     elif before.grade == 0:
-        assert after.grade is not None and after.grade >= 0 or after.status == "not-graded"
+        assert (after.grade is not None and after.grade >= 0) or after.status == "not-graded"
     if before.worst_grade is not None:
         assert after.worst_grade is not None and after.worst_grade >= before.worst_grade
 

@@ -130,7 +130,7 @@ def test_assessment_invariants_hold_for_any_record(events: list) -> None:
         assert a.worst_grade >= a.grade
     if a.onset is None:
         assert a.worst_grade is None and not a.masked
-    sources = {getattr(e, "source") for e in events} | {"MedicationAdministration/cart"}
+    sources = {e.source for e in events} | {"MedicationAdministration/cart"}
     assert {e.source for e in a.evidence} <= sources
 
 

@@ -131,12 +131,12 @@ def test_invalid_yaml_reports_the_line(tmp_path):
 
 
 def test_unknown_protocol_id_lists_the_known_ones():
-    with pytest.raises(ProtocolError, match="unknown protocol id .*astct-generic"):
+    with pytest.raises(ProtocolError, match=r"unknown protocol id .*astct-generic"):
         load_protocol("no-such-protocol")
 
 
 def test_regimen_override_must_name_an_option():
-    with pytest.raises(ProtocolError, match="regimens.anakinra.selected: 'boston' is not an option"):
+    with pytest.raises(ProtocolError, match=r"regimens\.anakinra\.selected: 'boston' is not an option"):
         load_protocol("paediatric-seed004", regimens={"anakinra": "boston"})
 
 

@@ -109,7 +109,8 @@ def test_generic_escalation_replaces_the_grade_option_for_the_same_drug():
 
 
 def test_infection_workup_only_when_febrile():
-    ids = lambda recs: {r.action_id for r in recs.services}
+    def ids(recs):
+        return {r.action_id for r in recs.services}
     assert "infection-workup" in ids(recommend(assessment(2), snapshot(), GENERIC, NOW))
     assert "infection-workup" not in ids(recommend(assessment(2, fever=False, masked=True), snapshot(), GENERIC, NOW))
 

@@ -59,7 +59,7 @@ class FakePipeline(list):
     codes = CODES
     grading = GRADING
 
-    def __call__(self, settings: Settings) -> "FakePipeline":
+    def __call__(self, settings: Settings) -> FakePipeline:
         self.eligibility = settings.eligibility
         return self
 

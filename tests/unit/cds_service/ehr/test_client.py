@@ -332,7 +332,7 @@ def test_absolute_url_on_another_host_is_refused(ehr) -> None:
 class _Slow(BaseHTTPRequestHandler):
     """A real socket server that answers after 2 s (or drips its body), for true timeouts."""
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if "drip" in self.path:
             self.send_response(200)
             self.send_header("Content-Type", "application/fhir+json")
@@ -371,7 +371,7 @@ def test_real_slow_server_times_out_by_the_deadline(slow_server) -> None:
                      deadline=time.monotonic() + 0.5)
     assert time.monotonic() - started < 0.9
     started = time.monotonic()
-    with pytest.raises(FetchUnavailable, match="time allowed|timed out"):
+    with pytest.raises(FetchUnavailable, match=r"time allowed|timed out"):
         client.fetch("Observation?drip=1", server=FhirServer(slow_server), authorization=None,
                      deadline=time.monotonic() + 0.5)
     assert time.monotonic() - started < 1.0

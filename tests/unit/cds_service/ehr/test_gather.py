@@ -58,7 +58,7 @@ def test_no_prefetch_issues_templates_and_dated_history_concurrently() -> None:
     assert kinds == ["MedicationAdministration", "MedicationAdministration", "Observation", "Observation", "Patient"]
     assert any("date=ge2026-10-22T12:00:00Z" in q and "8310-5" in q and "85354-9" not in q for q in fetcher.queries)
     assert any("effective-time=ge2026-10-22T12:00:00Z" in q for q in fetcher.queries)
-    assert len({d for d in fetcher.deadlines}) == 1  # one deadline for the whole call
+    assert len(set(fetcher.deadlines)) == 1  # one deadline for the whole call
 
 
 def test_full_prefetch_issues_no_query() -> None:
