@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from clinical import Administered, DrugAdministration, Evidence
 from clinical.findings import Eligibility as EligibilityNote
@@ -42,7 +43,8 @@ def assess_eligibility(admins: list[DrugAdministration], now: datetime, config: 
                        key=lambda a: a.start)
     if in_window:
         return Eligibility(True, in_window[0].start, in_window[0], in_window[-1])
-    reason = "no-index-therapy" if config.eligibility_required else "switched-off"
+    reason: Literal["no-index-therapy", "switched-off"] = (
+        "no-index-therapy" if config.eligibility_required else "switched-off")
     return Eligibility(False, window_start, notes=(EligibilityNote(reason, config.eligibility_window_days),))
 
 

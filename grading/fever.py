@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from clinical import Administered, DrugAdministration, Evidence, Temperature, TemperatureReading
+from clinical import Administered, DrugAdministration, Evidence, EvidenceRole, Temperature, TemperatureReading
 from clinical.findings import FeverBeforeIndexTherapy, FeverDriver, MissingInput, StaleTemperature
 
 from .config import GradingConfig
@@ -37,7 +37,7 @@ def find_onset(temps: TimeIndexed[Temperature], episode_start: datetime,
 
 def _evidence(t: Temperature, config: GradingConfig, episode_start: datetime,
               reading: TemperatureReading | None = None) -> Evidence:
-    role = "fever" if is_fever(t, config) and t.time >= episode_start else "context"
+    role: EvidenceRole = "fever" if is_fever(t, config) and t.time >= episode_start else "context"
     return Evidence(role, "temperature", reading or TemperatureReading(t), t.time, t.source)
 
 

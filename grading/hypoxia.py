@@ -23,6 +23,7 @@ A record in the window that shows oxygen but not which support (FiO2 above
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -77,7 +78,7 @@ def assess_hypoxia(oxygen: TimeIndexed[OxygenSupport], spo2: TimeIndexed[SpO2], 
     finding = Finding(tier=None)
     tiered: list[tuple[int, SupportTier, OxygenSupport]] = []
     untiered: list[tuple[SupportTier, OxygenSupport]] = []
-    for record in _with_device_charted_alongside(oxygen.between(start, end)):
+    for record in one_support_per_instant(oxygen.between(start, end)):
         how = support_tier(record, config)
         if how.tier is None:
             finding.notes.append(SupportNotUsed(record, how))
@@ -132,7 +133,7 @@ def assess_hypoxia(oxygen: TimeIndexed[OxygenSupport], spo2: TimeIndexed[SpO2], 
     return finding
 
 
-def _with_device_charted_alongside(records: list[OxygenSupport]) -> list[OxygenSupport]:
+def one_support_per_instant(records: Sequence[OxygenSupport]) -> list[OxygenSupport]:
     """Give a flow-only record the device charted at the same instant.
 
     EHRs chart the flow (often as an SpO2 component) and the delivery method
@@ -141,7 +142,7 @@ def _with_device_charted_alongside(records: list[OxygenSupport]) -> list[OxygenS
     """
     devices = {r.time: r.device for r in records if r.device is not None and r.flow_l_min is None}
     if not devices:
-        return records
+        return list(records)
     return [replace(r, device=devices[r.time]) if r.device is None and r.flow_l_min is not None
             and r.time in devices else r for r in records]
 

@@ -24,7 +24,7 @@ from clinical.findings import WorstGrade
 from .config import GradingConfig
 from .fever import is_fever
 from .hypotension import Overlap, is_hypotensive
-from .hypoxia import _with_device_charted_alongside, support_tier
+from .hypoxia import one_support_per_instant, support_tier
 from .windows import IntervalSet, Period
 
 
@@ -46,7 +46,7 @@ def worst_grade_since(onset: datetime, now: datetime, *, temperatures: Iterable[
     vaso = IntervalSet((p.start, p.end + later) for p in vasopressors)
     multi = IntervalSet((o.start, o.end + later) for o in multiple)
     by_tier: dict[int, list[datetime]] = {}
-    for record in _with_device_charted_alongside(list(oxygen)):  # one support, as for the current grade
+    for record in one_support_per_instant(list(oxygen)):  # one support, as for the current grade
         tier = support_tier(record, config).tier
         if tier:
             by_tier.setdefault(tier, []).append(record.time)

@@ -13,15 +13,23 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from clinical import DrugAdministration
-
-T = TypeVar("T")
 
 # Statuses that mean the drug was not (or not really) given; the mapping
 # already drops most of them, grading stays safe if one slips through.
 NOT_GIVEN = frozenset({"not-done", "entered-in-error"})
+
+
+class Timed(Protocol):
+    """Anything placed in time: every reading of the snapshot."""
+
+    @property
+    def time(self) -> datetime: ...
+
+
+T = TypeVar("T", bound=Timed)
 
 
 class TimeIndexed(Generic[T]):
@@ -107,6 +115,6 @@ def period_of(admin: DrugAdministration, now: datetime) -> Period | None:
     """The effective period of ``admin`` as seen at ``now`` (None if not given or in the future)."""
     if admin.status in NOT_GIVEN or admin.start > now:
         return None
-    running = admin.in_progress or admin.end is None
-    end = now if running else max(min(admin.end, now), admin.start)  # type: ignore[type-var]
-    return Period(admin.drug, admin.start, end, running, admin)
+    if admin.in_progress or admin.end is None:
+        return Period(admin.drug, admin.start, now, True, admin)
+    return Period(admin.drug, admin.start, max(min(admin.end, now), admin.start), False, admin)
