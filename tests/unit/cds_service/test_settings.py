@@ -5,8 +5,11 @@ import dataclasses
 
 import pytest
 
+from cds_service.bootstrap import build_assessor
 from cds_service.http import create_app
 from cds_service.settings import ConfigError, Settings
+from grading import GradingConfigError
+from grading.config import DEFAULT_CONFIG_PATH
 from tests.support.paths import TEST_DATA
 
 
@@ -48,3 +51,14 @@ def test_create_app_reads_the_environment_when_given_no_settings(monkeypatch) ->
     monkeypatch.setenv("CRS_CDS_ENV", "nonsense")
     with pytest.raises(ConfigError, match="CRS_CDS_ENV"):
         create_app()
+
+
+def test_a_site_grading_file_is_read_at_start_up_and_a_bad_one_stops_it(tmp_path) -> None:
+    site = tmp_path / "astct-site.json"
+    site.write_text(DEFAULT_CONFIG_PATH.read_text().replace('"window_hours": 24', '"window_hours": 36'))
+    settings = Settings.from_env({"CRS_CDS_GRADING_FILE": f" {site} "})
+    assert settings.grading_file == str(site)
+    assert build_assessor(settings).grading.fever_window_hours == 36
+    site.write_text('{"system": "ASTCT-2019"}')
+    with pytest.raises(GradingConfigError, match=str(site)):
+        build_assessor(settings)
