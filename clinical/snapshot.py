@@ -168,6 +168,3 @@ class ClinicalSnapshot:
 
     def measurements_of(self, kind: str) -> tuple[Measurement, ...]:
         return tuple(m for m in self.measurements if m.kind == kind)
-
-    def administrations_of(self, *drug_classes: str) -> tuple[DrugAdministration, ...]:
-        return tuple(a for a in self.administrations if a.drug_class in drug_classes)

@@ -87,7 +87,6 @@ class CodeLists:
 
     loinc_systems: frozenset[str]
     observation_role: dict[str, str]  # LOINC code -> vital role or measurement kind
-    measurement_kinds: frozenset[str]
     observation_accept_status: frozenset[str]
     ucum_systems: frozenset[str]
     unit_text_aliases: dict[str, str]
@@ -232,7 +231,6 @@ def _build(raw: dict[str, Any]) -> CodeLists:
     return CodeLists(
         loinc_systems=frozenset(obs["systems"]),
         observation_role=role_by_code,
-        measurement_kinds=frozenset(obs["measurements"]),
         observation_accept_status=frozenset(obs["status"]["accept"]),
         ucum_systems=frozenset(units["ucum_systems"]),
         unit_text_aliases=dict(units["unit_text_aliases"]),

@@ -53,11 +53,6 @@ class TimeIndexed(Generic[T]):
         i = bisect_right(self.times, t)
         return self.items[i - 1] if i else None
 
-    def first_from(self, t: datetime) -> T | None:
-        """The earliest item at or after ``t``."""
-        i = bisect_left(self.times, t)
-        return self.items[i] if i < len(self.items) else None
-
     def __len__(self) -> int:
         return len(self.items)
 

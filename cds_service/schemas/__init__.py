@@ -55,16 +55,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {name: _load(name) for name in SCHEMA_NAMES
 _VALIDATORS = {name: Draft202012Validator(schema) for name, schema in SCHEMAS.items()}
 
 
-def request_problems(body: Any) -> list[Problem]:
-    """Everything wrong with ``body`` as a CDS Hooks request, sorted by field; [] if valid."""
-    return schema_problems("request", body)
-
-
-def feedback_problems(body: Any) -> list[Problem]:
-    """Everything wrong with ``body`` as a CDS Hooks feedback request; [] if valid."""
-    return schema_problems("feedback", body)
-
-
 def schema_problems(name: str, body: Any) -> list[Problem]:
     """Problems of ``body`` against ``schemas/{name}.schema.json``, sorted by field."""
     found: dict[tuple[str, str], Problem] = {}
