@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from clinical import (
     Administered,
@@ -21,28 +21,28 @@ from clinical import (
     MeasurementReading,
     TemperatureReading,
 )
+from grading import GradingConfig
 
 from .dose import latest_measurement
 from .formatting import num, when
 from .history import COUNTED_STATUSES, GivenDose, PendingDose, given_doses
-from .model import Condition, DoseCount
-
-FEVER_CELSIUS = 38.0  # ASTCT: fever is >= 38.0 °C
-# Therapy after which fever no longer tells the grade (ASTCT masking rule).
-MASKING_CLASSES = frozenset({"antipyretic", "anti-il6", "il1-antagonist", "corticosteroid"})
-RUNNING_WINDOW = timedelta(hours=24)  # a drug given in the last 24 h counts as "running"
-# An ANC older than this is stale: the seeds ask for daily blood counts (seed 000/001, DOC644 4.2);
-# 48 h allows one late draw. A stale ANC is reported, never read as "not neutropenic".
-ANC_MAX_AGE = timedelta(hours=48)
+from .model import Condition, DoseCount, Settings
 
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """Everything a condition may look at, for one request."""
+    """Everything a condition may look at, for one request.
+
+    The fever threshold and the masking drug classes are the grading data's (``grading``), so a
+    site that changes them in its grading file changes protocol conditions too; how long a drug
+    counts as running and how old an ANC may be are the protocol's ``settings``.
+    """
 
     assessment: Assessment
     snapshot: ClinicalSnapshot
     now: datetime
+    grading: GradingConfig
+    settings: Settings
     pending: tuple[PendingDose | DrugAdministration, ...] = ()
     planned_classes: frozenset[str] = frozenset()  # drug classes in the recommendations so far
 
@@ -113,11 +113,13 @@ def _febrile(cond: Condition, facts: Facts) -> Outcome:
 
 
 def fever_span(facts: Facts) -> FeverSpan | None:
-    """How long fever has lasted: onset to the latest temperature ≥ 38.0 °C, while still febrile."""
+    """How long fever has lasted: onset to the latest temperature at or above the grading data's
+    fever threshold, while still febrile."""
     onset = facts.assessment.onset
     if onset is None or not facts.assessment.fever_present:
         return None
-    febrile = [t for t in facts.snapshot.temperatures if t.celsius >= FEVER_CELSIUS and onset <= t.time <= facts.now]
+    threshold = facts.grading.fever_threshold_c
+    febrile = [t for t in facts.snapshot.temperatures if t.celsius >= threshold and onset <= t.time <= facts.now]
     if not febrile:
         return None
     first, latest = min(febrile, key=lambda t: t.time), max(febrile, key=lambda t: t.time)
@@ -143,8 +145,9 @@ def _anc_below(cond: Condition, facts: Facts) -> Outcome:
     if anc is None:
         return Outcome(False, ("no ANC recorded: neutropenia cannot be assessed",), unknown=True)
     limit = float(cond.value)  # type: ignore[arg-type]
-    if facts.now - anc.time > ANC_MAX_AGE and not anc.value < limit:
-        return Outcome(False, (f"no ANC in the last {ANC_MAX_AGE.total_seconds() / 3600:g} h (latest "
+    max_age = facts.settings.anc_max_age
+    if facts.now - anc.time > max_age and not anc.value < limit:
+        return Outcome(False, (f"no ANC in the last {max_age.total_seconds() / 3600:g} h (latest "
                                f"{num(anc.value)} × 10⁹/L at {when(anc.time)}, {anc.source}): neutropenia "
                                "cannot be assessed",), unknown=True)
     reason = f"latest ANC {num(anc.value)} × 10⁹/L at {when(anc.time)} (threshold < {num(cond.value)})"  # type: ignore[arg-type]
@@ -156,14 +159,15 @@ def _planned_or_running(cond: Condition, facts: Facts) -> Outcome:
     drug_class = str(cond.value)
     running = tuple(a for a in facts.snapshot.administrations
                     if a.drug_class == drug_class and a.status in COUNTED_STATUSES
-                    and (a.in_progress or facts.now - RUNNING_WINDOW <= a.start <= facts.now))
+                    and (a.in_progress or facts.now - facts.settings.running_window <= a.start <= facts.now))
     planned = drug_class in facts.planned_classes
     reasons = []
     if planned:
         reasons.append(f"{drug_class} in the recommendations")
     if running:
         drugs = ", ".join(sorted({a.drug for a in running}))
-        reasons.append(f"{drug_class} given in the last 24 h or running ({drugs})")
+        window = facts.settings.running_window.total_seconds() / 3600
+        reasons.append(f"{drug_class} given in the last {window:g} h or running ({drugs})")
     return Outcome(planned or bool(running), tuple(reasons) or (f"no {drug_class} planned or running",),
                    _administration_evidence(running, "context"))
 
@@ -173,7 +177,7 @@ def _masked(cond: Condition, facts: Facts) -> Outcome:
     # fever; an antipyretic before onset (e.g. premedication at the infusion) does not.
     onset = facts.assessment.onset
     given = tuple(a for a in facts.snapshot.administrations
-                  if a.drug_class in MASKING_CLASSES and a.status in COUNTED_STATUSES
+                  if a.drug_class in facts.grading.masking_drug_classes and a.status in COUNTED_STATUSES
                   and onset is not None and onset <= a.start <= facts.now)
     masked = facts.assessment.masked or bool(given)
     reasons = []

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -425,6 +426,8 @@ class _Builder:
             settings=Settings(
                 weight_max_age_days=settings["weightMaxAgeDays"],
                 height_max_age_days=settings.get("heightMaxAgeDays", DEFAULT_HEIGHT_MAX_AGE_DAYS),
+                running_window=timedelta(hours=float(_dec(settings["runningWindowHours"]))),
+                anc_max_age=timedelta(hours=float(_dec(settings["ancMaxAgeHours"]))),
                 repeat_limits=frozen_map(limits),
             ),
             drugs=frozen_map(self.drugs),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Literal, Union
@@ -245,8 +246,13 @@ class GradeRules:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """How the protocol reads the patient's data: how old a weight, height or ANC may be, and
+    how long a given drug counts as "running" (a site's choice, so data, never Python)."""
+
     weight_max_age_days: int
     height_max_age_days: int
+    running_window: timedelta  # a drug given this recently counts as running (drug_class_planned_or_running)
+    anc_max_age: timedelta  # an older ANC is stale: neutropenia cannot be assessed from it
     repeat_limits: Mapping[str, RepeatLimits] = field(default_factory=frozen_map)
 
 

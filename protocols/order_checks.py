@@ -32,6 +32,7 @@ from decimal import Context, Decimal
 from typing import Literal
 
 from clinical import Assessment, ClinicalSnapshot, DraftMedication, Evidence, unique_evidence
+from grading import GradingConfig
 
 from .conditions import dose_evidence
 from .dose import BodySize, body_size, compute_dose
@@ -80,6 +81,7 @@ class _Context:
     assessment: Assessment
     snapshot: ClinicalSnapshot
     protocol: Protocol
+    grading: GradingConfig
     now: datetime
     size: BodySize
 
@@ -94,12 +96,13 @@ class _Context:
 
 
 def check_orders(orders: Sequence[DraftMedication], *, assessment: Assessment, snapshot: ClinicalSnapshot,
-                 protocol: Protocol, now: datetime, checked: Collection[str] | None = None) -> list[OrderFinding]:
+                 protocol: Protocol, grading: GradingConfig, now: datetime,
+                 checked: Collection[str] | None = None) -> list[OrderFinding]:
     """Findings for the orders named in ``checked`` (all orders when None), in order."""
     if assessment.status == "not-eligible":
         return []
     ctx = _Context(orders, frozenset(checked) if checked is not None else None, assessment, snapshot, protocol,
-                   now, body_size(snapshot, now, protocol.settings))
+                   grading, now, body_size(snapshot, now, protocol.settings))
     findings: list[OrderFinding] = []
     for order in orders:
         if ctx.is_checked(order):
@@ -214,7 +217,7 @@ def _gm_csf(order: DraftMedication, ctx: _Context) -> list[OrderFinding]:
 def _steroid(order: DraftMedication, ctx: _Context) -> list[OrderFinding]:
     pending = tuple(PendingDose(o.drug, ctx.now, o.reference, o.dose_mg, o.drug_class)
                     for o in ctx.orders if o.position != order.position)
-    recs = recommend(ctx.assessment, ctx.snapshot, ctx.protocol, ctx.now, pending=pending)
+    recs = recommend(ctx.assessment, ctx.snapshot, ctx.protocol, ctx.now, grading=ctx.grading, pending=pending)
     regimens = [r for r in recs.medications if r.drug == order.drug and r.dose_mg is not None]
     if not regimens or order.dose_mg is None:
         return []

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from clinical import Assessment, ClinicalSnapshot, DrugAdministration, unique_evidence
+from grading import GradingConfig
 
 from .conditions import Facts, Outcome, all_hold, dose_evidence
 from .dose import BodySize, DoseResult, body_size, compute_dose
@@ -23,14 +24,18 @@ MAX_DOSE_EVIDENCE = 10  # prior doses listed per medication (most recent)
 
 
 def recommend(assessment: Assessment, snapshot: ClinicalSnapshot, protocol: Protocol, now: datetime, *,
-              pending: Iterable[PendingDose | DrugAdministration] = ()) -> Recommendations:
-    """The protocol's actions and warnings for this patient's current CRS grade."""
+              grading: GradingConfig, pending: Iterable[PendingDose | DrugAdministration] = ()) -> Recommendations:
+    """The protocol's actions and warnings for this patient's current CRS grade.
+
+    ``grading`` is the grading configuration the assessment was made with: conditions read its
+    fever threshold and masking drug classes rather than defining them again.
+    """
     header = {"protocol_id": protocol.id, "protocol_title": protocol.title, "protocol_version": protocol.version,
                   "grade": assessment.grade, "lower_bound": assessment.lower_bound}
     if not assessment.has_crs:
         return Recommendations(**header, notes=(
             f"No CRS grade 1-4 (assessment status: {assessment.status}): the protocol proposes no treatment.",))
-    facts = Facts(assessment, snapshot, now, _classified(pending, protocol))
+    facts = Facts(assessment, snapshot, now, grading, protocol.settings, _classified(pending, protocol))
     size = body_size(snapshot, now, protocol.settings)
     applied: list[Recommendation] = []
     for action in protocol.actions_for(assessment.grade):

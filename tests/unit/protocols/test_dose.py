@@ -11,6 +11,7 @@ from clinical import ClinicalSnapshot, Measurement
 from protocols import PendingDose, load_protocol, recommend
 from protocols.dose import body_size, compute_dose, mosteller_bsa
 from protocols.history import check_repeat, given_doses
+from tests.support.clinical_data import GRADING
 from tests.support.protocol_builders import NOW, administration, assessment, height, hours_ago, snapshot, weight
 
 GENERIC = load_protocol("astct-generic")
@@ -19,7 +20,7 @@ PAEDIATRIC = load_protocol("paediatric-seed004")
 
 
 def tocilizumab(protocol, snap, grade=2, **kw):
-    [rec] = recommend(assessment(grade, **kw), snap, protocol, NOW).for_drug("tocilizumab")
+    [rec] = recommend(assessment(grade, **kw), snap, protocol, NOW, grading=GRADING).for_drug("tocilizumab")
     return rec
 
 
@@ -108,7 +109,7 @@ def test_future_weight_is_ignored():
 
 
 def test_fixed_doses_need_no_weight():
-    recs = recommend(assessment(3), snapshot(weight_kg=None), GENERIC, NOW)
+    recs = recommend(assessment(3), snapshot(weight_kg=None), GENERIC, NOW, grading=GRADING)
     [dex] = recs.for_drug("dexamethasone")
     assert dex.dose_mg == 10 and dex.orderable
 
@@ -116,7 +117,7 @@ def test_fixed_doses_need_no_weight():
 # -------------------------------------------------------- other dose bases
 
 def test_christie_methylprednisolone_2_mg_per_kg_per_day_divided_12_hourly():
-    recs = recommend(assessment(4), snapshot(weight_kg=70), CHRISTIE, NOW)
+    recs = recommend(assessment(4), snapshot(weight_kg=70), CHRISTIE, NOW, grading=GRADING)
     [mp] = recs.for_drug("methylprednisolone")
     assert (mp.dose_mg, mp.every_hours, mp.per_day_mg, mp.route) == (70, 12, 140, "IV")
     assert mp.dose_calculation == "2 mg/kg/day × 70 kg = 140 mg/day ÷ 2 doses"
@@ -124,7 +125,7 @@ def test_christie_methylprednisolone_2_mg_per_kg_per_day_divided_12_hourly():
 
 def test_bsa_dose_uses_mosteller_with_recent_height():
     assert mosteller_bsa(Decimal(175), Decimal(70)) == Decimal("1.84")
-    recs = recommend(assessment(4), snapshot(weight_kg=70, measurements=(height(175),)), CHRISTIE, NOW)
+    recs = recommend(assessment(4), snapshot(weight_kg=70, measurements=(height(175),)), CHRISTIE, NOW, grading=GRADING)
     [cy] = recs.for_drug("cyclophosphamide")
     assert cy.dose_mg == 2760 and not cy.recommended
     assert "1500 mg/m² × 1.84 m² (Mosteller: 175 cm, 70 kg)" in cy.text
@@ -132,7 +133,7 @@ def test_bsa_dose_uses_mosteller_with_recent_height():
 
 
 def test_bsa_dose_without_height_is_not_computed():
-    recs = recommend(assessment(4), snapshot(weight_kg=70), CHRISTIE, NOW)
+    recs = recommend(assessment(4), snapshot(weight_kg=70), CHRISTIE, NOW, grading=GRADING)
     [cy] = recs.for_drug("cyclophosphamide")
     assert cy.dose_mg is None
     assert cy.dose_problem == "no height recorded in the last 365 days — body surface area cannot be computed"
@@ -225,7 +226,7 @@ def test_christie_minimum_interval_is_6h():
 
 
 def test_four_doses_since_infusion_refuse_a_fifth_and_propose_the_escalation():
-    recs = recommend(assessment(2), snapshot(administrations=toci_doses(60, 44, 36, 28)), GENERIC, NOW)
+    recs = recommend(assessment(2), snapshot(administrations=toci_doses(60, 44, 36, 28)), GENERIC, NOW, grading=GRADING)
     [toci] = recs.for_drug("tocilizumab")
     assert toci.limit_reached and toci.blocked and not toci.orderable and toci.next_allowed is None
     assert "4 doses given since the index therapy: the maximum is 4 in total" in toci.text
@@ -250,7 +251,7 @@ def test_only_completed_or_in_progress_administrations_count():
 def test_pending_orders_count_like_given_doses():
     snap = snapshot(administrations=toci_doses(16, 9))
     assert tocilizumab(GENERIC, snap).orderable
-    recs = recommend(assessment(2), snap, GENERIC, NOW,
+    recs = recommend(assessment(2), snap, GENERIC, NOW, grading=GRADING,
                      pending=(PendingDose("tocilizumab", NOW - timedelta(hours=1), "MedicationRequest/draft"),))
     [rec] = recs.for_drug("tocilizumab")
     # 3 in 24 h now: the -16 h dose leaves the window at +8 h (later than the interval, +7 h)

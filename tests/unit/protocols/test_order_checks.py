@@ -6,6 +6,7 @@ from datetime import date
 from clinical import DraftMedication
 from protocols import load_protocol
 from protocols.order_checks import check_orders
+from tests.support.clinical_data import GRADING
 from tests.support.protocol_builders import NOW, administration, assessment, snapshot
 
 CLASSES = {"tocilizumab": "anti-il6", "anakinra": "il1-antagonist", "dexamethasone": "corticosteroid",
@@ -23,7 +24,7 @@ def check(orders, *, grade: int = 2, protocol: str = "astct-generic", weight_kg:
           given=(), checked=None, **assess):
     return check_orders(orders, assessment=assessment(grade, **assess),
                         snapshot=snapshot(weight_kg=weight_kg, administrations=tuple(given)),
-                        protocol=load_protocol(protocol), now=NOW, checked=checked)
+                        protocol=load_protocol(protocol), grading=GRADING, now=NOW, checked=checked)
 
 
 def test_christie_allows_tocilizumab_6_hours_after_the_last_dose() -> None:
