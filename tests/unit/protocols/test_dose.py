@@ -6,17 +6,25 @@ from decimal import Decimal
 
 import pytest
 
+from cards.wording import doses
 from cards.wording.evidence import value
 from clinical import ClinicalSnapshot, Measurement
-from protocols import PendingDose, load_protocol, recommend
+from protocols import PendingDose, load_protocol
+from protocols import recommend as recommend_typed
 from protocols.dose import body_size, compute_dose, mosteller_bsa
 from protocols.history import check_repeat, given_doses
 from tests.support.clinical_data import GRADING
 from tests.support.protocol_builders import NOW, administration, assessment, height, hours_ago, snapshot, weight
+from tests.support.protocol_wording import SaidRecommendations, said
 
 GENERIC = load_protocol("astct-generic")
 CHRISTIE = load_protocol("christie-doc644-v8")
 PAEDIATRIC = load_protocol("paediatric-seed004")
+
+
+def recommend(*args, **kw) -> SaidRecommendations:
+    """Recommendations with their items, warnings and notes in the card's words."""
+    return said(recommend_typed(*args, **kw))
 
 
 def tocilizumab(protocol, snap, grade=2, **kw):
@@ -142,7 +150,7 @@ def test_bsa_dose_without_height_is_not_computed():
 def test_unspecified_dose_names_the_reason():
     rule = action(PAEDIATRIC, 3, "dexamethasone").dose
     result = compute_dose(rule, None, body_size(snapshot(), NOW, PAEDIATRIC.settings))
-    assert result.mg is None and "no paediatric corticosteroid dose" in result.problem
+    assert result.mg is None and "no paediatric corticosteroid dose" in doses.problem(result.problem)
 
 
 def test_daily_dose_without_interval_is_not_divided_by_guess():
@@ -150,7 +158,7 @@ def test_daily_dose_without_interval_is_not_divided_by_guess():
     a = action(chop, 3, "anakinra")
     result = compute_dose(a.dose, a.frequency, body_size(snapshot(weight_kg=20), NOW, chop.settings))
     assert result.mg is None and result.per_day_mg == 40
-    assert "no dosing interval" in result.problem
+    assert "no dosing interval" in doses.problem(result.problem)
 
 
 @pytest.mark.parametrize("kg,mg,note", [(20, 50, "not rounded to 100 mg (nearest vial): that would change the dose by 100 %"),
@@ -164,13 +172,14 @@ def test_vial_rounding_only_within_the_protocols_tolerance(kg, mg, note):
     a = action(st_jude, 3, "anakinra")
     result = compute_dose(a.dose, a.frequency, body_size(snapshot(weight_kg=kg), NOW, st_jude.settings))
     assert result.mg == mg
-    assert (note in result.calculation) if note else ("rounded" not in result.calculation)
+    calculation = doses.calculation(result.calculation)
+    assert (note in calculation) if note else ("rounded" not in calculation)
 
 
 def test_rounding_up_to_whole_vials_where_the_protocol_says():
     option = CHRISTIE.regimens["anakinra"].options["grade-table"]
     result = compute_dose(option.dose, option.frequency, body_size(snapshot(weight_kg=70), NOW, CHRISTIE.settings))
-    assert result.mg == 100 and "rounded to 100 mg (whole 100 mg vials)" in result.calculation
+    assert result.mg == 100 and "rounded to 100 mg (whole 100 mg vials)" in doses.calculation(result.calculation)
 
 
 def test_no_rounding_unless_the_protocol_asks():
@@ -231,7 +240,7 @@ def test_four_doses_since_infusion_refuse_a_fifth_and_propose_the_escalation():
     assert toci.limit_reached and toci.blocked and not toci.orderable and toci.next_allowed is None
     assert "4 doses given since the index therapy: the maximum is 4 in total" in toci.text
     escalation = [r for r in recs.items if r.escalates == "tocilizumab"]
-    assert [(r.drug, r.dose_mg, r.every_hours, r.recommended) for r in escalation] == [
+    assert [(r.drug.key, r.dose_mg, r.every_hours, r.recommended) for r in escalation] == [
         ("dexamethasone", 10, 6, True), ("anakinra", 100, 6, False)]
 
 

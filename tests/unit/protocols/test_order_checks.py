@@ -62,7 +62,7 @@ def test_steroid_without_a_protocol_regimen_at_the_grade_gives_no_opinion() -> N
 def test_methylprednisolone_at_grade_4_is_compared_with_500_mg_every_12_h() -> None:
     [finding] = check([order("methylprednisolone", 1000, every_hours=24)], grade=4)
     assert finding.kind == "steroid-regimen" and (finding.dose_mg, finding.every_hours) == (500, 12)
-    assert any("antifungal" in r for r in finding.reminders)
+    assert any("antifungal" in r.text for r in finding.reminders)
     assert check([order("methylprednisolone", 500, every_hours=12)], grade=4) == []
 
 

@@ -6,14 +6,21 @@ from datetime import timedelta
 import pytest
 
 from clinical import Evidence
-from protocols import ProtocolRegistry, list_protocols, load_protocol, recommend
+from protocols import ProtocolRegistry, list_protocols, load_protocol
+from protocols import recommend as recommend_typed
 from protocols.loader import DEFAULT_PROTOCOL_ID, PAEDIATRIC_PROTOCOL_ID
 from tests.support.clinical_data import GRADING
 from tests.support.protocol_builders import NOW, administration, anc, assessment, snapshot, temperature
+from tests.support.protocol_wording import SaidRecommendations, said
 
 GENERIC = load_protocol("astct-generic")
 CHRISTIE = load_protocol("christie-doc644-v8")
 PAEDIATRIC = load_protocol("paediatric-seed004")
+
+
+def recommend(*args, **kw) -> SaidRecommendations:
+    """Recommendations with their items, warnings and notes in the card's words."""
+    return said(recommend_typed(*args, **kw))
 
 
 def one(recs, drug):
@@ -34,7 +41,7 @@ def regimen(rec):
 def test_generic_grade3_dexamethasone_10mg_iv_every_6h_icu_and_echo():
     recs = recommend(assessment(3), snapshot(), GENERIC, NOW, grading=GRADING)
     dex = one(recs, "dexamethasone")
-    assert regimen(dex) == (10, "IV", 6, False) and dex.recommended and dex.rxnorm == "3264"
+    assert regimen(dex) == (10, "IV", 6, False) and dex.recommended and dex.drug.rxnorm == "3264"
     assert dex.text == "Dexamethasone 10 mg IV every 6 h (total 40 mg/day)"
     services = {s.action_id: s for s in recs.services}
     assert services["icu-transfer"].codes[0].code == "305351004" and services["icu-transfer"].priority == "urgent"
@@ -69,7 +76,7 @@ def test_generic_anakinra_100mg_iv_every_6h_is_the_unrecommended_alternative():
     recs = recommend(assessment(4), snapshot(), GENERIC, NOW, grading=GRADING)
     ana = one(recs, "anakinra")
     assert regimen(ana) == (100, "IV", 6, False) and ana.per_day_mg == 400 and not ana.recommended
-    assert ana.alternative_group == "steroid-or-anakinra" and ana.rxnorm == "72435"
+    assert ana.alternative_group == "steroid-or-anakinra" and ana.drug.rxnorm == "72435"
 
 
 @pytest.mark.parametrize("grade,kw,doses", [(2, {"hypotension_grade": 2}, (20, 10)), (3, {}, ()), (4, {}, ()),
@@ -77,9 +84,9 @@ def test_generic_anakinra_100mg_iv_every_6h_is_the_unrecommended_alternative():
 def test_generic_steroid_or_anakinra_exactly_one_recommended(grade, kw, doses):
     recs = recommend(assessment(grade, **kw), snapshot(administrations=toci_doses(*doses)), GENERIC, NOW, grading=GRADING)
     group = recs.alternatives("steroid-or-anakinra")
-    assert len(group) == 2 and {r.drug_class for r in group} == {"corticosteroid", "il1-antagonist"}
+    assert len(group) == 2 and {r.drug.drug_class for r in group} == {"corticosteroid", "il1-antagonist"}
     assert sum(r.recommended for r in group) == 1
-    assert [r.drug for r in group if r.recommended] in (["dexamethasone"], ["methylprednisolone"])
+    assert [r.drug.key for r in group if r.recommended] in (["dexamethasone"], ["methylprednisolone"])
 
 
 def test_generic_grade1_tocilizumab_suggested_not_recommended_before_24h_of_fever():
@@ -99,7 +106,7 @@ def test_generic_grade1_tocilizumab_recommended_after_more_than_24h_of_fever():
 def test_generic_grade1_supportive_care_only_otherwise():
     recs = recommend(assessment(1), snapshot(), GENERIC, NOW, grading=GRADING)
     assert [r.action_id for r in recs.items if r.kind == "advice"] == ["supportive-care"]
-    assert [r.drug for r in recs.medications] == ["tocilizumab"]
+    assert [r.drug.key for r in recs.medications] == ["tocilizumab"]
 
 
 def test_generic_escalation_replaces_the_grade_option_for_the_same_drug():
@@ -190,7 +197,7 @@ def test_christie_grade3_tocilizumab_recommended_only_if_not_given_before():
 def test_christie_grade4_methylprednisolone_is_the_recommended_steroid():
     recs = recommend(assessment(4), snapshot(), CHRISTIE, NOW, grading=GRADING)
     group = recs.alternatives("corticosteroid")
-    assert [(r.drug, r.recommended) for r in group] == [("methylprednisolone", True), ("dexamethasone", False)]
+    assert [(r.drug.key, r.recommended) for r in group] == [("methylprednisolone", True), ("dexamethasone", False)]
 
 
 # -------------------------------------------------------------- paediatric
@@ -233,7 +240,7 @@ def test_paediatric_steroid_is_named_without_an_adult_dose():
 # ---------------------------------------------------------------- warnings
 
 def warning_ids(recs):
-    return {w.action_id for w in recs.warnings}
+    return {w.warning_id for w in recs.warnings}
 
 
 def test_gm_csf_and_icans_warnings_for_every_crs_patient():
@@ -247,13 +254,13 @@ def test_antifungal_prophylaxis_when_a_steroid_is_suggested_or_running():
     assert "antifungal-prophylaxis" in warning_ids(recommend(assessment(3), snapshot(), GENERIC, NOW, grading=GRADING))
     running = snapshot(administrations=(administration("dexamethasone", 5),))
     recs = recommend(assessment(2), running, GENERIC, NOW, grading=GRADING)
-    [w] = [w for w in recs.warnings if w.action_id == "antifungal-prophylaxis"]
+    [w] = [w for w in recs.warnings if w.warning_id == "antifungal-prophylaxis"]
     assert any(e.what == "dexamethasone" for e in w.evidence)
 
 
 def test_antibiotics_warning_when_latest_anc_below_0_5_with_its_reference():
     recs = recommend(assessment(2), snapshot(measurements=(anc(0.3, source="Observation/anc-1"),)), GENERIC, NOW, grading=GRADING)
-    [w] = [w for w in recs.warnings if w.action_id == "neutropenic-antibiotics"]
+    [w] = [w for w in recs.warnings if w.warning_id == "neutropenic-antibiotics"]
     assert [e.source for e in w.evidence] == ["Observation/anc-1"]
     assert "latest ANC 0.3" in w.rationale[0]
 
@@ -314,7 +321,7 @@ def test_select_protocol_without_a_paediatric_protocol_keeps_the_configured_one(
 
 
 def test_recommendations_are_immutable():
-    recs = recommend(assessment(2), snapshot(), GENERIC, NOW, grading=GRADING)
+    recs = recommend_typed(assessment(2), snapshot(), GENERIC, NOW, grading=GRADING)
     with pytest.raises(AttributeError):
         recs.items[0].recommended = False  # type: ignore[misc]
     assert isinstance(recs.items[0].evidence, tuple)
