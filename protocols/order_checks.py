@@ -15,10 +15,15 @@ Decisions (clinical-reference.md §3 leaves them to the product):
   every other order of the same drug that is not checked in this call, plus
   the checked ones before it, as ``PendingDose``s at ``now``. So two
   tocilizumab orders signed together: the second is refused (8-h interval).
-- A tocilizumab order refused by a repeat limit gets only the limit finding
-  (delete); correcting the dose of an order that must not be given is noise.
-- A dose within ``DOSE_TOLERANCE`` (10 %) of the protocol dose passes
-  (vial sizes, local rounding), unless it is above the per-dose maximum.
+- Which checks apply to which drug or drug class is protocol data
+  (``orderChecks``): adding a drug to a check is a data change. For one order
+  the matching checks run in file order and the first that finds a problem
+  decides, so a tocilizumab order refused by a repeat limit gets only the
+  limit finding (delete); correcting the dose of an order that must not be
+  given is noise.
+- A dose within the check's tolerance (10 % in the shipped protocols) of the
+  protocol dose passes (vial sizes, local rounding), unless it is above the
+  per-dose maximum.
 - Steroids are compared with the protocol's regimen(s) of the same drug at
   the current grade only; no regimen of that steroid at the grade (grade 1,
   ICANS use) means no opinion, not a warning.
@@ -49,10 +54,21 @@ from .findings import (
     RepeatRefused,
 )
 from .history import PendingDose, check_repeat, given_doses
-from .model import Action, Citation, MedicationAction, Protocol, WarningRule
+from .model import (
+    Action,
+    Citation,
+    DoseCheck,
+    MaximumDoseCheck,
+    MedicationAction,
+    NeverGiveCheck,
+    OrderCheck,
+    Protocol,
+    RegimenCheck,
+    RepeatLimitsCheck,
+    WarningRule,
+)
 from .recommend import MAX_DOSE_EVIDENCE, recommend
 
-DOSE_TOLERANCE_PERCENT = Decimal(10)
 _WIDE = Context(prec=400)  # room for any float-sized percentage when quantizing
 WEIGHT_BASES = ("mg/kg", "mg/kg/day", "mg/m2")
 
@@ -98,20 +114,27 @@ def check_orders(orders: Sequence[DraftMedication], *, assessment: Assessment, s
 
 
 def _check(order: DraftMedication, ctx: _Context) -> list[OrderFinding]:
-    if order.drug == "tocilizumab":
-        return (_repeat_limits(order, ctx, "tocilizumab-limit")
-                or _dose(order, ctx, "tocilizumab-dose", DOSE_TOLERANCE_PERCENT))
-    if order.drug_class == "gm-csf":
-        rule = next((w for w in ctx.protocol.warnings if w.id == "no-gm-csf"), None)
-        return _never_give(order, ctx, "gm-csf", rule, "GM-CSF") if rule else []
-    if order.drug_class == "corticosteroid":
-        reminders = tuple(w for w in ctx.protocol.warnings
-                          if any(c.name == "drug_class_planned_or_running" and c.value == "corticosteroid"
-                                 for c in w.when))
-        return _regimen_for_grade(order, ctx, "steroid-regimen", DOSE_TOLERANCE_PERCENT, reminders)
-    if order.drug == "anakinra":
-        return _maximum_dose(order, ctx, "anakinra-dose")
+    """The protocol's checks for this order's drug or drug class, in file order; the first finding decides."""
+    for check in ctx.protocol.order_checks:
+        if check.target.matches(order.drug, order.drug_class):
+            found = _run(check, order, ctx)
+            if found:
+                return found
     return []
+
+
+def _run(check: OrderCheck, order: DraftMedication, ctx: _Context) -> list[OrderFinding]:
+    match check:
+        case RepeatLimitsCheck():
+            return _repeat_limits(order, ctx, check.finding)
+        case DoseCheck():
+            return _dose(order, ctx, check.finding, check.tolerance_percent)
+        case MaximumDoseCheck():
+            return _maximum_dose(order, ctx, check.finding)
+        case NeverGiveCheck():
+            return _never_give(order, ctx, check.finding, check.warning, check.label)
+        case RegimenCheck():
+            return _regimen_for_grade(order, ctx, check.finding, check.tolerance_percent, check.reminders)
 
 
 def _display(order: DraftMedication, ctx: _Context) -> str:
