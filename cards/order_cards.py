@@ -110,8 +110,10 @@ def corrected_request(draft: dict[str, Any], dose_mg: float, every_hours: float 
         rates = dosage["doseAndRate"] = [{}]
     rates[0]["doseQuantity"] = {"value": _number(dose_mg), "unit": "mg", "system": UCUM, "code": "mg"}
     if every_hours:
-        timing = dosage.get("timing") if isinstance(dosage.get("timing"), dict) else {}
-        repeat = timing.get("repeat") if isinstance(timing.get("repeat"), dict) else {}
+        found_timing = dosage.get("timing")
+        timing: dict[str, Any] = found_timing if isinstance(found_timing, dict) else {}
+        found_repeat = timing.get("repeat")
+        repeat: dict[str, Any] = found_repeat if isinstance(found_repeat, dict) else {}
         for key in ("frequencyMax", "periodMax", "count", "countMax"):
             repeat.pop(key, None)
         repeat.update({"frequency": 1, "period": _number(every_hours), "periodUnit": "h"})

@@ -410,7 +410,7 @@ def _check_order_checks(checks: list[dict], drugs: dict, limits: dict, medicated
         elif drug is not None and kind in ("dose", "maximum-dose") and drug not in medicated:
             yield Problem(here + ("drug",), f"a {kind} check needs a medication action for '{drug}' "
                                             "(the protocol dose it checks against)")
-        references = [(("warning",), check["warning"])] if "warning" in check else []
+        references: list[tuple[JsonPath, str]] = [(("warning",), check["warning"])] if "warning" in check else []
         references += [(("reminders", j), w) for j, w in enumerate(check.get("reminders", []))]
         for where, warning in references:
             if warning not in warnings:

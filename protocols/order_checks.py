@@ -34,11 +34,12 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Context, Decimal
+from typing import Literal
 
-from clinical import Assessment, ClinicalSnapshot, DraftMedication, unique_evidence
+from clinical import Assessment, ClinicalSnapshot, DraftMedication, Evidence, unique_evidence
 from grading import GradingConfig
 
-from .calculation import DailyCapDivided, DoseProblem
+from .calculation import DailyCapDivided, DoseCalculation, DoseProblem
 from .conditions import dose_evidence
 from .dose import BodySize, body_size, compute_dose
 from .findings import (
@@ -49,6 +50,7 @@ from .findings import (
     NoWeight,
     OffDose,
     OrderFinding,
+    Problem,
     Regimen,
     RegimenMismatch,
     RepeatRefused,
@@ -93,9 +95,16 @@ class _Context:
     def is_checked(self, order: DraftMedication) -> bool:
         return self.checked is None or order.reference in self.checked
 
-    def finding(self, order: DraftMedication, kind: str, **kw: object) -> OrderFinding:
-        return OrderFinding(kind=kind, order=order, grade=self.assessment.grade, protocol_id=self.protocol.id,
-                            **kw)  # type: ignore[arg-type]
+    def finding(self, order: DraftMedication, kind: str, *, indicator: Literal["warning", "critical"],
+                problem: Problem, sources: tuple[Citation, ...], evidence: tuple[Evidence, ...] = (),
+                action: Literal["update", "delete"] | None = None, dose_mg: float | None = None,
+                every_hours: float | None = None, calculation: DoseCalculation | DailyCapDivided | None = None,
+                next_allowed: datetime | None = None, escalation: str | None = None,
+                reminders: tuple[WarningRule, ...] = ()) -> OrderFinding:
+        """A finding on ``order`` at this call's grade and protocol."""
+        return OrderFinding(kind, indicator, order, problem, sources, evidence, action, dose_mg, every_hours,
+                            calculation, next_allowed, escalation, reminders, self.assessment.grade,
+                            self.protocol.id)
 
 
 def check_orders(orders: Sequence[DraftMedication], *, assessment: Assessment, snapshot: ClinicalSnapshot,
@@ -289,8 +298,7 @@ def _actions(actions: Sequence[Action]) -> Iterator[MedicationAction]:
 def _action_for(ctx: _Context, drug: str) -> MedicationAction | None:
     """The protocol's action for ``drug``: the current grade's first, else the lowest grade that has one."""
     grade = ctx.assessment.grade
-    order = ([grade] if grade in ctx.protocol.grades else []) + sorted(g for g in ctx.protocol.grades if g != grade)
-    for g in order:
+    for g in sorted(ctx.protocol.grades, key=lambda g: (g != grade, g)):
         found = next((a for a in _actions(ctx.protocol.actions_for(g)) if a.drug.key == drug), None)
         if found is not None:
             return found

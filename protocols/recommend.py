@@ -127,11 +127,11 @@ def _at_most_one_recommended(items: list[Recommendation]) -> list[Recommendation
     seen: set[str] = set()
     out: list[Recommendation] = []
     for r in items:
-        if isinstance(r, MedicationRecommendation) and r.alternative_group and r.recommended:
-            if r.alternative_group in seen:
-                r = replace(r, recommended=False,
-                            rationale=r.rationale + (AnotherOptionRecommended(r.alternative_group),))
-            seen.add(r.alternative_group)
+        group = r.alternative_group if isinstance(r, MedicationRecommendation) else None
+        if isinstance(r, MedicationRecommendation) and group and r.recommended:
+            if group in seen:
+                r = replace(r, recommended=False, rationale=r.rationale + (AnotherOptionRecommended(group),))
+            seen.add(group)
         out.append(r)
     return out
 
