@@ -106,7 +106,7 @@ def _prior_doses(cond: Condition, facts: Facts) -> Outcome:
     n = len(doses)
     bound: Literal["min", "max"] = "min" if cond.name == "min_prior_doses" else "max"
     holds = n >= spec.count if bound == "min" else n <= spec.count
-    reason = PriorDoses(bound, spec.count, spec.drug or f"{spec.drug_class}", n, facts.index_start is not None)
+    reason = PriorDoses(bound, spec.count, spec.drug or str(spec.drug_class), n, facts.index_start is not None)
     return Outcome(holds, (reason,), dose_evidence(doses))
 
 
