@@ -110,7 +110,7 @@ class AboveMaximum:
     corrected_mg: Decimal
 
 
-Problem = RepeatRefused | NoWeight | AboveCap | OffDose | NeverGive | RegimenMismatch | AboveMaximum
+OrderProblem = RepeatRefused | NoWeight | AboveCap | OffDose | NeverGive | RegimenMismatch | AboveMaximum
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +125,7 @@ class OrderFinding:
     kind: str
     indicator: Literal["warning", "critical"]
     order: DraftMedication
-    problem: Problem
+    problem: OrderProblem
     sources: tuple[Citation, ...]
     evidence: tuple[Evidence, ...] = ()
     action: Literal["update", "delete"] | None = None

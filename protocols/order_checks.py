@@ -50,7 +50,7 @@ from .findings import (
     NoWeight,
     OffDose,
     OrderFinding,
-    Problem,
+    OrderProblem,
     Regimen,
     RegimenMismatch,
     RepeatRefused,
@@ -96,7 +96,7 @@ class _Context:
         return self.checked is None or order.reference in self.checked
 
     def finding(self, order: DraftMedication, kind: str, *, indicator: Literal["warning", "critical"],
-                problem: Problem, sources: tuple[Citation, ...], evidence: tuple[Evidence, ...] = (),
+                problem: OrderProblem, sources: tuple[Citation, ...], evidence: tuple[Evidence, ...] = (),
                 action: Literal["update", "delete"] | None = None, dose_mg: float | None = None,
                 every_hours: float | None = None, calculation: DoseCalculation | DailyCapDivided | None = None,
                 next_allowed: datetime | None = None, escalation: str | None = None,
