@@ -17,14 +17,14 @@ from typing import Any
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from pydantic import ValidationError
 
-from protocols.formatting import num
-from protocols.formatting import when as stamp
-from protocols.order_checks import OrderFinding
+from protocols.findings import OrderFinding
 
 from .card import Card
 from .markdown import bullets, table, truncate
 from .orders import UCUM
-from .wording import evidence
+from .wording import doses, evidence
+from .wording import orders as finding_words
+from .wording.numbers import num, stamp
 
 SUMMARY_LIMIT = 140
 CARD_KIND_SYSTEM = "urn:crs-cds:card-kind"
@@ -54,7 +54,7 @@ def order_card(finding: OrderFinding, draft: dict[str, Any] | None, *,
                new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())) -> dict[str, Any]:
     card: dict[str, Any] = {
         "uuid": new_uuid(),
-        "summary": truncate(finding.summary, SUMMARY_LIMIT),
+        "summary": truncate(finding_words.summary(finding), SUMMARY_LIMIT),
         "indicator": finding.indicator,
         "detail": _detail(finding),
         "source": {
@@ -110,8 +110,10 @@ def corrected_request(draft: dict[str, Any], dose_mg: float, every_hours: float 
         rates = dosage["doseAndRate"] = [{}]
     rates[0]["doseQuantity"] = {"value": _number(dose_mg), "unit": "mg", "system": UCUM, "code": "mg"}
     if every_hours:
-        timing = dosage.get("timing") if isinstance(dosage.get("timing"), dict) else {}
-        repeat = timing.get("repeat") if isinstance(timing.get("repeat"), dict) else {}
+        found_timing = dosage.get("timing")
+        timing: dict[str, Any] = found_timing if isinstance(found_timing, dict) else {}
+        found_repeat = timing.get("repeat")
+        repeat: dict[str, Any] = found_repeat if isinstance(found_repeat, dict) else {}
         for key in ("frequencyMax", "periodMax", "count", "countMax"):
             repeat.pop(key, None)
         repeat.update({"frequency": 1, "period": _number(every_hours), "periodUnit": "h"})
@@ -138,11 +140,12 @@ def _detail(f: OrderFinding) -> str:
         as_read += f" every {num(o.every_hours)} h"
     if o.route:
         as_read += f" {o.route}"
-    parts = [f"**Order checked**: {as_read} (`{o.reference}`)", "**Problem**\n\n" + bullets(f.reasons)]
+    parts = [f"**Order checked**: {as_read} (`{o.reference}`)", "**Problem**\n\n" + bullets(finding_words.reasons(f))]
     protocol: list[str] = []
     if f.action == "update" and f.dose_mg is not None:
         line = f"Protocol dose: {num(f.dose_mg)} mg" + (f" every {num(f.every_hours)} h" if f.every_hours else "")
-        protocol.append(line + (f" ({f.calculation})" if f.calculation else ""))
+        calculation = doses.calculation(f.calculation)
+        protocol.append(line + (f" ({calculation})" if calculation else ""))
     if f.action == "delete":
         protocol.append("Cancel this order.")
     if f.next_allowed is not None:
@@ -154,7 +157,7 @@ def _detail(f: OrderFinding) -> str:
     if protocol:
         parts.append("**What the protocol says**\n\n" + bullets(protocol))
     if f.reminders:
-        parts.append("**Reminders**\n\n" + bullets(f.reminders))
+        parts.append("**Reminders**\n\n" + bullets(w.text for w in f.reminders))
     if f.evidence:
         rows = [[e.what, evidence.value(e), stamp(e.time), e.source] for e in f.evidence]
         parts.append("**Evidence**\n\n" + table(["What", "Value", "When", "Source"], rows))

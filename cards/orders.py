@@ -15,6 +15,7 @@ from typing import Any
 
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
+from pydantic import BaseModel
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 UCUM = "http://unitsofmeasure.org"
@@ -97,7 +98,7 @@ _PER_CALL_FIELDS = ("id", "subject", "encounter")
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
-def _validated(model: type, resource: dict[str, Any]) -> dict[str, Any]:
+def _validated(model: type[BaseModel], resource: dict[str, Any]) -> dict[str, Any]:
     """Validate ``resource`` with its fhir.resources model; raises on invalid FHIR.
 
     Orders differ between calls only in id, subject and encounter, so each
@@ -113,5 +114,5 @@ def _validated(model: type, resource: dict[str, Any]) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=4096)
-def _validate_shape(model: type, shape: str) -> None:
+def _validate_shape(model: type[BaseModel], shape: str) -> None:
     model.model_validate({**json.loads(shape), "id": "shape", "subject": {"reference": "Patient/shape"}})

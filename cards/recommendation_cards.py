@@ -13,13 +13,18 @@ from datetime import datetime
 from typing import Any
 
 from clinical import Evidence
-from protocols import Recommendation, Recommendations
-from protocols.formatting import num
-from protocols.formatting import when as utc_minute
+from protocols import (
+    MedicationRecommendation,
+    Recommendation,
+    Recommendations,
+    ServiceRecommendation,
+    WarningRecommendation,
+)
 
 from .markdown import bullets, truncate, when
 from .suggestions import NewId, order_suggestion, timing_text
-from .wording import evidence
+from .wording import doses, evidence, reasons, recommendations
+from .wording.numbers import num, stamp
 
 SUMMARY_LIMIT = 140
 PROTOCOL_TOPIC = {"system": "urn:crs-cds:card-kind", "code": "crs-protocol-options", "display": "CRS protocol options"}
@@ -30,10 +35,10 @@ def protocol_source(recs: Recommendations) -> dict[str, Any]:
             "topic": PROTOCOL_TOPIC}
 
 
-def exclusive_groups(recs: Recommendations) -> dict[str, tuple[Recommendation, ...]]:
+def exclusive_groups(recs: Recommendations) -> dict[str, tuple[MedicationRecommendation, ...]]:
     """Alternative groups with at least two orderable options: these need an at-most-one card."""
-    groups: dict[str, list[Recommendation]] = {}
-    for r in recs.items:
+    groups: dict[str, list[MedicationRecommendation]] = {}
+    for r in recs.medications:
         if r.alternative_group and r.orderable:
             groups.setdefault(r.alternative_group, []).append(r)
     return {g: tuple(rs) for g, rs in groups.items() if len(rs) >= 2}
@@ -42,7 +47,8 @@ def exclusive_groups(recs: Recommendations) -> dict[str, tuple[Recommendation, .
 def combinable_orders(recs: Recommendations) -> tuple[Recommendation, ...]:
     """Orderable items that are not part of an exclusive choice (they go on the assessment card)."""
     exclusive = exclusive_groups(recs)
-    return tuple(r for r in recs.items if r.orderable and r.alternative_group not in exclusive)
+    return tuple(r for r in recs.items
+                 if r.orderable and not (isinstance(r, MedicationRecommendation) and r.alternative_group in exclusive))
 
 
 def suggestions(items: tuple[Recommendation, ...], recs: Recommendations, *, patient_id: str,
@@ -53,29 +59,23 @@ def suggestions(items: tuple[Recommendation, ...], recs: Recommendations, *, pat
 
 # ------------------------------------------------------------------ detail text
 
-def status_text(rec: Recommendation, recs: Recommendations) -> str:
+def status_text(rec: Recommendation | WarningRecommendation, recs: Recommendations) -> str:
     """What the card does with this item, and why when it proposes no order."""
-    if rec.kind == "medication" and rec.limit_reached:
-        escalation = [r.text for r in recs.items if r.escalates == rec.action_id]
-        proposed = f" Escalation proposed: {'; '.join(escalation)}." if escalation else ""
-        return f"no further doses — limit reached: {rec.blocked}.{proposed}"
-    if rec.kind == "medication" and rec.blocked:
-        nxt = f"; next dose allowed from {utc_minute(rec.next_allowed)}" if rec.next_allowed else ""
-        return f"not now — {rec.blocked}{nxt}"
-    if rec.kind == "medication" and rec.dose_mg is None:
-        return f"no order — {_named_problem(rec)}"
-    if rec.orderable:
+    if isinstance(rec, MedicationRecommendation):
+        if rec.repeat is not None and rec.limit_reached:
+            escalation = [recommendations.text(r) for r in recs.items if r.escalates == rec.action_id]
+            proposed = f" Escalation proposed: {'; '.join(escalation)}." if escalation else ""
+            return f"no further doses — limit reached: {reasons.refusal(rec.repeat)}.{proposed}"
+        if rec.repeat is not None and rec.blocked:
+            nxt = f"; next dose allowed from {stamp(rec.next_allowed)}" if rec.next_allowed else ""
+            return f"not now — {reasons.refusal(rec.repeat)}{nxt}"
+        if rec.dose is None:
+            return f"no order — {doses.problem(rec.problem, drug=rec.drug.display.lower())}"
+    if isinstance(rec, MedicationRecommendation | ServiceRecommendation) and rec.orderable:
         return "order suggested" + (" (recommended)" if rec.recommended else " (option)")
-    if rec.kind == "service":
+    if isinstance(rec, ServiceRecommendation):
         return "to arrange (no orderable code in the protocol)"
     return "advice"
-
-
-def _named_problem(rec: Recommendation) -> str:
-    """``... — tocilizumab dose cannot be computed``: say which dose is missing."""
-    problem = rec.dose_problem or "the protocol gives no dose"
-    name = (rec.drug_display or rec.drug or "").lower()
-    return problem.replace("— dose cannot be computed", f"— {name} dose cannot be computed") if name else problem
 
 
 def evidence_text(e: Evidence, now: datetime) -> str:
@@ -85,26 +85,26 @@ def evidence_text(e: Evidence, now: datetime) -> str:
 def headline(rec: Recommendation) -> str:
     """The item's own line; for a medication that cannot be ordered now, only drug and dose,
     since the status that follows gives the reason (the protocol text would repeat it)."""
-    if rec.kind != "medication" or rec.orderable:
-        return rec.text
-    name = rec.drug_display or rec.action_id
+    if not isinstance(rec, MedicationRecommendation) or rec.orderable:
+        return recommendations.text(rec)
+    name = rec.drug.display
     if rec.limit_reached or rec.dose_mg is None:
         return name
-    calc = f" ({rec.dose_calculation})" if rec.dose_calculation else ""
+    calculation = doses.calculation(rec.calculation)
+    calc = f" ({calculation})" if calculation else ""
     return f"{name} {num(rec.dose_mg)} mg {rec.route} {timing_text(rec)}{calc}"
 
 
 def _item(rec: Recommendation, recs: Recommendations, now: datetime) -> str:
     head = f"- **{headline(rec)}** — {status_text(rec, recs)}"
     lines = [head]
-    if rec.alternative_group:
+    if isinstance(rec, MedicationRecommendation) and rec.alternative_group:
         lines.append(f"  - Alternative group: {rec.alternative_group} (choose at most one)")
-    why = [r for r in rec.rationale if not (rec.blocked and r in rec.blocked)]  # the status already says it
-    if why:
-        lines.append("  - Why: " + "; ".join(why))
+    if rec.rationale:  # the conditions; a refused dose's limits are in the status
+        lines.append("  - Why: " + "; ".join(reasons.reason(r) for r in rec.rationale))
     for e in rec.evidence:
         lines.append("  - Evidence: " + evidence_text(e, now))
-    if rec.note:
+    if isinstance(rec, MedicationRecommendation) and rec.note:
         lines.append(f"  - Note: {rec.note}")
     lines.append("  - Source: " + "; ".join(c.label for c in rec.sources))
     return "\n".join(lines)
@@ -117,7 +117,7 @@ def recommendations_section(recs: Recommendations, now: datetime) -> str:
     if recs.items:
         parts.append("\n".join(_item(r, recs, now) for r in recs.items))
     if recs.notes:
-        parts.append("**Protocol notes**\n\n" + bullets(recs.notes))
+        parts.append("**Protocol notes**\n\n" + bullets(reasons.note(n) for n in recs.notes))
     return "\n\n".join(parts)
 
 
@@ -137,8 +137,8 @@ def warnings_section(recs: Recommendations, now: datetime) -> str | None:
 
 # ---------------------------------------------------------------------- cards
 
-def alternatives_card(group: str, options: tuple[Recommendation, ...], recs: Recommendations, now: datetime, *,
-                      patient_id: str, encounter_id: str | None,
+def alternatives_card(group: str, options: tuple[MedicationRecommendation, ...], recs: Recommendations,
+                      now: datetime, *, patient_id: str, encounter_id: str | None,
                       new_uuid: NewId) -> dict[str, Any]:
     """An ``at-most-one`` card for mutually exclusive orders; at most one is recommended."""
     chosen = next((r for r in options if r.recommended), None)
@@ -161,7 +161,7 @@ def alternatives_card(group: str, options: tuple[Recommendation, ...], recs: Rec
     }
 
 
-def _short(rec: Recommendation) -> str:
+def _short(rec: MedicationRecommendation) -> str:
     if rec.dose_mg is None:
-        return rec.drug_display or rec.action_id
-    return f"{(rec.drug_display or '').lower()} {num(rec.dose_mg)} mg {rec.route} {timing_text(rec)}"
+        return rec.drug.display
+    return f"{rec.drug.display.lower()} {num(rec.dose_mg)} mg {rec.route} {timing_text(rec)}"

@@ -10,44 +10,47 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from protocols import Recommendation
-from protocols.formatting import num
+from protocols import MedicationRecommendation, Recommendation, ServiceRecommendation
 
 from .orders import medication_request, service_request
+from .wording import recommendations
+from .wording.numbers import num
 
 ORDER_EXTENSION = "crs-cds.order"
 NewId = Callable[[], str]
+Orderable = MedicationRecommendation | ServiceRecommendation
 
 
 def _new_uuid() -> str:
     return str(uuid.uuid4())
 
 
-def timing_text(rec: Recommendation) -> str:
+def timing_text(rec: MedicationRecommendation) -> str:
     """``every 6 h``, or ``now`` for a single dose (MedicationRequest timing count 1)."""
-    if rec.once or not rec.every_hours:
+    every = rec.every_hours
+    if rec.once or not every:
         return "now"
-    return f"every {num(rec.every_hours)} h"
+    return f"every {num(every)} h"
 
 
-def medication_label(rec: Recommendation) -> str:
+def medication_label(rec: MedicationRecommendation) -> str:
     """``Order dexamethasone 10 mg IV every 6 h``: what the clinician accepts, verifiable at a glance."""
-    assert rec.dose_mg is not None and rec.drug_display and rec.route
-    return f"Order {rec.drug_display.lower()} {num(rec.dose_mg)} mg {rec.route} {timing_text(rec)}"
+    assert rec.dose_mg is not None
+    return f"Order {rec.drug.display.lower()} {num(rec.dose_mg)} mg {rec.route} {timing_text(rec)}"
 
 
-def service_label(rec: Recommendation) -> str:
+def service_label(rec: ServiceRecommendation) -> str:
     return f"Order: {rec.text}"
 
 
-def order_extension(rec: Recommendation) -> dict[str, Any]:
+def order_extension(rec: Orderable) -> dict[str, Any]:
     """``{"drug": "dexamethasone", "doseMg": 10, "route": "IV", "everyHours": 6}`` or, for a
     service, ``{"service": "icu-transfer", "code": "305351004"}`` (design.md)."""
-    if rec.kind == "service":
+    if isinstance(rec, ServiceRecommendation):
         return {"service": rec.action_id, "code": rec.codes[0].code, "codes": [c.code for c in rec.codes]}
     assert rec.dose_mg is not None
     every = None if rec.once or not rec.every_hours else _number(rec.every_hours)
-    return {"drug": rec.drug, "doseMg": _number(rec.dose_mg), "route": rec.route, "everyHours": every}
+    return {"drug": rec.drug.key, "doseMg": _number(rec.dose_mg), "route": rec.route, "everyHours": every}
 
 
 def order_suggestion(rec: Recommendation, *, grade: int | None, patient_id: str, encounter_id: str | None = None,
@@ -55,15 +58,15 @@ def order_suggestion(rec: Recommendation, *, grade: int | None, patient_id: str,
     """One suggestion (call only for ``rec.orderable``): one ``create`` action for a medication;
     one per code for a service, since a panel (CBC, CMP, ...) is several orders the EHR
     applies together, and one CodeableConcept may hold only equivalent codings."""
-    if not rec.orderable:
+    if not rec.orderable or not isinstance(rec, MedicationRecommendation | ServiceRecommendation):
         raise ValueError(f"{rec.action_id} is not orderable")
-    if rec.kind == "medication":
-        assert rec.dose_mg is not None and rec.drug_display and rec.route
+    if isinstance(rec, MedicationRecommendation):
+        assert rec.dose_mg is not None
         label = medication_label(rec)
-        resource = medication_request(patient_id=patient_id, drug_display=rec.drug_display, rxnorm=rec.rxnorm,
+        resource = medication_request(patient_id=patient_id, drug_display=rec.drug.display, rxnorm=rec.drug.rxnorm,
                                       dose_mg=rec.dose_mg, route=rec.route, every_hours=rec.every_hours,
-                                      once=rec.once, text=rec.text, grade=grade, encounter_id=encounter_id,
-                                      note=rec.note)
+                                      once=rec.once, text=recommendations.medication(rec), grade=grade,
+                                      encounter_id=encounter_id, note=rec.note)
         actions = [{"type": "create", "description": label, "resource": resource}]
     else:
         label = service_label(rec)

@@ -1,15 +1,17 @@
 """Evaluate the protocol condition vocabulary against the patient's data.
 
-Each term answers with a verdict, a sentence a clinician can check ("2
-tocilizumab doses since the index therapy (needs ≥ 2)") and the FHIR
-evidence behind it. Missing data is never read as "condition false" silently:
-the sentence says what was missing and ``unknown`` is set.
+Each term answers with a verdict, the facts a clinician can check (typed
+``reasons``: "2 tocilizumab doses since the index therapy (needs ≥ 2)" once
+worded) and the FHIR evidence behind it. Missing data is never read as
+"condition false" silently: the reason says what was missing and ``unknown`` is set.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
 
 from clinical import (
     Administered,
@@ -18,31 +20,47 @@ from clinical import (
     CountedDose,
     DrugAdministration,
     Evidence,
+    EvidenceRole,
     MeasurementReading,
     TemperatureReading,
 )
+from grading import GradingConfig
 
 from .dose import latest_measurement
-from .formatting import num, when
 from .history import COUNTED_STATUSES, GivenDose, PendingDose, given_doses
-from .model import Condition, DoseCount
-
-FEVER_CELSIUS = 38.0  # ASTCT: fever is >= 38.0 °C
-# Therapy after which fever no longer tells the grade (ASTCT masking rule).
-MASKING_CLASSES = frozenset({"antipyretic", "anti-il6", "il1-antagonist", "corticosteroid"})
-RUNNING_WINDOW = timedelta(hours=24)  # a drug given in the last 24 h counts as "running"
-# An ANC older than this is stale: the seeds ask for daily blood counts (seed 000/001, DOC644 4.2);
-# 48 h allows one late draw. A stale ANC is reported, never read as "not neutropenic".
-ANC_MAX_AGE = timedelta(hours=48)
+from .model import Condition, DoseCount, Settings
+from .reasons import (
+    ClassNotPlannedOrRunning,
+    ClassPlanned,
+    ClassRunning,
+    FebrileNow,
+    FeverDuration,
+    HypotensionNow,
+    LatestAnc,
+    MaskingApplied,
+    MaskingTherapyGiven,
+    NoAnc,
+    NoMaskingTherapy,
+    PriorDoses,
+    Reason,
+    StaleAnc,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """Everything a condition may look at, for one request."""
+    """Everything a condition may look at, for one request.
+
+    The fever threshold and the masking drug classes are the grading data's (``grading``), so a
+    site that changes them in its grading file changes protocol conditions too; how long a drug
+    counts as running and how old an ANC may be are the protocol's ``settings``.
+    """
 
     assessment: Assessment
     snapshot: ClinicalSnapshot
     now: datetime
+    grading: GradingConfig
+    settings: Settings
     pending: tuple[PendingDose | DrugAdministration, ...] = ()
     planned_classes: frozenset[str] = frozenset()  # drug classes in the recommendations so far
 
@@ -55,7 +73,7 @@ class Facts:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     holds: bool
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     unknown: bool = False  # decided on missing data
 
@@ -81,43 +99,40 @@ def evaluate(cond: Condition, facts: Facts) -> Outcome:
 
 
 def _prior_doses(cond: Condition, facts: Facts) -> Outcome:
-    spec: DoseCount = cond.value  # type: ignore[assignment]
+    spec = cond.value
+    assert isinstance(spec, DoseCount)
     doses = given_doses(facts.snapshot, facts.pending, drug=spec.drug, drug_class=spec.drug_class,
                         since=facts.index_start)
-    what = spec.drug or f"{spec.drug_class}"
-    since = "since the index therapy" if facts.index_start else "recorded"
     n = len(doses)
-    if cond.name == "min_prior_doses":
-        holds, need = n >= spec.count, f"needs ≥ {spec.count}"
-    else:
-        holds, need = n <= spec.count, ("needs none" if spec.count == 0 else f"needs ≤ {spec.count}")
-    reason = f"{n} {what} dose{'s' if n != 1 else ''} {since} ({need})"
+    bound: Literal["min", "max"] = "min" if cond.name == "min_prior_doses" else "max"
+    holds = n >= spec.count if bound == "min" else n <= spec.count
+    reason = PriorDoses(bound, spec.count, spec.drug or str(spec.drug_class), n, facts.index_start is not None)
     return Outcome(holds, (reason,), dose_evidence(doses))
 
 
 def _hypotension(cond: Condition, facts: Facts) -> Outcome:
     grade = facts.assessment.hypotension_grade
     if grade is None:
-        return Outcome(False, ("hypotension cannot be assessed (no recent blood pressure or vasopressor data)",),
-                       unknown=True)
+        return Outcome(False, (HypotensionNow(None),), unknown=True)
     present = grade >= 2
     evidence = tuple(e for e in facts.assessment.evidence if e.role in ("hypotension", "vasopressor"))
-    reason = f"hypotension present now (hypotension grade {grade})" if present else "no hypotension now"
-    return Outcome(present == bool(cond.value), (reason,), evidence)
+    return Outcome(present == bool(cond.value), (HypotensionNow(grade),), evidence)
 
 
 def _febrile(cond: Condition, facts: Facts) -> Outcome:
     present = facts.assessment.fever_present
     evidence = tuple(e for e in facts.assessment.evidence if e.role == "fever")
-    return Outcome(present == bool(cond.value), ("febrile now" if present else "not febrile now",), evidence)
+    return Outcome(present == bool(cond.value), (FebrileNow(present),), evidence)
 
 
 def fever_span(facts: Facts) -> FeverSpan | None:
-    """How long fever has lasted: onset to the latest temperature ≥ 38.0 °C, while still febrile."""
+    """How long fever has lasted: onset to the latest temperature at or above the grading data's
+    fever threshold, while still febrile."""
     onset = facts.assessment.onset
     if onset is None or not facts.assessment.fever_present:
         return None
-    febrile = [t for t in facts.snapshot.temperatures if t.celsius >= FEVER_CELSIUS and onset <= t.time <= facts.now]
+    threshold = facts.grading.fever_threshold_c
+    febrile = [t for t in facts.snapshot.temperatures if t.celsius >= threshold and onset <= t.time <= facts.now]
     if not febrile:
         return None
     first, latest = min(febrile, key=lambda t: t.time), max(febrile, key=lambda t: t.time)
@@ -127,75 +142,77 @@ def fever_span(facts: Facts) -> FeverSpan | None:
 
 
 def _fever_duration(cond: Condition, facts: Facts) -> Outcome:
-    limit = float(cond.value)  # type: ignore[arg-type]
+    limit = cond.value
+    assert isinstance(limit, Decimal)
+    strict = cond.name.endswith("_gt")
     span = fever_span(facts)
-    need = f"needs {'>' if cond.name.endswith('_gt') else '≥'} {num(cond.value)} h"  # type: ignore[arg-type]
     if span is None:
-        why = "no fever onset recorded" if facts.assessment.onset is None else "not febrile now"
-        return Outcome(False, (f"fever duration: {why} ({need})",))
-    holds = span.hours > limit if cond.name.endswith("_gt") else span.hours >= limit
-    reason = f"fever for {span.hours:.0f} h since onset at {when(facts.assessment.onset)} ({need})"
-    return Outcome(holds, (reason,), span.evidence)
+        return Outcome(False, (FeverDuration(limit, strict, None, facts.assessment.onset),))
+    holds = span.hours > float(limit) if strict else span.hours >= float(limit)
+    return Outcome(holds, (FeverDuration(limit, strict, span.hours, facts.assessment.onset),), span.evidence)
 
 
 def _anc_below(cond: Condition, facts: Facts) -> Outcome:
     anc = latest_measurement(facts.snapshot, "anc", facts.now)
     if anc is None:
-        return Outcome(False, ("no ANC recorded: neutropenia cannot be assessed",), unknown=True)
-    limit = float(cond.value)  # type: ignore[arg-type]
-    if facts.now - anc.time > ANC_MAX_AGE and not anc.value < limit:
-        return Outcome(False, (f"no ANC in the last {ANC_MAX_AGE.total_seconds() / 3600:g} h (latest "
-                               f"{num(anc.value)} × 10⁹/L at {when(anc.time)}, {anc.source}): neutropenia "
-                               "cannot be assessed",), unknown=True)
-    reason = f"latest ANC {num(anc.value)} × 10⁹/L at {when(anc.time)} (threshold < {num(cond.value)})"  # type: ignore[arg-type]
+        return Outcome(False, (NoAnc(),), unknown=True)
+    threshold = cond.value
+    assert isinstance(threshold, Decimal)
+    limit = float(threshold)
+    max_age = facts.settings.anc_max_age
+    if facts.now - anc.time > max_age and not anc.value < limit:
+        return Outcome(False, (StaleAnc(anc, max_age.total_seconds() / 3600),), unknown=True)
     evidence = (Evidence("context", "absolute neutrophil count", MeasurementReading(anc), anc.time, anc.source),)
-    return Outcome(anc.value < limit, (reason,), evidence)
+    return Outcome(anc.value < limit, (LatestAnc(anc, threshold),), evidence)
 
 
 def _planned_or_running(cond: Condition, facts: Facts) -> Outcome:
     drug_class = str(cond.value)
+    window = facts.settings.running_window
     running = tuple(a for a in facts.snapshot.administrations
                     if a.drug_class == drug_class and a.status in COUNTED_STATUSES
-                    and (a.in_progress or facts.now - RUNNING_WINDOW <= a.start <= facts.now))
+                    and (a.in_progress or facts.now - window <= a.start <= facts.now))
     planned = drug_class in facts.planned_classes
-    reasons = []
+    reasons: list[Reason] = []
     if planned:
-        reasons.append(f"{drug_class} in the recommendations")
+        reasons.append(ClassPlanned(drug_class))
     if running:
-        drugs = ", ".join(sorted({a.drug for a in running}))
-        reasons.append(f"{drug_class} given in the last 24 h or running ({drugs})")
-    return Outcome(planned or bool(running), tuple(reasons) or (f"no {drug_class} planned or running",),
+        reasons.append(ClassRunning(drug_class, tuple(sorted({a.drug for a in running})),
+                                    window.total_seconds() / 3600))
+    return Outcome(planned or bool(running), tuple(reasons) or (ClassNotPlannedOrRunning(drug_class),),
                    _administration_evidence(running, "context"))
 
 
 def _masked(cond: Condition, facts: Facts) -> Outcome:
     # ASTCT masking (clinical-reference.md §1): only therapy given at or after CRS onset can mask
-    # fever; an antipyretic before onset (e.g. premedication at the infusion) does not.
+    # fever; an antipyretic before onset (e.g. premedication at the infusion) does not. Which drug
+    # classes mask is the grading data's list, the one grading itself applies.
     onset = facts.assessment.onset
     given = tuple(a for a in facts.snapshot.administrations
-                  if a.drug_class in MASKING_CLASSES and a.status in COUNTED_STATUSES
+                  if a.drug_class in facts.grading.masking_drug_classes and a.status in COUNTED_STATUSES
                   and onset is not None and onset <= a.start <= facts.now)
     masked = facts.assessment.masked or bool(given)
-    reasons = []
+    reasons: list[Reason] = []
     if facts.assessment.masked:
-        reasons.append("grading applied the masked-fever rule")
+        reasons.append(MaskingApplied())
     if given:
-        reasons.append("antipyretic/anticytokine therapy given: " + ", ".join(sorted({a.drug for a in given})))
+        reasons.append(MaskingTherapyGiven(tuple(sorted({a.drug for a in given}))))
     evidence = (tuple(e for e in facts.assessment.evidence if e.role == "masking")
                 + _administration_evidence(given, "masking"))
-    return Outcome(masked == bool(cond.value), tuple(reasons) or ("no antipyretic or anticytokine therapy given",),
-                   evidence)
+    return Outcome(masked == bool(cond.value), tuple(reasons) or (NoMaskingTherapy(),), evidence)
 
 
 def _any_of(cond: Condition, facts: Facts) -> Outcome:
-    outcomes = [evaluate(c, facts) for c in cond.value]  # type: ignore[union-attr]
+    terms = cond.value
+    assert isinstance(terms, tuple)
+    outcomes = [evaluate(c, facts) for c in terms]
     held = [o for o in outcomes if o.holds]
     chosen = held or outcomes
     return Outcome(bool(held), tuple(r for o in chosen for r in o.reasons),
                    tuple(e for o in chosen for e in o.evidence), not held and any(o.unknown for o in outcomes))
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[[Condition, Facts], Outcome]] = {
     "min_prior_doses": _prior_doses,
     "max_prior_doses": _prior_doses,
     "hypotension_persisting": _hypotension,
@@ -214,6 +231,5 @@ def dose_evidence(doses: Iterable[GivenDose]) -> tuple[Evidence, ...]:
                  for d in doses)
 
 
-def _administration_evidence(given: Iterable[DrugAdministration], role: str) -> tuple[Evidence, ...]:
+def _administration_evidence(given: Iterable[DrugAdministration], role: EvidenceRole) -> tuple[Evidence, ...]:
     return tuple(Evidence(role, a.drug, Administered(a, "record"), a.start, a.source) for a in given)
-

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from clinical import ClinicalSnapshot, DrugAdministration
 
-from .formatting import num, when
 from .model import RepeatLimits
 
 COUNTED_STATUSES = frozenset({"completed", "in-progress"})
@@ -48,13 +48,45 @@ class GivenDose:
 
 
 @dataclass(frozen=True, slots=True)
+class TotalLimitReached:
+    """``given`` doses counted against a total of ``maximum`` (since the index therapy when its start
+    is known, else every recorded dose)."""
+
+    given: int
+    maximum: int
+    index_known: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalNotElapsed:
+    """The last dose was less than the minimum interval ago."""
+
+    last: datetime
+    min_interval_hours: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class DailyLimitReached:
+    """``given`` doses in the last 24 h against a maximum; ``leaving`` is the dose that must leave the
+    window (at ``leaves_at``) before another is allowed."""
+
+    given: int
+    maximum: int
+    leaving: datetime
+    leaves_at: datetime
+
+
+RepeatReason = TotalLimitReached | IntervalNotElapsed | DailyLimitReached
+
+
+@dataclass(frozen=True, slots=True)
 class RepeatCheck:
-    """The verdict on one more dose now, with the doses that decided it."""
+    """The verdict on one more dose now, with the limits it broke and the doses that decided it."""
 
     allowed: bool
     exhausted: bool = False  # the total limit is reached: no further dose at all
     next_allowed: datetime | None = None
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[RepeatReason, ...] = ()
     last: GivenDose | None = None
     in_24h: tuple[GivenDose, ...] = ()
     since_index: tuple[GivenDose, ...] = ()
@@ -91,27 +123,24 @@ def check_repeat(doses: tuple[GivenDose, ...], limits: RepeatLimits, now: dateti
     last = doses[-1] if doses else None
     in_24h = tuple(d for d in doses if d.time >= now - WINDOW)
     since_index = tuple(d for d in doses if index_start is None or d.time >= index_start)
-    reasons: list[str] = []
+    reasons: list[RepeatReason] = []
 
     total_max = limits.max_doses_since_index_therapy
     if total_max is not None and len(since_index) >= total_max:
-        since = "since the index therapy" if index_start else "recorded (index therapy start unknown)"
-        reasons.append(f"{len(since_index)} doses given {since}: the maximum is {total_max} in total")
+        reasons.append(TotalLimitReached(len(since_index), total_max, index_start is not None))
         return RepeatCheck(False, True, None, tuple(reasons), last, in_24h, since_index)
 
     waits: list[datetime] = []
     if limits.min_interval_hours is not None and last is not None:
         earliest = last.time + timedelta(hours=float(limits.min_interval_hours))
         if now < earliest:
-            reasons.append(f"last dose at {when(last.time)}: the minimum interval is "
-                           f"{num(limits.min_interval_hours)} h")
+            reasons.append(IntervalNotElapsed(last.time, limits.min_interval_hours))
             waits.append(earliest)
     per_day = limits.max_doses_per_24h
     if per_day is not None and len(in_24h) >= per_day:
         # The dose that must leave the window so that fewer than ``per_day`` remain.
         leaving = in_24h[len(in_24h) - per_day]
-        reasons.append(f"{len(in_24h)} doses in the last 24 h: the maximum is {per_day}; the dose of "
-                       f"{when(leaving.time)} leaves the 24-h window at {when(leaving.time + WINDOW)}")
+        reasons.append(DailyLimitReached(len(in_24h), per_day, leaving.time, leaving.time + WINDOW))
         waits.append(leaving.time + WINDOW)
     if waits:
         return RepeatCheck(False, False, max(waits), tuple(reasons), last, in_24h, since_index)

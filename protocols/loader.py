@@ -4,8 +4,8 @@ A protocol is institution data edited by clinicians and pharmacists, so a
 mistake must be caught at load time with a message they can act on: the file,
 the line, the JSON path (``grades.2.actions[1].dose.mgPerKg``) and the problem.
 Validation is the JSON Schema (``data/protocol.schema.json``) followed by
-cross-checks the schema cannot express (drug and source references,
-alternative groups, regimen choices).
+cross-checks the schema cannot express (drug, source and warning references,
+alternative groups, regimen choices, what each order check needs).
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,17 +28,24 @@ from .model import (
     Code,
     Condition,
     DoseBasis,
+    DoseCheck,
     DoseCount,
     DoseRule,
     Drug,
     Escalation,
     Frequency,
     GradeRules,
+    MaximumDoseCheck,
     MedicationAction,
+    NeverGiveCheck,
+    OrderCheck,
+    OrderTarget,
     Protocol,
+    RegimenCheck,
     RegimenChoice,
     RegimenOption,
     RepeatLimits,
+    RepeatLimitsCheck,
     Rounding,
     ServiceAction,
     Settings,
@@ -317,6 +325,9 @@ def _cross_check(data: dict[str, Any], overrides: dict[str, str]) -> Iterator[Pr
     for path, actions, enclosing in lists:
         yield from _check_action_list(path, actions, by_path.get(enclosing, []) if enclosing else [],
                                       drugs, limits, regimens)
+    medicated = {a["drug"] for _, actions, _ in lists for a in actions if a["kind"] == "medication"}
+    yield from _check_order_checks(data["orderChecks"], drugs, limits, medicated,
+                                   [w["id"] for w in data["warnings"]])
 
 
 def _walk(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
@@ -379,6 +390,33 @@ def _check_groups(path: JsonPath, actions: list[dict], enclosing: list[dict]) ->
                           f"(items {', '.join(map(str, recommended))})")
 
 
+# Which optional fields each order check reads (the schema requires the ones it needs).
+_CHECK_FIELDS = {"dose": {"tolerancePercent"}, "regimen-for-grade": {"tolerancePercent", "reminders"},
+                 "never-give": {"warning", "label"}, "repeat-limits": set(), "maximum-dose": set()}
+
+
+def _check_order_checks(checks: list[dict], drugs: dict, limits: dict, medicated: set[str],
+                        warnings: list[str]) -> Iterator[Problem]:
+    """Order checks name known drugs and warnings, carry only their own fields, and have what they check."""
+    for i, check in enumerate(checks):
+        here: JsonPath = ("orderChecks", i)
+        kind, drug = check["check"], check.get("drug")
+        for name in sorted(set(check) & (set().union(*_CHECK_FIELDS.values()) - _CHECK_FIELDS[kind])):
+            yield Problem(here + (name,), f"'{name}' does not apply to a '{kind}' check")
+        if drug is not None and drug not in drugs:
+            yield Problem(here + ("drug",), f"unknown drug '{drug}' (drugs: {', '.join(sorted(drugs))})")
+        elif drug is not None and kind == "repeat-limits" and drug not in limits:
+            yield Problem(here + ("drug",), f"a repeat-limits check needs settings.repeatLimits.{drug}")
+        elif drug is not None and kind in ("dose", "maximum-dose") and drug not in medicated:
+            yield Problem(here + ("drug",), f"a {kind} check needs a medication action for '{drug}' "
+                                            "(the protocol dose it checks against)")
+        references: list[tuple[JsonPath, str]] = [(("warning",), check["warning"])] if "warning" in check else []
+        references += [(("reminders", j), w) for j, w in enumerate(check.get("reminders", []))]
+        for where, warning in references:
+            if warning not in warnings:
+                yield Problem(here + where, f"unknown warning '{warning}' (warnings: {', '.join(warnings)})")
+
+
 def _check_dose(dose: dict, path: JsonPath) -> Iterator[Problem]:
     bands = dose.get("weightBands", [])
     if bands and "mgPerKg" not in dose:
@@ -419,23 +457,42 @@ class _Builder:
             max_doses_since_index_therapy=raw.get("maxDosesSinceIndexTherapy"),
             source=self.citation(raw["source"]),
         ) for drug, raw in settings.get("repeatLimits", {}).items()}
+        warnings = tuple(WarningRule(w["id"], w["text"], self.citation(w["source"]), self.conditions(w.get("when")))
+                         for w in d["warnings"])
         return Protocol(
             id=d["id"], title=d["title"], version=d["version"], description=d.get("description"),
             sources=tuple(SourceDocument(s["document"], s["title"], s.get("url")) for s in d["sources"]),
             settings=Settings(
                 weight_max_age_days=settings["weightMaxAgeDays"],
                 height_max_age_days=settings.get("heightMaxAgeDays", DEFAULT_HEIGHT_MAX_AGE_DAYS),
+                running_window=timedelta(hours=float(_dec(settings["runningWindowHours"]))),
+                anc_max_age=timedelta(hours=float(_dec(settings["ancMaxAgeHours"]))),
                 repeat_limits=frozen_map(limits),
             ),
             drugs=frozen_map(self.drugs),
             all_grades=self.actions(d.get("allGrades", [])),
             grades=frozen_map({int(g): GradeRules(int(g), raw["title"], self.actions(raw["actions"]))
                                for g, raw in sorted(d["grades"].items())}),
-            warnings=tuple(WarningRule(w["id"], w["text"], self.citation(w["source"]), self.conditions(w.get("when")))
-                           for w in d["warnings"]),
+            warnings=warnings,
             regimens=frozen_map(self.regimens),
+            order_checks=tuple(self.order_check(c, {w.id: w for w in warnings}) for c in d["orderChecks"]),
             path=self.path,
         )
+
+    @staticmethod
+    def order_check(raw: dict[str, Any], warnings: Mapping[str, WarningRule]) -> OrderCheck:
+        target, finding = OrderTarget(raw.get("drug"), raw.get("drugClass")), raw["finding"]
+        kind = raw["check"]
+        if kind == "repeat-limits":
+            return RepeatLimitsCheck(target, finding)
+        if kind == "dose":
+            return DoseCheck(target, finding, _dec(raw["tolerancePercent"]))
+        if kind == "maximum-dose":
+            return MaximumDoseCheck(target, finding)
+        if kind == "never-give":
+            return NeverGiveCheck(target, finding, warnings[raw["warning"]], raw["label"])
+        return RegimenCheck(target, finding, _dec(raw["tolerancePercent"]),
+                            tuple(warnings[w] for w in raw.get("reminders", [])))
 
     def citation(self, raw: dict[str, str]) -> Citation:
         return Citation(raw["document"], raw["section"], self.titles.get(raw["document"]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Literal, Union
@@ -243,10 +244,84 @@ class GradeRules:
     actions: tuple[Action, ...]
 
 
+# -------------------------------------------------------------- order checks
+
+@dataclass(frozen=True, slots=True)
+class OrderTarget:
+    """The drug (key) or the drug class an order check applies to."""
+
+    drug: str | None = None
+    drug_class: str | None = None
+
+    def matches(self, drug: str, drug_class: str | None) -> bool:
+        return drug == self.drug if self.drug is not None else drug_class == self.drug_class
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatLimitsCheck:
+    """Refuse a dose the drug's ``settings.repeatLimits`` do not allow now (critical: cancel the order)."""
+
+    target: OrderTarget
+    finding: str  # the card kind its findings report, e.g. "tocilizumab-limit"
+    check: Literal["repeat-limits"] = field(default="repeat-limits")
+
+
+@dataclass(frozen=True, slots=True)
+class DoseCheck:
+    """The draft dose against the protocol's dose for the drug, within ``tolerance_percent``, and its
+    per-dose cap; a weight-based dose without a recent weight is reported as ``no-weight``."""
+
+    target: OrderTarget
+    finding: str
+    tolerance_percent: Decimal
+    check: Literal["dose"] = field(default="dose")
+
+
+@dataclass(frozen=True, slots=True)
+class MaximumDoseCheck:
+    """The draft dose against the protocol's per-dose and per-day maximum for the drug (``no-weight``
+    when the protocol dose is weight-based and there is no recent weight)."""
+
+    target: OrderTarget
+    finding: str
+    check: Literal["maximum-dose"] = field(default="maximum-dose")
+
+
+@dataclass(frozen=True, slots=True)
+class NeverGiveCheck:
+    """A drug that must not be given (critical: cancel), citing the text and source of ``warning``."""
+
+    target: OrderTarget
+    finding: str
+    warning: WarningRule
+    label: str  # what must not be given, as the card names it (e.g. "GM-CSF")
+    check: Literal["never-give"] = field(default="never-give")
+
+
+@dataclass(frozen=True, slots=True)
+class RegimenCheck:
+    """The draft against the protocol's regimens of that drug at the current grade (dose within
+    ``tolerance_percent``, same interval); ``reminders`` are warnings to attach to a finding."""
+
+    target: OrderTarget
+    finding: str
+    tolerance_percent: Decimal
+    reminders: tuple[WarningRule, ...] = ()
+    check: Literal["regimen-for-grade"] = field(default="regimen-for-grade")
+
+
+OrderCheck = RepeatLimitsCheck | DoseCheck | MaximumDoseCheck | NeverGiveCheck | RegimenCheck
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """How the protocol reads the patient's data: how old a weight, height or ANC may be, and
+    how long a given drug counts as "running" (a site's choice, so data, never Python)."""
+
     weight_max_age_days: int
     height_max_age_days: int
+    running_window: timedelta  # a drug given this recently counts as running (drug_class_planned_or_running)
+    anc_max_age: timedelta  # an older ANC is stale: neutropenia cannot be assessed from it
     repeat_limits: Mapping[str, RepeatLimits] = field(default_factory=frozen_map)
 
 
@@ -262,6 +337,7 @@ class Protocol:
     grades: Mapping[int, GradeRules]
     warnings: tuple[WarningRule, ...]
     regimens: Mapping[str, RegimenChoice] = field(default_factory=frozen_map)
+    order_checks: tuple[OrderCheck, ...] = ()  # in file order: for one draft, the first finding decides
     description: str | None = None
     path: str | None = None  # the file it was loaded from
 

@@ -15,10 +15,15 @@ Decisions (clinical-reference.md §3 leaves them to the product):
   every other order of the same drug that is not checked in this call, plus
   the checked ones before it, as ``PendingDose``s at ``now``. So two
   tocilizumab orders signed together: the second is refused (8-h interval).
-- A tocilizumab order refused by a repeat limit gets only the limit finding
-  (delete); correcting the dose of an order that must not be given is noise.
-- A dose within ``DOSE_TOLERANCE`` (10 %) of the protocol dose passes
-  (vial sizes, local rounding), unless it is above the per-dose maximum.
+- Which checks apply to which drug or drug class is protocol data
+  (``orderChecks``): adding a drug to a check is a data change. For one order
+  the matching checks run in file order and the first that finds a problem
+  decides, so a tocilizumab order refused by a repeat limit gets only the
+  limit finding (delete); correcting the dose of an order that must not be
+  given is noise.
+- A dose within the check's tolerance (10 % in the shipped protocols) of the
+  protocol dose passes (vial sizes, local rounding), unless it is above the
+  per-dose maximum.
 - Steroids are compared with the protocol's regimen(s) of the same drug at
   the current grade only; no regimen of that steroid at the grade (grade 1,
   ICANS use) means no opinion, not a warning.
@@ -32,45 +37,42 @@ from decimal import Context, Decimal
 from typing import Literal
 
 from clinical import Assessment, ClinicalSnapshot, DraftMedication, Evidence, unique_evidence
+from grading import GradingConfig
 
+from .calculation import DailyCapDivided, DoseCalculation, DoseProblem
 from .conditions import dose_evidence
 from .dose import BodySize, body_size, compute_dose
-from .formatting import num, when
+from .findings import (
+    AboveCap,
+    AboveMaximum,
+    Maximum,
+    NeverGive,
+    NoWeight,
+    OffDose,
+    OrderFinding,
+    OrderProblem,
+    Regimen,
+    RegimenMismatch,
+    RepeatRefused,
+)
 from .history import PendingDose, check_repeat, given_doses
-from .model import Citation, DoseRule, MedicationAction, Protocol, WarningRule
+from .model import (
+    Action,
+    Citation,
+    DoseCheck,
+    MaximumDoseCheck,
+    MedicationAction,
+    NeverGiveCheck,
+    OrderCheck,
+    Protocol,
+    RegimenCheck,
+    RepeatLimitsCheck,
+    WarningRule,
+)
 from .recommend import MAX_DOSE_EVIDENCE, recommend
 
-DOSE_TOLERANCE = Decimal("0.10")
 _WIDE = Context(prec=400)  # room for any float-sized percentage when quantizing
 WEIGHT_BASES = ("mg/kg", "mg/kg/day", "mg/m2")
-FindingKind = Literal["tocilizumab-dose", "tocilizumab-limit", "gm-csf", "steroid-regimen", "anakinra-dose",
-                      "no-weight"]
-
-
-@dataclass(frozen=True, slots=True)
-class OrderFinding:
-    """One problem with one draft order, and the protocol's answer to it.
-
-    ``action`` is what the card proposes for the draft: ``update`` to
-    ``dose_mg``/``every_hours``, ``delete`` it, or nothing (``None``).
-    """
-
-    kind: FindingKind
-    indicator: Literal["warning", "critical"]
-    order: DraftMedication
-    summary: str  # plain words, < 140 characters
-    reasons: tuple[str, ...]
-    sources: tuple[Citation, ...]
-    evidence: tuple[Evidence, ...] = ()
-    action: Literal["update", "delete"] | None = None
-    dose_mg: float | None = None  # the corrected dose (update)
-    every_hours: float | None = None  # the corrected interval (update); None keeps the draft's
-    calculation: str | None = None  # "8 mg/kg × 70 kg"
-    next_allowed: datetime | None = None
-    escalation: str | None = None
-    reminders: tuple[str, ...] = ()  # e.g. antifungal prophylaxis with steroids
-    grade: int | None = None
-    protocol_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,7 @@ class _Context:
     assessment: Assessment
     snapshot: ClinicalSnapshot
     protocol: Protocol
+    grading: GradingConfig
     now: datetime
     size: BodySize
 
@@ -92,14 +95,26 @@ class _Context:
     def is_checked(self, order: DraftMedication) -> bool:
         return self.checked is None or order.reference in self.checked
 
+    def finding(self, order: DraftMedication, kind: str, *, indicator: Literal["warning", "critical"],
+                problem: OrderProblem, sources: tuple[Citation, ...], evidence: tuple[Evidence, ...] = (),
+                action: Literal["update", "delete"] | None = None, dose_mg: float | None = None,
+                every_hours: float | None = None, calculation: DoseCalculation | DailyCapDivided | None = None,
+                next_allowed: datetime | None = None, escalation: str | None = None,
+                reminders: tuple[WarningRule, ...] = ()) -> OrderFinding:
+        """A finding on ``order`` at this call's grade and protocol."""
+        return OrderFinding(kind, indicator, order, problem, sources, evidence, action, dose_mg, every_hours,
+                            calculation, next_allowed, escalation, reminders, self.assessment.grade,
+                            self.protocol.id)
+
 
 def check_orders(orders: Sequence[DraftMedication], *, assessment: Assessment, snapshot: ClinicalSnapshot,
-                 protocol: Protocol, now: datetime, checked: Collection[str] | None = None) -> list[OrderFinding]:
+                 protocol: Protocol, grading: GradingConfig, now: datetime,
+                 checked: Collection[str] | None = None) -> list[OrderFinding]:
     """Findings for the orders named in ``checked`` (all orders when None), in order."""
     if assessment.status == "not-eligible":
         return []
     ctx = _Context(orders, frozenset(checked) if checked is not None else None, assessment, snapshot, protocol,
-                   now, body_size(snapshot, now, protocol.settings))
+                   grading, now, body_size(snapshot, now, protocol.settings))
     findings: list[OrderFinding] = []
     for order in orders:
         if ctx.is_checked(order):
@@ -108,54 +123,62 @@ def check_orders(orders: Sequence[DraftMedication], *, assessment: Assessment, s
 
 
 def _check(order: DraftMedication, ctx: _Context) -> list[OrderFinding]:
-    if order.drug == "tocilizumab":
-        return _tocilizumab(order, ctx)
-    if order.drug_class == "gm-csf":
-        return _gm_csf(order, ctx)
-    if order.drug_class == "corticosteroid":
-        return _steroid(order, ctx)
-    if order.drug == "anakinra":
-        return _anakinra(order, ctx)
+    """The protocol's checks for this order's drug or drug class, in file order; the first finding decides."""
+    for check in ctx.protocol.order_checks:
+        if check.target.matches(order.drug, order.drug_class):
+            found = _run(check, order, ctx)
+            if found:
+                return found
     return []
 
 
-def _finding(order: DraftMedication, ctx: _Context, **kw: object) -> OrderFinding:
-    return OrderFinding(order=order, grade=ctx.assessment.grade, protocol_id=ctx.protocol.id,
-                        **kw)  # type: ignore[arg-type]
+def _run(check: OrderCheck, order: DraftMedication, ctx: _Context) -> list[OrderFinding]:
+    match check:
+        case RepeatLimitsCheck():
+            return _repeat_limits(order, ctx, check.finding)
+        case DoseCheck():
+            return _dose(order, ctx, check.finding, check.tolerance_percent)
+        case MaximumDoseCheck():
+            return _maximum_dose(order, ctx, check.finding)
+        case NeverGiveCheck():
+            return _never_give(order, ctx, check.finding, check.warning, check.label)
+        case RegimenCheck():
+            return _regimen_for_grade(order, ctx, check.finding, check.tolerance_percent, check.reminders)
 
 
-# ------------------------------------------------------------------ tocilizumab
+def _display(order: DraftMedication, ctx: _Context) -> str:
+    drug = ctx.protocol.drugs.get(order.drug)
+    return drug.display if drug else order.display
 
-def _tocilizumab(order: DraftMedication, ctx: _Context) -> list[OrderFinding]:
-    action = _action_for(ctx, "tocilizumab")
-    limits = ctx.protocol.settings.repeat_limits.get("tocilizumab")
-    if limits is not None:
-        index = ctx.assessment.index_therapy
-        prior = given_doses(ctx.snapshot, ctx.pending_for(order), drug="tocilizumab")
-        verdict = check_repeat(prior, limits, ctx.now, index.start if index else None)
-        if not verdict.allowed:
-            shown = tuple(d for d in prior if index is None or d.time >= index.start)[-MAX_DOSE_EVIDENCE:]
-            escalation = action.if_exhausted.text if action and action.if_exhausted else None
-            if verdict.exhausted:
-                summary = (f"Tocilizumab dose not allowed: {len(verdict.since_index)} doses already given, the "
-                           f"maximum is {limits.max_doses_since_index_therapy}: cancel and escalate")
-            else:
-                summary = f"Tocilizumab dose not allowed now: next dose allowed at {when(verdict.next_allowed)}"
-                if (limits.max_doses_per_24h is not None and len(verdict.in_24h) >= limits.max_doses_per_24h):
-                    summary = (f"Tocilizumab: would be dose {len(verdict.in_24h) + 1} in 24 h (max "
-                               f"{limits.max_doses_per_24h}); next allowed {when(verdict.next_allowed)}")
-            return [_finding(order, ctx, kind="tocilizumab-limit", indicator="critical", summary=summary,
-                             reasons=verdict.reasons, sources=_cite(limits.source, action.source if action else None),
-                             evidence=unique_evidence(dose_evidence(shown)),
-                             action="delete", next_allowed=verdict.next_allowed, escalation=escalation)]
+
+# ---------------------------------------------------------------- repeat limits
+
+def _repeat_limits(order: DraftMedication, ctx: _Context, kind: str) -> list[OrderFinding]:
+    """Refuse a dose the drug's repeat limits do not allow now (delete), with the doses that decided it."""
+    limits = ctx.protocol.settings.repeat_limits.get(order.drug)
+    if limits is None:
+        return []
+    index = ctx.assessment.index_therapy
+    prior = given_doses(ctx.snapshot, ctx.pending_for(order), drug=order.drug)
+    verdict = check_repeat(prior, limits, ctx.now, index.start if index else None)
+    if verdict.allowed:
+        return []
+    action = _action_for(ctx, order.drug)
+    shown = tuple(d for d in prior if index is None or d.time >= index.start)[-MAX_DOSE_EVIDENCE:]
+    return [ctx.finding(order, kind, indicator="critical", problem=RepeatRefused(_display(order, ctx), verdict, limits),
+                        sources=_cite(limits.source, action.source if action else None),
+                        evidence=unique_evidence(dose_evidence(shown)), action="delete",
+                        next_allowed=verdict.next_allowed,
+                        escalation=action.if_exhausted.text if action and action.if_exhausted else None)]
+
+
+# ------------------------------------------------------------------------- dose
+
+def _dose(order: DraftMedication, ctx: _Context, kind: str, tolerance_percent: Decimal) -> list[OrderFinding]:
+    """The draft dose against the protocol's dose for the drug (within a tolerance) and its per-dose cap."""
+    action = _action_for(ctx, order.drug)
     if action is None:
         return []
-    return _weight_based_dose(order, ctx, action, kind="tocilizumab-dose")
-
-
-def _weight_based_dose(order: DraftMedication, ctx: _Context, action: MedicationAction,
-                       kind: FindingKind) -> list[OrderFinding]:
-    """The draft dose against the protocol's mg/kg dose and per-dose cap."""
     rule = action.dose
     expected = compute_dose(rule, action.frequency, ctx.size)
     name = action.drug.display
@@ -166,123 +189,105 @@ def _weight_based_dose(order: DraftMedication, ctx: _Context, action: Medication
     if expected.mg is None:
         if rule.basis not in WEIGHT_BASES:
             return []
-        over = f" and exceeds the {num(cap)} mg maximum" if cap is not None and given > cap else ""
-        return [_finding(order, ctx, kind="no-weight", indicator="warning",
-                         summary=f"{name} {num(given)} mg cannot be checked: no recent body weight{over}",
-                         reasons=(expected.problem or "no recent body weight",), sources=(action.source,))]
+        return [_no_weight(order, ctx, action, given, expected.problem)]
     above_cap = cap is not None and given > cap
     off_by = abs(given - expected.mg) / expected.mg
-    if not above_cap and off_by <= DOSE_TOLERANCE:
+    if not above_cap and off_by * 100 <= tolerance_percent:
         return []
-    calc = _short_calculation(expected.calculation)
-    if above_cap:
-        summary = f"{name} {num(given)} mg exceeds the {num(cap)} mg maximum dose: change to {num(expected.mg)} mg"
-        reason = f"{num(given)} mg is above the protocol's maximum of {num(cap)} mg per dose"
+    problem: AboveCap | OffDose
+    if cap is not None and above_cap:
+        problem = AboveCap(name, given, cap, expected.mg, expected.calculation)
     else:
-        direction = "above" if given > expected.mg else "below"
         pct = (off_by * 100).quantize(Decimal(1), context=_WIDE)  # an absurd dose (-1e30 mg) has > 28 digits
-        summary = f"{name} {num(given)} mg is {pct} % {direction} the protocol dose: change to {num(expected.mg)} mg"
-        reason = (f"{num(given)} mg differs from the protocol dose {num(expected.mg)} mg by {pct} % "
-                  f"(tolerance {num(DOSE_TOLERANCE * 100)} %)")
-    if calc and len(summary) + len(calc) + 3 < 140:
-        summary += f" ({calc})"
-    return [_finding(order, ctx, kind=kind, indicator="warning", summary=summary,
-                     reasons=(reason,), sources=(action.source,), evidence=expected.evidence, action="update",
-                     dose_mg=float(expected.mg), calculation=expected.calculation)]
+        problem = OffDose(name, given, expected.mg, pct, tolerance_percent, expected.calculation)
+    return [ctx.finding(order, kind, indicator="warning", problem=problem, sources=(action.source,),
+                        evidence=expected.evidence, action="update", dose_mg=float(expected.mg),
+                        calculation=expected.calculation)]
 
 
-def _short_calculation(calculation: str | None) -> str | None:
-    """``8 mg/kg × 70 kg`` from ``8 mg/kg × 70 kg, max 800 mg`` (the summary states the cap itself)."""
-    if not calculation:
-        return None
-    return calculation.split(",")[0].split(" = ")[0]
+def _no_weight(order: DraftMedication, ctx: _Context, action: MedicationAction, given: Decimal,
+               why: DoseProblem | None) -> OrderFinding:
+    """A weight-based dose with no recent weight: said, not guessed (no suggestion)."""
+    cap = action.dose.max_mg_per_dose
+    problem = NoWeight(action.drug.display, given, cap if cap is not None and given > cap else None, why)
+    return ctx.finding(order, "no-weight", indicator="warning", problem=problem, sources=(action.source,))
 
 
-# ---------------------------------------------------------------------- GM-CSF
+# ------------------------------------------------------------------- never give
 
-def _gm_csf(order: DraftMedication, ctx: _Context) -> list[OrderFinding]:
-    rule = _warning_rule(ctx.protocol, ("gm-csf", "sargramostim"))
-    if rule is None:
-        return []
-    return [_finding(order, ctx, kind="gm-csf", indicator="critical",
-                     summary=f"Do not give {order.display}: GM-CSF is not recommended after CAR T-cell therapy",
-                     reasons=(rule.text,), sources=(rule.source,), action="delete")]
+def _never_give(order: DraftMedication, ctx: _Context, kind: str, rule: WarningRule, label: str
+                ) -> list[OrderFinding]:
+    """A drug the protocol's warning forbids: delete, citing the warning."""
+    return [ctx.finding(order, kind, indicator="critical", problem=NeverGive(order.display, label, rule),
+                        sources=(rule.source,), action="delete")]
 
 
-# --------------------------------------------------------------- corticosteroids
+# ------------------------------------------------------------ regimen for grade
 
-def _steroid(order: DraftMedication, ctx: _Context) -> list[OrderFinding]:
+def _regimen_for_grade(order: DraftMedication, ctx: _Context, kind: str, tolerance_percent: Decimal,
+                       reminders: tuple[WarningRule, ...]) -> list[OrderFinding]:
+    """The draft against the protocol's regimens of that drug at the current grade (any may match)."""
     pending = tuple(PendingDose(o.drug, ctx.now, o.reference, o.dose_mg, o.drug_class)
                     for o in ctx.orders if o.position != order.position)
-    recs = recommend(ctx.assessment, ctx.snapshot, ctx.protocol, ctx.now, pending=pending)
-    regimens = [r for r in recs.medications if r.drug == order.drug and r.dose_mg is not None]
+    recs = recommend(ctx.assessment, ctx.snapshot, ctx.protocol, ctx.now, grading=ctx.grading, pending=pending)
+    regimens = [r for r in recs.for_drug(order.drug) if r.dose is not None]
     if not regimens or order.dose_mg is None:
         return []
     given = Decimal(str(order.dose_mg))
 
-    def matches(dose_mg: float, every_hours: float | None) -> bool:
-        expected = Decimal(str(dose_mg))
-        dose_ok = abs(given - expected) / expected <= DOSE_TOLERANCE
+    def matches(dose: Decimal, every_hours: float | None) -> bool:
+        dose_ok = abs(given - dose) / dose * 100 <= tolerance_percent
         freq_ok = order.every_hours is None or every_hours is None or abs(order.every_hours - every_hours) < 0.01
         return dose_ok and freq_ok
 
-    if any(matches(r.dose_mg, r.every_hours) for r in regimens):  # type: ignore[arg-type]
+    if any(r.dose is not None and matches(r.dose, r.every_hours) for r in regimens):
         return []
     target = next((r for r in regimens if r.recommended), regimens[0])
-    name = target.drug_display or order.display
-    draft = f"{num(given)} mg" + (f" every {num(order.every_hours)} h" if order.every_hours else "")
-    regimen = f"{num(target.dose_mg)} mg {target.route or ''} " + (
-        f"every {num(target.every_hours)} h" if target.every_hours else "")
-    grade = ctx.assessment.grade
-    summary = f"{name} {draft} differs from the grade {grade} protocol regimen: {regimen.strip()}"
-    reminders = tuple(w.text for w in ctx.protocol.warnings if _about_steroids(w))
-    return [_finding(order, ctx, kind="steroid-regimen", indicator="warning", summary=summary,
-                     reasons=(f"The protocol gives {name.lower()} {regimen.strip()} at CRS grade {grade}",),
-                     sources=target.sources, evidence=(), action="update", dose_mg=target.dose_mg,
-                     every_hours=target.every_hours, calculation=target.dose_calculation, reminders=reminders)]
+    assert target.dose is not None
+    every = Decimal(str(order.every_hours)) if order.every_hours else None
+    protocol_every = target.frequency.every_hours if target.frequency else None
+    problem = RegimenMismatch(target.drug.display, Regimen(given, every),
+                              Regimen(target.dose, protocol_every, target.route), ctx.assessment.grade)
+    return [ctx.finding(order, kind, indicator="warning", problem=problem, sources=target.sources,
+                        action="update", dose_mg=target.dose_mg, every_hours=target.every_hours,
+                        calculation=target.calculation, reminders=reminders)]
 
 
-def _about_steroids(rule: WarningRule) -> bool:
-    return any(c.name == "drug_class_planned_or_running" and c.value == "corticosteroid" for c in rule.when)
+# ----------------------------------------------------------------- maximum dose
 
-
-# -------------------------------------------------------------------- anakinra
-
-def _anakinra(order: DraftMedication, ctx: _Context) -> list[OrderFinding]:
-    action = _action_for(ctx, "anakinra")
+def _maximum_dose(order: DraftMedication, ctx: _Context, kind: str) -> list[OrderFinding]:
+    """The draft dose against the protocol's per-dose and per-day maximum for the drug (at the draft's
+    interval, else the protocol's); a weight-based dose without a weight cannot be checked."""
+    action = _action_for(ctx, order.drug)
     if action is None or order.dose_mg is None:
         return []
-    rule: DoseRule = action.dose
+    rule = action.dose
     given = Decimal(str(order.dose_mg))
     every = Decimal(str(order.every_hours)) if order.every_hours else (
         action.frequency.every_hours if action.frequency and action.frequency.every_hours else None)
     per_day_n = Decimal(24) / every if every else Decimal(1)
-    limits: list[tuple[Decimal, str]] = []
+    limits: list[tuple[Decimal, Maximum]] = []
     if rule.max_mg_per_dose is not None:
-        limits.append((rule.max_mg_per_dose, f"{num(rule.max_mg_per_dose)} mg per-dose maximum"))
+        limits.append((rule.max_mg_per_dose, Maximum("dose", rule.max_mg_per_dose)))
     if rule.max_mg_per_day is not None:
-        limits.append((rule.max_mg_per_day / per_day_n, f"{num(rule.max_mg_per_day)} mg/day maximum"))
-    broken = [(cap, label) for cap, label in limits if given > cap]
-    if not broken:
+        limits.append((rule.max_mg_per_day / per_day_n, Maximum("day", rule.max_mg_per_day)))
+    exceeded = tuple(m for cap, m in limits if given > cap)
+    if not exceeded:
         if rule.basis in WEIGHT_BASES and ctx.size.weight is None:
-            return _weight_based_dose(order, ctx, action, kind="anakinra-dose")
+            return [_no_weight(order, ctx, action, given, ctx.size.weight_problem)]
         return []
     corrected = min(cap for cap, _ in limits).quantize(Decimal("0.01")).normalize()
-    timing = f" every {num(every)} h" if every else ""
-    per_day = f" ({num(given * per_day_n)} mg/day)" if every else ""
-    label = max(broken, key=lambda b: b[1].endswith("mg/day maximum"))[1]
-    summary = f"Anakinra {num(given)} mg{timing}{per_day} exceeds the {label}: change to {num(corrected)} mg{timing}"
-    reasons = tuple(f"{num(given)} mg{timing} is above the {lbl}" for _, lbl in broken)
-    return [_finding(order, ctx, kind="anakinra-dose", indicator="warning", summary=summary, reasons=reasons,
-                     sources=_cite(action.source, action.regimen.source if action.regimen else None),
-                     action="update", dose_mg=float(corrected),
-                     calculation=f"{num(rule.max_mg_per_day)} mg/day ÷ {num(per_day_n)} doses"
-                     if rule.max_mg_per_day is not None and every else None)]
+    problem = AboveMaximum(action.drug.display, given, every, per_day_n, exceeded, corrected)
+    return [ctx.finding(order, kind, indicator="warning", problem=problem,
+                        sources=_cite(action.source, action.regimen.source if action.regimen else None),
+                        action="update", dose_mg=float(corrected),
+                        calculation=DailyCapDivided(rule.max_mg_per_day, per_day_n)
+                        if rule.max_mg_per_day is not None and every else None)]
 
 
 # --------------------------------------------------------------------- helpers
 
-def _actions(actions: Sequence[object]) -> Iterator[MedicationAction]:
+def _actions(actions: Sequence[Action]) -> Iterator[MedicationAction]:
     for a in actions:
         if isinstance(a, MedicationAction):
             yield a
@@ -293,16 +298,11 @@ def _actions(actions: Sequence[object]) -> Iterator[MedicationAction]:
 def _action_for(ctx: _Context, drug: str) -> MedicationAction | None:
     """The protocol's action for ``drug``: the current grade's first, else the lowest grade that has one."""
     grade = ctx.assessment.grade
-    order = ([grade] if grade in ctx.protocol.grades else []) + sorted(g for g in ctx.protocol.grades if g != grade)
-    for g in order:
+    for g in sorted(ctx.protocol.grades, key=lambda g: (g != grade, g)):
         found = next((a for a in _actions(ctx.protocol.actions_for(g)) if a.drug.key == drug), None)
         if found is not None:
             return found
     return next((a for a in _actions(ctx.protocol.all_grades) if a.drug.key == drug), None)
-
-
-def _warning_rule(protocol: Protocol, words: tuple[str, ...]) -> WarningRule | None:
-    return next((w for w in protocol.warnings if any(k in (w.id + " " + w.text).lower() for k in words)), None)
 
 
 def _cite(*citations: Citation | None) -> tuple[Citation, ...]:

@@ -1,61 +1,116 @@
 """What the protocol layer hands to cards: recommendations with their dose, evidence and source.
 
-Flat, frozen values: the card layer reads fields, it never re-derives a dose or
-re-evaluates a condition. Every recommendation cites at least one source.
+One frozen variant per kind of protocol action (medication, service, advice) and
+one for warnings, mirroring the protocol model's action union: each carries only
+what its kind needs, as typed values (dose steps, condition reasons, repeat-limit
+verdict, notes). The card layer reads fields and words them (``cards.wording``);
+it never re-derives a dose, re-evaluates a condition or parses a sentence.
+Every recommendation cites at least one source.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 from clinical import Evidence
 
-from .model import Citation, Code
-
-Kind = Literal["medication", "service", "advice", "warning"]
+from .calculation import DoseCalculation, DoseProblem
+from .history import RepeatCheck
+from .model import Citation, Code, DoseRule, Drug, Frequency, RepeatLimits, Route
+from .reasons import Reason
 
 
 @dataclass(frozen=True, slots=True)
-class Recommendation:
-    """One applicable protocol action (or warning) for this patient, now.
+class MedicationRecommendation:
+    """A medication action that applies now, with its dose (or why there is none) and repeat verdict.
 
     ``recommended`` is the protocol's "do this" (CDS Hooks ``isRecommended``);
     options sharing an ``alternative_group`` are mutually exclusive and at most
-    one of them is recommended. A medication can be ordered only when
-    ``orderable``: it has a dose and is not ``blocked`` by a repeat limit.
+    one of them is recommended. It can be ordered only when ``orderable``: it has
+    a dose and is not ``blocked`` by a repeat limit.
     """
 
-    kind: Kind
     action_id: str  # the action's id in the protocol file
-    text: str  # one line for the card, e.g. "Tocilizumab 560 mg IV now (8 mg/kg × 70 kg, max 800 mg); ..."
-    sources: tuple[Citation, ...]  # the rule's own source first, then regimen / repeat-limit sources
-    recommended: bool = False
-    alternative_group: str | None = None
-    rationale: tuple[str, ...] = ()  # the conditions that made it apply, as checked facts
-    evidence: tuple[Evidence, ...] = ()  # weight, prior doses, ANC, ... with FHIR references
-    note: str | None = None  # the protocol's remark (e.g. "only if tocilizumab is not available")
-    # medication
-    drug: str | None = None
-    drug_display: str | None = None
-    drug_class: str | None = None
-    rxnorm: str | None = None
-    dose_mg: float | None = None
-    dose_problem: str | None = None  # why there is no dose (no recent weight, no protocol dose, ...)
-    dose_calculation: str | None = None  # "8 mg/kg × 70 kg, max 800 mg"
-    route: str | None = None  # "IV" | "SC" | "PO"
-    every_hours: float | None = None  # None with ``once`` or when the source gives no interval
-    once: bool = False
-    per_day_mg: float | None = None
+    drug: Drug
+    route: Route
+    rule: DoseRule  # the protocol's dose rule (shown when no dose can be computed)
+    sources: tuple[Citation, ...]  # the rule's own source first, then regimen / band / repeat-limit sources
+    dose: Decimal | None = None  # one dose in mg; None when it cannot be computed
+    per_day: Decimal | None = None  # the daily total in mg
+    calculation: DoseCalculation | None = None
+    problem: DoseProblem | None = None  # why there is no dose (no recent weight, no protocol dose, ...)
+    frequency: Frequency | None = None
+    alternative_routes: tuple[Route, ...] = ()
     duration: str | None = None
     regimen: str | None = None  # the institutional regimen used (label)
-    blocked: str | None = None  # why no dose now (repeat limits); None when allowed
-    next_allowed: datetime | None = None  # when the next dose becomes allowed
-    limit_reached: bool = False  # the total-dose limit is reached: escalate instead
+    recommended: bool = False
+    alternative_group: str | None = None
+    rationale: tuple[Reason, ...] = ()  # the conditions that made it apply (and any demotion)
+    evidence: tuple[Evidence, ...] = ()  # weight, prior doses, ANC, ... with FHIR references
+    note: str | None = None  # the protocol's remark (e.g. "only if tocilizumab is not available")
+    limits: RepeatLimits | None = None  # the drug's repeat limits, when the protocol sets them
+    repeat: RepeatCheck | None = None  # the verdict on a dose now under ``limits``
+    escalation: str | None = None  # the protocol's escalation text, once the total-dose limit is reached
     escalates: str | None = None  # action_id of the exhausted medication this replaces
-    # service
+    kind: Literal["medication"] = field(default="medication")
+
+    @property
+    def source(self) -> Citation:
+        return self.sources[0]
+
+    @property
+    def dose_mg(self) -> float | None:
+        return float(self.dose) if self.dose is not None else None
+
+    @property
+    def per_day_mg(self) -> float | None:
+        return float(self.per_day) if self.per_day is not None else None
+
+    @property
+    def every_hours(self) -> float | None:
+        """None with ``once`` or when the source gives no interval."""
+        freq = self.frequency
+        return float(freq.every_hours) if freq and freq.every_hours is not None else None
+
+    @property
+    def once(self) -> bool:
+        return bool(self.frequency and self.frequency.once)
+
+    @property
+    def blocked(self) -> bool:
+        """No dose now: a repeat limit refuses it (``repeat.reasons`` say which)."""
+        return self.repeat is not None and not self.repeat.allowed
+
+    @property
+    def next_allowed(self) -> datetime | None:
+        return self.repeat.next_allowed if self.repeat else None
+
+    @property
+    def limit_reached(self) -> bool:
+        """The total-dose limit is reached: escalate instead."""
+        return bool(self.repeat and self.repeat.exhausted)
+
+    @property
+    def orderable(self) -> bool:
+        return self.dose is not None and not self.blocked
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRecommendation:
+    """A service to order (ICU transfer, echocardiogram, labs) or, without codes, to arrange."""
+
+    action_id: str
+    text: str
+    sources: tuple[Citation, ...]
+    recommended: bool = True
     codes: tuple[Code, ...] = ()
-    priority: str | None = None
+    priority: str | None = None  # FHIR ServiceRequest.priority
+    rationale: tuple[Reason, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    escalates: str | None = None
+    kind: Literal["service"] = field(default="service")
 
     @property
     def source(self) -> Citation:
@@ -63,9 +118,83 @@ class Recommendation:
 
     @property
     def orderable(self) -> bool:
-        if self.kind == "medication":
-            return self.dose_mg is not None and self.blocked is None
-        return self.kind == "service" and bool(self.codes)
+        return bool(self.codes)
+
+
+@dataclass(frozen=True, slots=True)
+class AdviceRecommendation:
+    """Care the service can only describe (fluids, antipyretics, call the ICU team)."""
+
+    action_id: str
+    text: str
+    sources: tuple[Citation, ...]
+    rationale: tuple[Reason, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    escalates: str | None = None
+    kind: Literal["advice"] = field(default="advice")
+
+    @property
+    def source(self) -> Citation:
+        return self.sources[0]
+
+    @property
+    def orderable(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class WarningRecommendation:
+    """A protocol safety warning whose conditions hold now."""
+
+    warning_id: str
+    text: str
+    sources: tuple[Citation, ...]
+    rationale: tuple[Reason, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    kind: Literal["warning"] = field(default="warning")
+
+    @property
+    def source(self) -> Citation:
+        return self.sources[0]
+
+    @property
+    def orderable(self) -> bool:
+        return False
+
+
+Recommendation = MedicationRecommendation | ServiceRecommendation | AdviceRecommendation
+
+# -------------------------------------------------------------------------- notes
+
+
+@dataclass(frozen=True, slots=True)
+class NoCrs:
+    """No CRS grade 1-4: the protocol proposes no treatment."""
+
+    status: str  # the assessment's status
+
+
+@dataclass(frozen=True, slots=True)
+class LowerBoundActions:
+    """The grade is a lower bound: these are the actions of ``grade``, the true grade may be higher."""
+
+    grade: int
+
+
+@dataclass(frozen=True, slots=True)
+class IndexTherapyUnknown:
+    """The index therapy's start is unknown: every recorded dose counts towards total-dose limits."""
+
+
+@dataclass(frozen=True, slots=True)
+class WarningNotEvaluated:
+    """A warning whose conditions could not be decided on the data, and why."""
+
+    warning_id: str
+    reasons: tuple[Reason, ...]
+
+
+ProtocolNote = NoCrs | LowerBoundActions | IndexTherapyUnknown | WarningNotEvaluated
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,20 +206,20 @@ class Recommendations:
     protocol_version: str
     grade: int | None
     items: tuple[Recommendation, ...] = ()  # medications, services and advice, in protocol order
-    warnings: tuple[Recommendation, ...] = ()
-    notes: tuple[str, ...] = ()  # e.g. "grade is a lower bound", "no ANC recorded"
+    warnings: tuple[WarningRecommendation, ...] = ()
+    notes: tuple[ProtocolNote, ...] = ()  # e.g. the grade is a lower bound, a warning not evaluated
     lower_bound: bool = False
 
     @property
-    def medications(self) -> tuple[Recommendation, ...]:
-        return tuple(r for r in self.items if r.kind == "medication")
+    def medications(self) -> tuple[MedicationRecommendation, ...]:
+        return tuple(r for r in self.items if isinstance(r, MedicationRecommendation))
 
     @property
-    def services(self) -> tuple[Recommendation, ...]:
-        return tuple(r for r in self.items if r.kind == "service")
+    def services(self) -> tuple[ServiceRecommendation, ...]:
+        return tuple(r for r in self.items if isinstance(r, ServiceRecommendation))
 
-    def for_drug(self, drug: str) -> tuple[Recommendation, ...]:
-        return tuple(r for r in self.items if r.drug == drug)
+    def for_drug(self, drug: str) -> tuple[MedicationRecommendation, ...]:
+        return tuple(r for r in self.medications if r.drug.key == drug)
 
-    def alternatives(self, group: str) -> tuple[Recommendation, ...]:
-        return tuple(r for r in self.items if r.alternative_group == group)
+    def alternatives(self, group: str) -> tuple[MedicationRecommendation, ...]:
+        return tuple(r for r in self.medications if r.alternative_group == group)

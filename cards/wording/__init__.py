@@ -1,5 +1,8 @@
 """Words: how the service says numbers, times, readings, findings and orders to clinicians.
 
+Grading's findings and evidence (``findings``, ``evidence``, ``readings``), and the
+protocol's rules, recommendations, dose arithmetic, reasons, notes and order-check
+findings (``protocol``, ``recommendations``, ``doses``, ``reasons``, ``orders``).
 The clinical layers pass typed values; only this package (used by the cards and the
 CLI renderers) turns them into text, so that a card and ``crs-cds grade`` say the
 same thing and a change of wording is made in one place.

@@ -5,6 +5,7 @@ apply it, and check an edited file before deploying it.
 """
 from __future__ import annotations
 
+from cards.wording.protocol import condition_text, dose_text, frequency_text, limits_text
 from protocols import (
     DEFAULT_PROTOCOL_ID,
     PAEDIATRIC_PROTOCOL_ID,
@@ -14,7 +15,6 @@ from protocols import (
     load_protocol,
     validate_file,
 )
-from protocols.formatting import condition_text, dose_text, frequency_text, limits_text
 from protocols.model import Action, AdviceAction, MedicationAction, ServiceAction
 
 

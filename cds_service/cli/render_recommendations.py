@@ -9,18 +9,34 @@ from typing import Any
 
 from cards.recommendation_cards import status_text
 from cards.suggestions import order_extension
-from cards.wording import evidence
-from protocols import Recommendation, Recommendations
+from cards.wording import doses, evidence, reasons, recommendations
+from protocols import (
+    MedicationRecommendation,
+    Recommendation,
+    Recommendations,
+    ServiceRecommendation,
+    WarningRecommendation,
+)
 
 from .render_assessment import instant
 
 
-def _item_json(r: Recommendation, recs: Recommendations) -> dict[str, Any]:
+def _item_json(r: Recommendation | WarningRecommendation, recs: Recommendations) -> dict[str, Any]:
+    medication = r if isinstance(r, MedicationRecommendation) else None
+    orderable = isinstance(r, MedicationRecommendation | ServiceRecommendation) and r.orderable
     return {
-        "kind": r.kind, "action": r.action_id, "text": r.text, "status": status_text(r, recs),
-        "orderable": r.orderable, "recommended": r.recommended, "alternativeGroup": r.alternative_group,
-        "order": order_extension(r) if r.orderable else None,
-        "blocked": r.blocked, "nextAllowed": instant(r.next_allowed), "doseProblem": r.dose_problem,
+        "kind": r.kind,
+        "action": r.warning_id if isinstance(r, WarningRecommendation) else r.action_id,
+        "text": recommendations.text(r), "status": status_text(r, recs),
+        "orderable": r.orderable,
+        "recommended": r.recommended if isinstance(r, MedicationRecommendation | ServiceRecommendation) else False,
+        "alternativeGroup": medication.alternative_group if medication else None,
+        "order": order_extension(r) if orderable and isinstance(r, MedicationRecommendation | ServiceRecommendation)
+        else None,
+        "blocked": reasons.refusal(medication.repeat) if medication and medication.repeat and medication.blocked
+        else None,
+        "nextAllowed": instant(medication.next_allowed if medication else None),
+        "doseProblem": doses.problem(medication.problem) if medication and medication.problem else None,
         "evidence": [{"role": e.role, "what": e.what, "value": evidence.value(e), "time": instant(e.time),
                       "source": e.source}
                      for e in r.evidence],
@@ -34,7 +50,7 @@ def recommendations_to_json(recs: Recommendations) -> dict[str, Any]:
         "grade": recs.grade,
         "items": [_item_json(r, recs) for r in recs.items],
         "warnings": [_item_json(w, recs) for w in recs.warnings],
-        "notes": list(recs.notes),
+        "notes": [reasons.note(n) for n in recs.notes],
     }
 
 
@@ -44,8 +60,9 @@ def recommendations_table(recs: Recommendations) -> str:
     if recs.items:
         lines += ["", "Recommendations"]
     for r in recs.items:
-        group = f"  [choose one: {r.alternative_group}]" if r.alternative_group and r.orderable else ""
-        lines.append(f"  - {r.text}")
+        group = (f"  [choose one: {r.alternative_group}]"
+                 if isinstance(r, MedicationRecommendation) and r.alternative_group and r.orderable else "")
+        lines.append(f"  - {recommendations.text(r)}")
         lines.append(f"      status: {status_text(r, recs)}{group}")
         lines += [f"      evidence: {e.what} {evidence.value(e)} at {instant(e.time)} ({e.source})" for e in r.evidence]
         lines.append(f"      source: {'; '.join(c.label for c in r.sources)}")
@@ -57,5 +74,5 @@ def recommendations_table(recs: Recommendations) -> str:
                       for e in w.evidence]
             lines.append(f"      source: {'; '.join(c.label for c in w.sources)}")
     if recs.notes:
-        lines += ["", "Protocol notes", *[f"  - {n}" for n in recs.notes]]
+        lines += ["", "Protocol notes", *[f"  - {reasons.note(n)}" for n in recs.notes]]
     return "\n".join(lines)

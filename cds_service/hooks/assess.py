@@ -53,7 +53,8 @@ class Assessor:
                   unavailable: Iterable[str] = ()) -> Recommended:
         """Map, grade, then apply the protocol selected for this patient."""
         g = self.grade(resources, patient_id=patient_id, now=now, unavailable=unavailable)
-        return Recommended(g.snapshot, g.assessment, g.protocol, recommend(g.assessment, g.snapshot, g.protocol, now))
+        recommendations = recommend(g.assessment, g.snapshot, g.protocol, now, grading=self.grading)
+        return Recommended(g.snapshot, g.assessment, g.protocol, recommendations)
 
     def with_protocols(self, protocols: ProtocolRegistry) -> Assessor:
         """The same pipeline under other protocols (``crs-cds grade --protocol``)."""

@@ -35,8 +35,8 @@ def compose_order_review(assessor: Assessor, call: HookCall, *, selected_only: b
         if not any(o.reference in checked for o in orders):
             return []
     g = assessor.grade(call.resources, patient_id=patient_id, now=call.now, unavailable=call.unavailable)
-    findings = check_orders(orders, assessment=g.assessment, snapshot=g.snapshot, protocol=g.protocol, now=call.now,
-                            checked=checked)
+    findings = check_orders(orders, assessment=g.assessment, snapshot=g.snapshot, protocol=g.protocol,
+                            grading=assessor.grading, now=call.now, checked=checked)
     drafts = {f"MedicationRequest/{r['id']}": r for r in draft_order_resources(draft_orders)
               if r.get("resourceType") == "MedicationRequest" and isinstance(r.get("id"), str)}
     return order_cards(findings, drafts)

@@ -6,20 +6,29 @@ from decimal import Decimal
 
 import pytest
 
+from cards.wording import doses
 from cards.wording.evidence import value
 from clinical import ClinicalSnapshot, Measurement
-from protocols import PendingDose, load_protocol, recommend
+from protocols import PendingDose, load_protocol
+from protocols import recommend as recommend_typed
 from protocols.dose import body_size, compute_dose, mosteller_bsa
 from protocols.history import check_repeat, given_doses
+from tests.support.clinical_data import GRADING
 from tests.support.protocol_builders import NOW, administration, assessment, height, hours_ago, snapshot, weight
+from tests.support.protocol_wording import SaidRecommendations, said
 
 GENERIC = load_protocol("astct-generic")
 CHRISTIE = load_protocol("christie-doc644-v8")
 PAEDIATRIC = load_protocol("paediatric-seed004")
 
 
+def recommend(*args, **kw) -> SaidRecommendations:
+    """Recommendations with their items, warnings and notes in the card's words."""
+    return said(recommend_typed(*args, **kw))
+
+
 def tocilizumab(protocol, snap, grade=2, **kw):
-    [rec] = recommend(assessment(grade, **kw), snap, protocol, NOW).for_drug("tocilizumab")
+    [rec] = recommend(assessment(grade, **kw), snap, protocol, NOW, grading=GRADING).for_drug("tocilizumab")
     return rec
 
 
@@ -108,7 +117,7 @@ def test_future_weight_is_ignored():
 
 
 def test_fixed_doses_need_no_weight():
-    recs = recommend(assessment(3), snapshot(weight_kg=None), GENERIC, NOW)
+    recs = recommend(assessment(3), snapshot(weight_kg=None), GENERIC, NOW, grading=GRADING)
     [dex] = recs.for_drug("dexamethasone")
     assert dex.dose_mg == 10 and dex.orderable
 
@@ -116,7 +125,7 @@ def test_fixed_doses_need_no_weight():
 # -------------------------------------------------------- other dose bases
 
 def test_christie_methylprednisolone_2_mg_per_kg_per_day_divided_12_hourly():
-    recs = recommend(assessment(4), snapshot(weight_kg=70), CHRISTIE, NOW)
+    recs = recommend(assessment(4), snapshot(weight_kg=70), CHRISTIE, NOW, grading=GRADING)
     [mp] = recs.for_drug("methylprednisolone")
     assert (mp.dose_mg, mp.every_hours, mp.per_day_mg, mp.route) == (70, 12, 140, "IV")
     assert mp.dose_calculation == "2 mg/kg/day × 70 kg = 140 mg/day ÷ 2 doses"
@@ -124,7 +133,7 @@ def test_christie_methylprednisolone_2_mg_per_kg_per_day_divided_12_hourly():
 
 def test_bsa_dose_uses_mosteller_with_recent_height():
     assert mosteller_bsa(Decimal(175), Decimal(70)) == Decimal("1.84")
-    recs = recommend(assessment(4), snapshot(weight_kg=70, measurements=(height(175),)), CHRISTIE, NOW)
+    recs = recommend(assessment(4), snapshot(weight_kg=70, measurements=(height(175),)), CHRISTIE, NOW, grading=GRADING)
     [cy] = recs.for_drug("cyclophosphamide")
     assert cy.dose_mg == 2760 and not cy.recommended
     assert "1500 mg/m² × 1.84 m² (Mosteller: 175 cm, 70 kg)" in cy.text
@@ -132,7 +141,7 @@ def test_bsa_dose_uses_mosteller_with_recent_height():
 
 
 def test_bsa_dose_without_height_is_not_computed():
-    recs = recommend(assessment(4), snapshot(weight_kg=70), CHRISTIE, NOW)
+    recs = recommend(assessment(4), snapshot(weight_kg=70), CHRISTIE, NOW, grading=GRADING)
     [cy] = recs.for_drug("cyclophosphamide")
     assert cy.dose_mg is None
     assert cy.dose_problem == "no height recorded in the last 365 days — body surface area cannot be computed"
@@ -141,7 +150,7 @@ def test_bsa_dose_without_height_is_not_computed():
 def test_unspecified_dose_names_the_reason():
     rule = action(PAEDIATRIC, 3, "dexamethasone").dose
     result = compute_dose(rule, None, body_size(snapshot(), NOW, PAEDIATRIC.settings))
-    assert result.mg is None and "no paediatric corticosteroid dose" in result.problem
+    assert result.mg is None and "no paediatric corticosteroid dose" in doses.problem(result.problem)
 
 
 def test_daily_dose_without_interval_is_not_divided_by_guess():
@@ -149,7 +158,7 @@ def test_daily_dose_without_interval_is_not_divided_by_guess():
     a = action(chop, 3, "anakinra")
     result = compute_dose(a.dose, a.frequency, body_size(snapshot(weight_kg=20), NOW, chop.settings))
     assert result.mg is None and result.per_day_mg == 40
-    assert "no dosing interval" in result.problem
+    assert "no dosing interval" in doses.problem(result.problem)
 
 
 @pytest.mark.parametrize("kg,mg,note", [(20, 50, "not rounded to 100 mg (nearest vial): that would change the dose by 100 %"),
@@ -163,13 +172,14 @@ def test_vial_rounding_only_within_the_protocols_tolerance(kg, mg, note):
     a = action(st_jude, 3, "anakinra")
     result = compute_dose(a.dose, a.frequency, body_size(snapshot(weight_kg=kg), NOW, st_jude.settings))
     assert result.mg == mg
-    assert (note in result.calculation) if note else ("rounded" not in result.calculation)
+    calculation = doses.calculation(result.calculation)
+    assert (note in calculation) if note else ("rounded" not in calculation)
 
 
 def test_rounding_up_to_whole_vials_where_the_protocol_says():
     option = CHRISTIE.regimens["anakinra"].options["grade-table"]
     result = compute_dose(option.dose, option.frequency, body_size(snapshot(weight_kg=70), NOW, CHRISTIE.settings))
-    assert result.mg == 100 and "rounded to 100 mg (whole 100 mg vials)" in result.calculation
+    assert result.mg == 100 and "rounded to 100 mg (whole 100 mg vials)" in doses.calculation(result.calculation)
 
 
 def test_no_rounding_unless_the_protocol_asks():
@@ -225,12 +235,12 @@ def test_christie_minimum_interval_is_6h():
 
 
 def test_four_doses_since_infusion_refuse_a_fifth_and_propose_the_escalation():
-    recs = recommend(assessment(2), snapshot(administrations=toci_doses(60, 44, 36, 28)), GENERIC, NOW)
+    recs = recommend(assessment(2), snapshot(administrations=toci_doses(60, 44, 36, 28)), GENERIC, NOW, grading=GRADING)
     [toci] = recs.for_drug("tocilizumab")
     assert toci.limit_reached and toci.blocked and not toci.orderable and toci.next_allowed is None
     assert "4 doses given since the index therapy: the maximum is 4 in total" in toci.text
     escalation = [r for r in recs.items if r.escalates == "tocilizumab"]
-    assert [(r.drug, r.dose_mg, r.every_hours, r.recommended) for r in escalation] == [
+    assert [(r.drug.key, r.dose_mg, r.every_hours, r.recommended) for r in escalation] == [
         ("dexamethasone", 10, 6, True), ("anakinra", 100, 6, False)]
 
 
@@ -250,7 +260,7 @@ def test_only_completed_or_in_progress_administrations_count():
 def test_pending_orders_count_like_given_doses():
     snap = snapshot(administrations=toci_doses(16, 9))
     assert tocilizumab(GENERIC, snap).orderable
-    recs = recommend(assessment(2), snap, GENERIC, NOW,
+    recs = recommend(assessment(2), snap, GENERIC, NOW, grading=GRADING,
                      pending=(PendingDose("tocilizumab", NOW - timedelta(hours=1), "MedicationRequest/draft"),))
     [rec] = recs.for_drug("tocilizumab")
     # 3 in 24 h now: the -16 h dose leaves the window at +8 h (later than the interval, +7 h)

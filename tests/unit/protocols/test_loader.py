@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import typing
+from datetime import timedelta
 
 import pytest
 import yaml
@@ -11,7 +12,7 @@ import yaml
 from clinical import DrugClass
 from protocols import ProtocolError, list_protocols, load_protocol
 from protocols.loader import DATA_DIR, SCHEMA_PATH, protocol_path, validate_file
-from protocols.model import MedicationAction
+from protocols.model import DoseCheck, MedicationAction, NeverGiveCheck, RegimenCheck
 from tests.support.paths import ROOT
 from tests.support.protocol_files import GENERIC_FILE, edited, line_of
 
@@ -183,3 +184,103 @@ def test_conditions_are_data_not_code():
 def test_unquoted_grade_keys_are_read_as_strings(tmp_path):
     path = edited(tmp_path, '  "2":\n', "  2:\n")
     assert load_protocol(path).grades[2].title.startswith("Fever with hypotension")
+
+
+# ---------------------------------------------------------------- settings, order checks
+
+def test_settings_name_the_running_window_and_the_anc_age(tmp_path):
+    p = load_protocol("astct-generic")
+    assert (p.settings.running_window, p.settings.anc_max_age) == (timedelta(hours=24), timedelta(hours=48))
+    path = edited(tmp_path, "  ancMaxAgeHours: 48\n", "")
+    with pytest.raises(ProtocolError) as err:
+        load_protocol(path)
+    assert "settings: 'ancMaxAgeHours' is a required property" in str(err.value)
+
+
+def test_order_checks_are_read_in_file_order():
+    checks = load_protocol("astct-generic").order_checks
+    assert [(c.check, c.target.drug or c.target.drug_class, c.finding) for c in checks] == [
+        ("repeat-limits", "tocilizumab", "tocilizumab-limit"), ("dose", "tocilizumab", "tocilizumab-dose"),
+        ("never-give", "gm-csf", "gm-csf"), ("regimen-for-grade", "corticosteroid", "steroid-regimen"),
+        ("maximum-dose", "anakinra", "anakinra-dose")]
+    dose, never, regimen = checks[1], checks[2], checks[3]
+    assert isinstance(dose, DoseCheck) and dose.tolerance_percent == 10
+    assert isinstance(never, NeverGiveCheck) and never.warning.id == "no-gm-csf" and never.label == "GM-CSF"
+    assert isinstance(regimen, RegimenCheck)
+    assert [w.id for w in regimen.reminders] == ["antifungal-prophylaxis", "steroids-and-car-t-efficacy"]
+
+
+def test_order_check_for_an_unknown_drug(tmp_path):
+    path = edited(tmp_path, "  - drug: anakinra\n    check: maximum-dose", "  - drug: anakinraa\n    check: maximum-dose")
+    with pytest.raises(ProtocolError) as err:
+        load_protocol(path)
+    assert (f"edited.yaml:{line_of(path, 'drug: anakinraa')}: orderChecks[4].drug: unknown drug 'anakinraa' "
+            "(drugs: anakinra, dexamethasone, methylprednisolone, tocilizumab)") in str(err.value)
+
+
+def test_order_check_citing_an_unknown_warning(tmp_path):
+    path = edited(tmp_path, "    warning: no-gm-csf\n", "    warning: no-gmcsf\n")
+    with pytest.raises(ProtocolError) as err:
+        load_protocol(path)
+    assert f"edited.yaml:{line_of(path, 'warning: no-gmcsf')}: orderChecks[2].warning: unknown warning 'no-gmcsf'" \
+        in str(err.value)
+
+
+def test_order_check_reminding_of_an_unknown_warning(tmp_path):
+    path = edited(tmp_path, "reminders: [antifungal-prophylaxis, steroids-and-car-t-efficacy]",
+                  "reminders: [antifungal-prophylaxis, steroid-efficacy]")
+    with pytest.raises(ProtocolError) as err:
+        load_protocol(path)
+    assert (f"edited.yaml:{line_of(path, 'steroid-efficacy]')}: orderChecks[3].reminders[1]: "
+            "unknown warning 'steroid-efficacy'") in str(err.value)
+
+
+def test_unknown_order_check_kind(tmp_path):
+    path = edited(tmp_path, "    check: maximum-dose", "    check: max-dose")
+    with pytest.raises(ProtocolError) as err:
+        load_protocol(path)
+    assert f"edited.yaml:{line_of(path, 'check: max-dose')}: orderChecks[4].check: 'max-dose' is not one of" \
+        in str(err.value)
+
+
+def test_order_check_kind_needs_its_fields_and_only_them(tmp_path):
+    path = edited(tmp_path, "    check: maximum-dose", "    check: maximum-dose\n    tolerancePercent: 10\n    label: x")
+    with pytest.raises(ProtocolError) as err:
+        load_protocol(path)
+    message = str(err.value)
+    assert "orderChecks[4].label: 'label' does not apply to a 'maximum-dose' check" in message
+    assert (f"edited.yaml:{line_of(path, 'check: maximum-dose') + 1}: orderChecks[4].tolerancePercent: "
+            "'tolerancePercent' does not apply to a 'maximum-dose' check") in message
+    path = edited(tmp_path, "    check: dose  # the protocol's mg/kg dose and its per-dose cap\n"
+                            "    tolerancePercent: 10  # vial sizes, local rounding: within 10 % of the protocol dose passes\n",
+                  "    check: dose\n")
+    with pytest.raises(ProtocolError) as err:
+        load_protocol(path)
+    assert "orderChecks[1]: 'tolerancePercent' is a required property" in str(err.value)
+
+
+def test_order_check_names_one_drug_or_one_class(tmp_path):
+    path = edited(tmp_path, "  - drugClass: gm-csf\n", "  - drugClass: gm-csf\n    drug: anakinra\n")
+    with pytest.raises(ProtocolError) as err:
+        load_protocol(path)
+    assert "orderChecks[2]: expected an order check naming exactly one of drug or drugClass" in str(err.value)
+
+
+def test_order_check_needs_what_it_checks(tmp_path):
+    # repeat limits for a drug the protocol sets none for
+    path = edited(tmp_path, "  - drug: tocilizumab\n    check: repeat-limits",
+                  "  - drug: anakinra\n    check: repeat-limits")
+    with pytest.raises(ProtocolError) as err:
+        load_protocol(path)
+    assert (f"edited.yaml:{line_of(path, '  - drug: anakinra')}: orderChecks[0].drug: a repeat-limits check needs "
+            "settings.repeatLimits.anakinra") in str(err.value)
+    # a dose check for a drug no action of the protocol doses
+    path = edited(tmp_path, '  anakinra: {display: Anakinra, class: il1-antagonist, rxnorm: "72435"}\n',
+                  '  anakinra: {display: Anakinra, class: il1-antagonist, rxnorm: "72435"}\n'
+                  '  siltuximab: {display: Siltuximab, class: anti-il6}\n')
+    path = edited(tmp_path, "  - drug: anakinra\n    check: maximum-dose", "  - drug: siltuximab\n    check: maximum-dose",
+                  source=path)
+    with pytest.raises(ProtocolError) as err:
+        load_protocol(path)
+    assert ("orderChecks[4].drug: a maximum-dose check needs a medication action for 'siltuximab'"
+            in str(err.value))

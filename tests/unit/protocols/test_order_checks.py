@@ -1,12 +1,18 @@
 """protocols.order_checks as pure functions: other protocols, and the semantics decided there."""
 from __future__ import annotations
 
+import ast
+import typing
 from datetime import date
 
-from clinical import DraftMedication
-from protocols import load_protocol
+from clinical import DraftMedication, DrugClass
+from protocols import list_protocols, load_protocol
 from protocols.order_checks import check_orders
+from tests.support.clinical_data import GRADING
+from tests.support.paths import ROOT
 from tests.support.protocol_builders import NOW, administration, assessment, snapshot
+from tests.support.protocol_files import edited
+from tests.support.protocol_wording import SaidFinding
 
 CLASSES = {"tocilizumab": "anti-il6", "anakinra": "il1-antagonist", "dexamethasone": "corticosteroid",
            "methylprednisolone": "corticosteroid", "sargramostim": "gm-csf"}
@@ -23,7 +29,7 @@ def check(orders, *, grade: int = 2, protocol: str = "astct-generic", weight_kg:
           given=(), checked=None, **assess):
     return check_orders(orders, assessment=assessment(grade, **assess),
                         snapshot=snapshot(weight_kg=weight_kg, administrations=tuple(given)),
-                        protocol=load_protocol(protocol), now=NOW, checked=checked)
+                        protocol=load_protocol(protocol), grading=GRADING, now=NOW, checked=checked)
 
 
 def test_christie_allows_tocilizumab_6_hours_after_the_last_dose() -> None:
@@ -61,7 +67,7 @@ def test_steroid_without_a_protocol_regimen_at_the_grade_gives_no_opinion() -> N
 def test_methylprednisolone_at_grade_4_is_compared_with_500_mg_every_12_h() -> None:
     [finding] = check([order("methylprednisolone", 1000, every_hours=24)], grade=4)
     assert finding.kind == "steroid-regimen" and (finding.dose_mg, finding.every_hours) == (500, 12)
-    assert any("antifungal" in r for r in finding.reminders)
+    assert any("antifungal" in r.text for r in finding.reminders)
     assert check([order("methylprednisolone", 500, every_hours=12)], grade=4) == []
 
 
@@ -80,3 +86,34 @@ def test_findings_carry_grade_and_protocol() -> None:
     [finding] = check([order("tocilizumab", 900)], grade=3)
     assert (finding.grade, finding.protocol_id) == (3, "astct-generic")
     assert date(2026, 11, 20) == finding.evidence[0].time.date()  # the weight used, with its time
+
+
+# ------------------------------------------------------------- checks declared in data
+
+def test_a_check_added_in_the_protocol_file_takes_effect(tmp_path) -> None:
+    """Checking another drug is a data change: a copy of the generic protocol that adds a maximum-dose
+    check for methylprednisolone (before the steroid regimen check) reports it with its own card kind."""
+    order_ = [order("methylprednisolone", 1000, every_hours=12)]
+    [shipped] = check(order_, grade=4)
+    assert shipped.kind == "steroid-regimen"
+    path = edited(tmp_path, "  - drugClass: corticosteroid\n    check: regimen-for-grade",
+                  "  - drug: methylprednisolone\n    check: maximum-dose\n    finding: methylprednisolone-dose\n"
+                  "  - drugClass: corticosteroid\n    check: regimen-for-grade")
+    [finding] = [SaidFinding(f) for f in check(order_, grade=4, protocol=str(path))]
+    assert (finding.kind, finding.action, finding.dose_mg, finding.indicator) == (
+        "methylprednisolone-dose", "update", 500, "warning")
+    assert finding.summary == ("Methylprednisolone 1000 mg every 12 h (2000 mg/day) exceeds the 1000 mg/day maximum: "
+                               "change to 500 mg every 12 h")
+    assert finding.reasons == ("1000 mg every 12 h is above the 1000 mg/day maximum",)
+    assert finding.calculation == "1000 mg/day ÷ 2 doses"
+    # the first check that finds a problem decides; one that finds none lets the next run
+    assert [f.kind for f in check([order("methylprednisolone", 500, every_hours=24)], grade=4,
+                                  protocol=str(path))] == ["steroid-regimen"]
+
+
+def test_which_drug_is_checked_how_is_data_not_code() -> None:
+    """No drug key or drug class is written in the order-check engine: the protocol files name them."""
+    tree = ast.parse((ROOT / "protocols" / "order_checks.py").read_text(encoding="utf-8"))
+    names = set(typing.get_args(DrugClass)) | {d for s in list_protocols() for d in load_protocol(s.id).drugs}
+    written = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    assert not {s for s in written if s in names}

@@ -1,28 +1,15 @@
-"""How numbers, times and protocol rules read in card text and in ``crs-cds protocols show``.
+"""Protocol rules in words: frequencies, dose rules, repeat limits and conditions.
 
-One place, so the card and the protocol listing describe a rule identically.
+One place, so that a card's item line and ``crs-cds protocols show`` describe a
+rule identically.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
-from .model import Condition, DoseCount, DoseRule, Frequency, RepeatLimits
+from protocols.model import Condition, DoseCount, DoseRule, Frequency, RepeatLimits
 
-
-def num(value: Decimal | float | int) -> str:
-    """560, 358.8, 9.9 -- never 560.0, 8E+2 or 358.79999."""
-    d = value if isinstance(value, Decimal) else Decimal(str(value))
-    return f"{d.normalize():f}"
-
-
-def when(t: datetime) -> str:
-    """UTC to the minute, as clinicians compare it with the chart."""
-    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def day(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%d")
+from .numbers import num
 
 
 def frequency_text(freq: Frequency | None, *, repeatable: bool = False) -> str:
@@ -33,7 +20,7 @@ def frequency_text(freq: Frequency | None, *, repeatable: bool = False) -> str:
         return "now" if repeatable else "once"
     if freq.every_hours == 24:
         return "once daily"
-    return f"every {num(freq.every_hours)} h"
+    return f"every {num(freq.every_hours)} h" if freq.every_hours is not None else ""
 
 
 def dose_text(rule: DoseRule) -> str:
@@ -41,7 +28,7 @@ def dose_text(rule: DoseRule) -> str:
     if rule.basis == "unspecified":
         return f"dose not specified ({rule.unspecified_reason})"
     unit = {"mg": "mg", "mg/kg": "mg/kg", "mg/kg/day": "mg/kg/day", "mg/m2": "mg/m²"}[rule.basis]
-    text = f"{num(rule.amount)} {unit}"
+    text = f"{num(rule.amount)} {unit}" if rule.amount is not None else unit
     if rule.weight_bands:
         text += " (" + ", ".join(f"{num(b.mg_per_kg)} mg/kg if < {num(b.below_kg)} kg" for b in rule.weight_bands) + ")"
     caps = []
@@ -79,7 +66,7 @@ def condition_text(cond: Condition) -> str:
         what = v.drug or f"{v.drug_class} class"
         return (f"≥ {v.count} prior {what} doses" if cond.name == "min_prior_doses"
                 else (f"no prior {what}" if v.count == 0 else f"≤ {v.count} prior {what} doses"))
-    if cond.name == "any_of":
+    if isinstance(v, tuple):  # any_of
         return "(" + " or ".join(condition_text(c) for c in v) + ")"
     texts = {
         "hypotension_persisting": "hypotension persisting", "febrile": "febrile",
@@ -87,11 +74,11 @@ def condition_text(cond: Condition) -> str:
     }
     if cond.name in texts:
         return texts[cond.name] if v else f"not {texts[cond.name]}"
-    if cond.name == "fever_duration_hours_gt":
+    if cond.name == "fever_duration_hours_gt" and isinstance(v, Decimal):
         return f"fever for > {num(v)} h"
-    if cond.name == "fever_duration_hours_gte":
+    if cond.name == "fever_duration_hours_gte" and isinstance(v, Decimal):
         return f"fever for ≥ {num(v)} h"
-    if cond.name == "anc_below":
+    if cond.name == "anc_below" and isinstance(v, Decimal):
         return f"ANC < {num(v)} × 10⁹/L"
     if cond.name == "drug_class_planned_or_running":
         return f"{v} planned or running"

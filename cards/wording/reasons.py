@@ -1,0 +1,115 @@
+"""Why a protocol item applies, why a dose is refused, and the protocol's notes, in words.
+
+``2 tocilizumab doses since the index therapy (needs ≥ 1)``, ``last dose at
+2026-11-21 09:00 UTC: the minimum interval is 8 h``: each typed reason from the
+protocols layer as a clinician checks it against the chart.
+"""
+from __future__ import annotations
+
+from protocols.history import DailyLimitReached, IntervalNotElapsed, RepeatCheck, RepeatReason, TotalLimitReached
+from protocols.reasons import (
+    AnotherOptionRecommended,
+    ClassNotPlannedOrRunning,
+    ClassPlanned,
+    ClassRunning,
+    FebrileNow,
+    FeverDuration,
+    HypotensionNow,
+    LatestAnc,
+    MaskingApplied,
+    MaskingTherapyGiven,
+    NoAnc,
+    NoMaskingTherapy,
+    PriorDoses,
+    Reason,
+    StaleAnc,
+)
+from protocols.recommendation import (
+    IndexTherapyUnknown,
+    LowerBoundActions,
+    NoCrs,
+    ProtocolNote,
+    WarningNotEvaluated,
+)
+
+from .numbers import hours, num, stamp
+
+
+def reason(r: Reason) -> str:
+    """One condition's outcome as a checkable fact."""
+    match r:
+        case PriorDoses():
+            since = "since the index therapy" if r.since_index else "recorded"
+            if r.bound == "min":
+                need = f"needs ≥ {r.count}"
+            else:
+                need = "needs none" if r.count == 0 else f"needs ≤ {r.count}"
+            return f"{r.given} {r.what} dose{'s' if r.given != 1 else ''} {since} ({need})"
+        case HypotensionNow(grade=None):
+            return "hypotension cannot be assessed (no recent blood pressure or vasopressor data)"
+        case HypotensionNow(grade=grade):
+            return f"hypotension present now (hypotension grade {grade})" if (grade or 0) >= 2 else "no hypotension now"
+        case FebrileNow(present=present):
+            return "febrile now" if present else "not febrile now"
+        case FeverDuration():
+            need = f"needs {'>' if r.strict else '≥'} {num(r.limit_hours)} h"
+            if r.hours is None or r.onset is None:
+                why = "no fever onset recorded" if r.onset is None else "not febrile now"
+                return f"fever duration: {why} ({need})"
+            return f"fever for {r.hours:.0f} h since onset at {stamp(r.onset)} ({need})"
+        case NoAnc():
+            return "no ANC recorded: neutropenia cannot be assessed"
+        case StaleAnc(anc=anc):
+            return (f"no ANC in the last {hours(r.max_age_hours)} (latest {num(anc.value)} × 10⁹/L at "
+                    f"{stamp(anc.time)}, {anc.source}): neutropenia cannot be assessed")
+        case LatestAnc(anc=anc):
+            return f"latest ANC {num(anc.value)} × 10⁹/L at {stamp(anc.time)} (threshold < {num(r.threshold)})"
+        case ClassPlanned(drug_class=drug_class):
+            return f"{drug_class} in the recommendations"
+        case ClassRunning(drug_class=drug_class):
+            return f"{drug_class} given in the last {hours(r.window_hours)} or running ({', '.join(r.drugs)})"
+        case ClassNotPlannedOrRunning(drug_class=drug_class):
+            return f"no {drug_class} planned or running"
+        case MaskingApplied():
+            return "grading applied the masked-fever rule"
+        case MaskingTherapyGiven(drugs=drugs):
+            return "antipyretic/anticytokine therapy given: " + ", ".join(drugs)
+        case NoMaskingTherapy():
+            return "no antipyretic or anticytokine therapy given"
+        case AnotherOptionRecommended(group=group):
+            return f"another '{group}' option is recommended"
+    raise TypeError(f"not a reason: {r!r}")
+
+
+def repeat(r: RepeatReason) -> str:
+    """One repeat limit a dose now would break."""
+    match r:
+        case TotalLimitReached():
+            since = "since the index therapy" if r.index_known else "recorded (index therapy start unknown)"
+            return f"{r.given} doses given {since}: the maximum is {r.maximum} in total"
+        case IntervalNotElapsed():
+            return f"last dose at {stamp(r.last)}: the minimum interval is {num(r.min_interval_hours)} h"
+        case DailyLimitReached():
+            return (f"{r.given} doses in the last 24 h: the maximum is {r.maximum}; the dose of {stamp(r.leaving)} "
+                    f"leaves the 24-h window at {stamp(r.leaves_at)}")
+    raise TypeError(f"not a repeat-limit reason: {r!r}")
+
+
+def refusal(check: RepeatCheck) -> str:
+    """Every limit a dose now would break, in one line."""
+    return "; ".join(repeat(r) for r in check.reasons)
+
+
+def note(n: ProtocolNote) -> str:
+    """One of the protocol's notes on these recommendations."""
+    match n:
+        case NoCrs(status=status):
+            return f"No CRS grade 1-4 (assessment status: {status}): the protocol proposes no treatment."
+        case LowerBoundActions(grade=grade):
+            return (f"The grade is a lower bound because data are missing: these are the grade {grade} actions, "
+                    "and the true grade may be higher.")
+        case IndexTherapyUnknown():
+            return "Index therapy start unknown: every recorded dose counts towards total-dose limits."
+        case WarningNotEvaluated(warning_id=warning_id, reasons=reasons):
+            return f"Warning '{warning_id}' could not be evaluated: {'; '.join(reason(r) for r in reasons)}."
+    raise TypeError(f"not a protocol note: {n!r}")

@@ -1,0 +1,54 @@
+"""A protocol recommendation's own line, as the card, the FHIR order's dosage text and the CLI say it.
+
+``Tocilizumab 560 mg IV now (8 mg/kg × 70 kg, max 800 mg); may repeat every 8 h,
+max 3 doses in 24 h, 4 in total``: dose, route, timing, arithmetic and limits in
+one line a clinician can verify. Services, advice and warnings say their
+protocol text.
+"""
+from __future__ import annotations
+
+from protocols import MedicationRecommendation, Recommendation, WarningRecommendation
+
+from . import doses
+from .numbers import num, stamp
+from .protocol import dose_text, frequency_text, limits_text
+from .reasons import refusal
+
+
+def text(rec: Recommendation | WarningRecommendation) -> str:
+    """The item's line: a medication's dose and timing, else the protocol's text."""
+    if isinstance(rec, MedicationRecommendation):
+        return medication(rec)
+    return rec.text
+
+
+def medication(rec: MedicationRecommendation) -> str:
+    """One line a clinician can verify: dose, route, timing, arithmetic, limits."""
+    name = rec.drug.display
+    route = rec.route + (f" (or {'/'.join(rec.alternative_routes)})" if rec.alternative_routes else "")
+    check = rec.repeat
+    if check and check.exhausted:
+        return f"{name}: no further doses — {refusal(check)}. {rec.escalation or 'Escalate per protocol.'}"
+    timing = frequency_text(rec.frequency, repeatable=rec.limits is not None)
+    not_now = (f" — not now: {refusal(check)}; next dose allowed at "
+               f"{stamp(check.next_allowed) if check.next_allowed else 'an unknown time'}"
+               if check and not check.allowed else "")
+    if rec.dose is None:
+        rule = "" if rec.rule.basis == "unspecified" else f" {dose_text(rec.rule)},"
+        return f"{name}{rule} {route}{' ' + timing if timing else ''}: {doses.problem(rec.problem)}{not_now}"
+    line = f"{name} {num(rec.dose)} mg {route}" + (f" {timing}" if timing else "")
+    calculation = doses.calculation(rec.calculation)
+    details = [calculation] if calculation else []
+    if rec.per_day is not None and rec.per_day != rec.dose and rec.rule.basis != "mg/kg/day":
+        details.append(f"total {num(rec.per_day)} mg/day")
+    if details:
+        line += f" ({'; '.join(details)})"
+    if rec.duration:
+        line += f", {rec.duration}"
+    if rec.regimen:
+        line += f" — regimen: {rec.regimen}"
+    if not_now:
+        return line + not_now
+    if rec.limits is not None:
+        line += f"; {limits_text(rec.limits)}"
+    return line
