@@ -313,7 +313,8 @@ def _cross_check(data: dict[str, Any], overrides: dict[str, str]) -> Iterator[Pr
         if name not in regimens:
             yield Problem(("regimens",), f"no regimen choice named '{name}' to override")
 
-    lists: list[tuple[JsonPath, list, JsonPath | None]] = [(("allGrades",), data.get("allGrades", []), None)]
+    lists: list[tuple[JsonPath, list[dict[str, Any]], JsonPath | None]] = [
+        (("allGrades",), data.get("allGrades", []), None)]
     for grade, rules in data["grades"].items():
         grade_path = ("grades", grade, "actions")
         lists.append((grade_path, rules["actions"], None))
@@ -340,8 +341,8 @@ def _walk(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
             yield from _walk(v, path + (i,))
 
 
-def _check_action_list(path: JsonPath, actions: list[dict], enclosing: list[dict], drugs: dict,
-                       limits: dict, regimens: dict) -> Iterator[Problem]:
+def _check_action_list(path: JsonPath, actions: list[dict[str, Any]], enclosing: list[dict[str, Any]],
+                       drugs: dict[str, Any], limits: dict[str, Any], regimens: dict[str, Any]) -> Iterator[Problem]:
     ids: dict[str, int] = {}
     for i, action in enumerate(actions):
         here = path + (i,)
@@ -372,7 +373,8 @@ def _check_action_list(path: JsonPath, actions: list[dict], enclosing: list[dict
     yield from _check_groups(path, actions, enclosing)
 
 
-def _check_groups(path: JsonPath, actions: list[dict], enclosing: list[dict]) -> Iterator[Problem]:
+def _check_groups(path: JsonPath, actions: list[dict[str, Any]],
+                  enclosing: list[dict[str, Any]]) -> Iterator[Problem]:
     """Mutually exclusive options: at least two members, at most one marked recommended."""
     members: dict[str, list[int]] = {}
     for i, action in enumerate(actions):
@@ -395,7 +397,8 @@ _CHECK_FIELDS = {"dose": {"tolerancePercent"}, "regimen-for-grade": {"toleranceP
                  "never-give": {"warning", "label"}, "repeat-limits": set(), "maximum-dose": set()}
 
 
-def _check_order_checks(checks: list[dict], drugs: dict, limits: dict, medicated: set[str],
+def _check_order_checks(checks: list[dict[str, Any]], drugs: dict[str, Any], limits: dict[str, Any],
+                        medicated: set[str],
                         warnings: list[str]) -> Iterator[Problem]:
     """Order checks name known drugs and warnings, carry only their own fields, and have what they check."""
     for i, check in enumerate(checks):
@@ -417,7 +420,7 @@ def _check_order_checks(checks: list[dict], drugs: dict, limits: dict, medicated
                 yield Problem(here + where, f"unknown warning '{warning}' (warnings: {', '.join(warnings)})")
 
 
-def _check_dose(dose: dict, path: JsonPath) -> Iterator[Problem]:
+def _check_dose(dose: dict[str, Any], path: JsonPath) -> Iterator[Problem]:
     bands = dose.get("weightBands", [])
     if bands and "mgPerKg" not in dose:
         yield Problem(path + ("weightBands",), "weightBands need a mgPerKg dose")
@@ -497,7 +500,7 @@ class _Builder:
     def citation(self, raw: dict[str, str]) -> Citation:
         return Citation(raw["document"], raw["section"], self.titles.get(raw["document"]))
 
-    def conditions(self, raw: list[dict] | None) -> tuple[Condition, ...]:
+    def conditions(self, raw: list[dict[str, Any]] | None) -> tuple[Condition, ...]:
         return tuple(self.condition(c) for c in raw or ())
 
     def condition(self, raw: dict[str, Any]) -> Condition:

@@ -12,13 +12,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Literal, Union
+from typing import Literal, TypeVar, Union
 
 Route = Literal["IV", "SC", "PO"]
 RoundingMode = Literal["nearest", "down", "up"]
 
 
-def frozen_map(values: Mapping | None = None) -> Mapping:
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def frozen_map(values: Mapping[K, V] | None = None) -> Mapping[K, V]:
     """A read-only mapping, so a shared (cached) Protocol cannot be mutated."""
     return MappingProxyType(dict(values or {}))
 
