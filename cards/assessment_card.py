@@ -15,7 +15,7 @@ from clinical import Assessment, Evidence
 from clinical.findings import FeverDriver
 from protocols import Recommendations
 
-from .card import Card
+from .card import SUMMARY_LIMIT, Card
 from .markdown import bullets, table, truncate, when
 from .recommendation_cards import (
     PROTOCOL_TOPIC,
@@ -35,7 +35,6 @@ ASTCT_SOURCE: dict[str, Any] = {
     "url": "https://pubmed.ncbi.nlm.nih.gov/30592986/",
     "topic": {"system": "urn:crs-cds:card-kind", "code": ASSESSMENT_KIND, "display": "CRS assessment"},
 }
-SUMMARY_LIMIT = 140  # CDS Hooks: summary "<140 characters"
 INDICATOR_BY_GRADE = {0: "info", 1: "info", 2: "warning", 3: "critical", 4: "critical"}
 _ROLE_ORDER = {"fever": 0, "hypotension": 1, "vasopressor": 2, "hypoxia": 3, "masking": 4,
                "index-therapy": 5, "context": 6}

@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+# CDS Hooks: a card's summary is "<140 characters"; every card kind keeps to it.
+SUMMARY_LIMIT = 140
+
 
 @dataclass(frozen=True, slots=True)
 class Card:

@@ -19,14 +19,13 @@ from pydantic import ValidationError
 
 from protocols.findings import OrderFinding
 
-from .card import Card
+from .card import SUMMARY_LIMIT, Card
 from .markdown import bullets, table, truncate
 from .orders import UCUM
 from .wording import doses, evidence
 from .wording import orders as finding_words
 from .wording.numbers import num, stamp
 
-SUMMARY_LIMIT = 140
 CARD_KIND_SYSTEM = "urn:crs-cds:card-kind"
 ORDER_CHECK_EXTENSION = "crs-cds.order-check"
 OVERRIDE_SYSTEM = "urn:crs-cds:override-reason"

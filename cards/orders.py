@@ -21,15 +21,14 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 UCUM = "http://unitsofmeasure.org"
 
 
-@lru_cache(maxsize=1)
-def terminology() -> dict[str, Any]:
-    return json.loads((Path(__file__).parent / "data" / "terminology.json").read_text())
+# Codes the orders carry (routes, ICD-10-CM reasons): package data, read once at import.
+TERMINOLOGY: dict[str, Any] = json.loads((Path(__file__).parent / "data" / "terminology.json").read_text())
 
 
 def crs_reason(grade: int | None) -> dict[str, Any]:
     """ICD-10-CM D89.83x for the grade the order treats."""
     key = str(grade) if grade in (1, 2, 3, 4) else "unspecified"
-    return {"coding": [terminology()["crsReason"][key]]}
+    return {"coding": [TERMINOLOGY["crsReason"][key]]}
 
 
 def _timing(every_hours: float | None, once: bool) -> dict[str, Any] | None:
@@ -53,7 +52,7 @@ def medication_request(*, patient_id: str, drug_display: str, rxnorm: str | None
     dosage: dict[str, Any] = {
         "text": text,
         "timing": _timing(every_hours, once),
-        "route": {"coding": [terminology()["routes"][route]], "text": route},
+        "route": {"coding": [TERMINOLOGY["routes"][route]], "text": route},
         "doseAndRate": [{"doseQuantity": {"value": _number(dose_mg), "unit": "mg", "system": UCUM, "code": "mg"}}],
     }
     resource: dict[str, Any] = {

@@ -21,12 +21,12 @@ from protocols import (
     WarningRecommendation,
 )
 
+from .card import SUMMARY_LIMIT
 from .markdown import bullets, truncate, when
 from .suggestions import NewId, order_suggestion, timing_text
 from .wording import doses, evidence, reasons, recommendations
 from .wording.numbers import num, stamp
 
-SUMMARY_LIMIT = 140
 PROTOCOL_TOPIC = {"system": "urn:crs-cds:card-kind", "code": "crs-protocol-options", "display": "CRS protocol options"}
 
 

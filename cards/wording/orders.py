@@ -19,11 +19,10 @@ from protocols.findings import (
     RepeatRefused,
 )
 
+from ..card import SUMMARY_LIMIT
 from . import doses
 from .numbers import num, stamp
 from .reasons import repeat
-
-SUMMARY_LIMIT = 140
 
 
 def summary(f: OrderFinding) -> str:
