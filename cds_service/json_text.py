@@ -11,10 +11,15 @@ from where they entered:
   ``surrogatepass``): it cannot be encoded back to UTF-8, so echoing it in a
   card or putting it in a FHIR URL fails with a 500.
 
-``loads`` decodes the bytes as strict UTF-8 (a leading BOM is ignored) and
-raises ``UnrepresentableJson`` naming the JSON path of each such value. The
-common case pays one cheap hook per float and a scan for ``\\uD8..``-``\\uDF..``
-escapes; the tree is walked only when one of them fired.
+Reading is one pass of orjson (Rust; strict UTF-8, no NaN or infinities, no
+unpaired surrogates), which also enforces the nesting limit: orjson refuses
+documents nested deeper than 1024 levels, so the text is read wrapped in
+``1024 - max_depth`` arrays and a body nested deeper than ``max_depth`` fails in
+that same pass. Anything orjson refuses is read again by the strict standard
+library path (``strict_loads``), which says exactly what is wrong (the JSON path
+of a ``1e999`` or an unpaired surrogate, line and column of a syntax error) or
+accepts what only orjson refuses (a leading UTF-8 BOM, integers beyond 64 bits
+that still fit a float). Duplicate member names: the last one wins, in both.
 """
 from __future__ import annotations
 
@@ -23,7 +28,10 @@ import math
 import re
 import sys
 from collections.abc import Callable, Iterator
+from itertools import accumulate
 from typing import Any
+
+import orjson
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _FLOAT_MAX = sys.float_info.max
@@ -39,6 +47,20 @@ class _OutOfRange:
 _MARK = _OutOfRange()
 
 
+# orjson's own nesting limit, checked at import below: the depth check depends on it.
+ORJSON_MAX_DEPTH = 1024
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+class TooDeep(ValueError):
+    """The text nests arrays/objects deeper than the limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"nested deeper than {limit} levels")
+        self.limit = limit
+
+
 class UnrepresentableJson(ValueError):
     """Valid JSON syntax holding values that are not data; ``problems`` is [(path, problem)]."""
 
@@ -47,7 +69,46 @@ class UnrepresentableJson(ValueError):
         self.problems = problems
 
 
-def loads(raw: bytes | str, *, parse_constant: Callable[[str], Any] | None = None) -> Any:
+def loads(raw: bytes, *, max_depth: int | None = None) -> Any:
+    """The JSON value of UTF-8 ``raw``, nested at most ``max_depth`` levels (None: orjson's 1024).
+
+    Raises ``TooDeep``, ``UnicodeDecodeError``, ``json.JSONDecodeError`` or ``UnrepresentableJson``
+    (all ``ValueError``) when ``raw`` is not usable JSON data, with the messages of ``strict_loads``.
+    """
+    wraps = 0 if max_depth is None else ORJSON_MAX_DEPTH - max_depth
+    try:
+        value = orjson.loads(b"[" * wraps + raw + b"]" * wraps if wraps else raw)
+    except orjson.JSONDecodeError:
+        value = _UNREAD
+    for _ in range(wraps):
+        if type(value) is not list or len(value) != 1:  # the text closed a wrapper: not one value
+            value = _UNREAD
+            break
+        value = value[0]
+    if value is _UNREAD:
+        if max_depth is not None and json_depth(raw) > max_depth:
+            raise TooDeep(max_depth)
+        value = strict_loads(raw, parse_constant=_reject_constant)
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def json_depth(raw: bytes) -> int:
+    """Deepest nesting of arrays/objects in a JSON text (strings ignored); 0 for a scalar.
+
+    For the error path only (the fast path gets the depth from orjson): drop escaped
+    backslashes then escaped quotes, keep only brackets and quotes, and keep what lies
+    outside strings (the even pieces between quotes).
+    """
+    unescaped = raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
+    skeleton = b"".join(unescaped.split(b'"')[0::2])
+    return max(accumulate(map(_STEP.__getitem__, skeleton)), default=0)
+
+
+def strict_loads(raw: bytes | str, *, parse_constant: Callable[[str], Any] | None = None) -> Any:
     """``json.loads`` of UTF-8 ``raw``; ``UnicodeDecodeError``, ``json.JSONDecodeError`` or
     ``UnrepresentableJson`` (all ``ValueError``) when it is not usable JSON data."""
     text = raw.decode("utf-8-sig") if isinstance(raw, (bytes, bytearray)) else raw
@@ -104,3 +165,25 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+class _Unread:
+    """orjson did not read the text: the strict path decides."""
+
+
+_UNREAD = _Unread()
+
+
+def _check_orjson_depth_limit() -> None:
+    """The depth check relies on orjson refusing exactly what nests deeper than ORJSON_MAX_DEPTH."""
+    deepest = b"[" * ORJSON_MAX_DEPTH + b"]" * ORJSON_MAX_DEPTH
+    orjson.loads(deepest)
+    try:
+        orjson.loads(b"[" + deepest + b"]")
+    except orjson.JSONDecodeError:
+        return
+    raise RuntimeError(f"orjson {orjson.__version__} no longer stops at {ORJSON_MAX_DEPTH} levels: "
+                       "cds_service.json_text must be adapted")
+
+
+_check_orjson_depth_limit()

@@ -16,6 +16,7 @@ from ..bootstrap import Service, bootstrap
 from . import auth
 from .context import EXTENSION_KEY
 from .errors import ApiError, error_body
+from .json_provider import OrjsonProvider
 from .request_log import configure_logging, log_exception, log_request, request_id
 from .routes import bp
 
@@ -30,8 +31,7 @@ def create_app(service: Service | None = None) -> Flask:
     settings = service.settings
     configure_logging(settings.log_level)
     app = Flask(__name__)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json = OrjsonProvider(app)
     app.extensions[EXTENSION_KEY] = service
     app.register_blueprint(bp)
     _register_error_handlers(app)

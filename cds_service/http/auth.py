@@ -15,7 +15,7 @@ from ..security import ANONYMOUS, AuthError, Principal, ReplayCacheUnavailable
 from . import cors
 from .context import current_service
 from .errors import ApiError, error_body
-from .limits import check_depth, check_not_cut
+from .limits import check_not_cut
 
 
 def install(app: Flask, service: Service) -> None:
@@ -23,7 +23,7 @@ def install(app: Flask, service: Service) -> None:
     app.config["MAX_CONTENT_LENGTH"] = service.settings.security.max_body_bytes
     app.before_request(_preflight)
     app.before_request(_authenticate)
-    app.before_request(_check_depth)
+    app.before_request(_check_body_complete)
     app.after_request(_cors_headers)
 
 
@@ -85,12 +85,10 @@ def _authenticate() -> Response | None:
     return None
 
 
-def _check_depth() -> None:
+def _check_body_complete() -> None:
     if request.method == "POST" and cors.cds_path(request.path):
-        limits = current_service().settings.security
         raw = request.get_data(cache=True)
-        check_not_cut(raw, request.content_length, limits.max_body_bytes)
-        check_depth(raw, limits.max_json_depth)
+        check_not_cut(raw, request.content_length, current_service().settings.security.max_body_bytes)
 
 
 def principal() -> Principal:

@@ -80,8 +80,11 @@ def read_json_object() -> dict[str, Any]:
     raw = request.get_data(cache=False)
     if not raw.strip():
         raise invalid_json("The request body is empty: expected a CDS Hooks request (a JSON object)")
+    limit = current_service().settings.security.max_json_depth
     try:
-        body = json_text.loads(raw, parse_constant=_reject_constant)
+        body = json_text.loads(raw, max_depth=limit)
+    except json_text.TooDeep:
+        raise invalid_json(f"The request body nests JSON deeper than {limit} levels") from None
     except json.JSONDecodeError as exc:
         raise invalid_json(
             f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
@@ -97,10 +100,6 @@ def read_json_object() -> dict[str, Any]:
         kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(body), "a number")
         raise invalid_json(f"The request body must be a JSON object, got {kind}")
     return body
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def pinned_now(body: dict[str, Any], problems: list[Problem]) -> datetime | None:

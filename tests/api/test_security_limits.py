@@ -12,7 +12,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 from cds_service.bootstrap import bootstrap
 from cds_service.ehr import FetchUnavailable, FhirServer
 from cds_service.http import create_app
-from cds_service.http.limits import json_depth
+from cds_service.json_text import json_depth
 from cds_service.settings import SecuritySettings, Settings
 from devkit import fhirbuild as fb
 from tests.support import security_builders as sb
