@@ -2,24 +2,28 @@
 
 Run: ``.venv/bin/python benchmarks/bench_fetch.py [--latency-ms 100] [--repeat 5]``.
 
-A tiny threaded HTTP server on 127.0.0.1 serves a synthetic record as a FHIR
-server would (reads, searches by patient/code/date, newest first, ``_count``
-paging with next links, ``Medication?_id=``) and sleeps ``latency`` before
-every answer. The service reads everything itself; the figure to look at is
-the call time next to the number of requests and the longest chain of
-requests that depend on each other (page 1 -> page 2 -> ..., then the
-Medications the administrations reference): concurrent queries make a call
-cost about that chain, not the sum of all requests.
+A tiny threaded HTTP server on 127.0.0.1, in its own process (so that it does
+not compete with the service for the interpreter lock), serves a synthetic
+record as a FHIR server would (reads, searches by patient/code/date ranges,
+newest first, ``_count`` paging with next links, ``Medication?_id=``) and sleeps
+``latency`` before every answer. The service reads everything itself; the
+figure to look at is the call time next to the number of requests and the
+round trips the answer needs (the time slices, then the Medications the
+administrations reference): concurrent queries make a call cost about those
+round trips, not the sum of all requests.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import multiprocessing
+import socket
 import statistics
 import sys
 import threading
 import time
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -53,6 +57,9 @@ def with_referenced_medication(resources: list[dict[str, Any]]) -> list[dict[str
     return out
 
 
+_COMPARE = {"ge": str.__ge__, "gt": str.__gt__, "le": str.__le__, "lt": str.__lt__}
+
+
 def _when(r: dict[str, Any]) -> str:
     return r.get("effectiveDateTime") or (r.get("effectivePeriod") or {}).get("start") or ""
 
@@ -60,16 +67,16 @@ def _when(r: dict[str, Any]) -> str:
 class FakeFhir:
     """Just enough FHIR search for the service's queries."""
 
-    def __init__(self, resources: list[dict[str, Any]], latency: float) -> None:
-        self.resources, self.latency = resources, latency
-        self.requests = 0
-        self.lock = threading.Lock()
+    def __init__(self, resources: list[dict[str, Any]], latency: float, counter: Any) -> None:
+        self.resources, self.latency, self.counter = resources, latency, counter
+        self.cache: dict[str, tuple[int, bytes]] = {}
         self.base = ""
 
     def answer(self, path_qs: str) -> dict[str, Any] | None:
         parts = urlsplit(path_qs)
         segs = [s for s in parts.path.split("/") if s][1:]  # after /fhir
-        q = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        ranges = parse_qs(parts.query)
+        q = {k: v[-1] for k, v in ranges.items()}
         kind = segs[0]
         if len(segs) == 2:
             return next((r for r in self.resources if r["resourceType"] == kind and r["id"] == segs[1]), None)
@@ -82,8 +89,9 @@ class FakeFhir:
             codes = {c.split("|")[-1] for c in q["code"].split(",")}
             hits = [r for r in hits if any(c.get("code") in codes for c in r["code"]["coding"])]
         for name in ("date", "effective-time"):
-            if q.get(name, "").startswith("ge"):
-                hits = [r for r in hits if _when(r) >= q[name][2:]]
+            for value in ranges.get(name, []):
+                prefix, bound = value[:2], value[2:]
+                hits = [r for r in hits if _COMPARE[prefix](_when(r), bound)]
         hits.sort(key=_when, reverse=True)
         count, offset = int(q.get("_count", 20)), int(q.get("_offset", 0))
         bundle = fb.bundle(*hits[offset:offset + count])
@@ -92,19 +100,24 @@ class FakeFhir:
             bundle["link"] = [{"relation": "next", "url": f"{self.base}/{kind}?{urlencode(nxt)}"}]
         return bundle
 
-    def serve(self) -> ThreadingHTTPServer:
+    def serve(self, port: int = 0) -> ThreadingHTTPServer:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
-                with fake.lock:
-                    fake.requests += 1
+                with fake.counter.get_lock():
+                    fake.counter.value += 1
                 time.sleep(fake.latency)
-                value = fake.answer(self.path)
-                data = json.dumps(value or {"resourceType": "OperationOutcome"}).encode()
-                self.send_response(200 if value is not None else 404)
+                cached = fake.cache.get(self.path)
+                if cached is None:  # a real server answers from its index: only the first call searches
+                    value = fake.answer(self.path)
+                    cached = fake.cache[self.path] = (
+                        200 if value is not None else 404,
+                        json.dumps(value or {"resourceType": "OperationOutcome"}).encode())
+                status, data = cached
+                self.send_response(status)
                 self.send_header("Content-Type", "application/fhir+json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -113,20 +126,62 @@ class FakeFhir:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # a FHIR server's backlog: the service opens every slice at once
+
+        server = Server(("127.0.0.1", port), Handler)
         server.daemon_threads = True
         self.base = f"http://127.0.0.1:{server.server_address[1]}/fhir"
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return server
 
 
-def chain_length(resources: list[dict[str, Any]]) -> int:
-    """The longest run of dependent requests: the pages of the Observation template query
-    (the codes the service reads, 1000 a page), plus one round for the referenced Medications."""
+def _serve_forever(resources: list[dict[str, Any]], latency: float, port: int, counter: Any) -> None:
+    """The fake FHIR server's process: counts requests in shared memory."""
+    fake = FakeFhir(resources, latency, counter)
+    fake.serve(port)
+    threading.Event().wait()
+
+
+class RemoteFhir:
+    """FakeFhir in another process, reached over loopback like a real EHR."""
+
+    def __init__(self, resources: list[dict[str, Any]], latency: float) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.counter = multiprocessing.Value("i", 0)
+        self.process = multiprocessing.Process(target=_serve_forever, args=(resources, latency, port, self.counter),
+                                               daemon=True)
+        self.process.start()
+        self.base = f"http://127.0.0.1:{port}/fhir"
+        for _ in range(100):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("the fake FHIR server did not start")
+
+    @property
+    def requests(self) -> int:
+        return int(self.counter.value)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.join()
+
+
+def round_trips(resources: list[dict[str, Any]], slices: int = 16, days: float = 30) -> int:
+    """The round trips the answer needs: the time slices (and their pages, 1000 an answer) all at
+    once, then one round for the referenced Medications."""
     codes = load_code_lists().observation_role
-    obs = [r for r in resources if r["resourceType"] == "Observation"
-           and any(c.get("code") in codes for c in r["code"]["coding"])]
-    return max(1, math.ceil(len(obs) / 1000)) + 1
+    times = sorted(_when(r) for r in resources if r["resourceType"] == "Observation"
+                   and any(c.get("code") in codes for c in r["code"]["coding"]))
+    start = fb.NOW - timedelta(days=days)
+    edges = [(start + (fb.NOW - start) / slices * i).strftime("%Y-%m-%dT%H:%M:%SZ") for i in range(1, slices)]
+    per_slice = [sum(1 for t in times if (i == 0 or t >= edges[i - 1]) and (i == len(edges) or t < edges[i]))
+                 for i in range(slices)]
+    return max(1, max(math.ceil(n / 1000) for n in per_slice)) + 1
 
 
 def prefetched_ms(resources: list[dict[str, Any]], repeat: int) -> float:
@@ -144,8 +199,7 @@ def prefetched_ms(resources: list[dict[str, Any]], repeat: int) -> float:
 
 def bench(name: str, latency: float, repeat: int) -> None:
     resources = with_referenced_medication(RECORDS[name]())
-    fake = FakeFhir(resources, latency)
-    server = fake.serve()
+    fake = RemoteFhir(resources, latency)
     settings = Settings(log_level="WARNING", fetch_deadline_seconds=10.0)
     client = create_app(bootstrap(settings, clock=lambda: fb.NOW, feedback_store=MEMORY_STORE)).test_client()
     body = {"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
@@ -165,12 +219,11 @@ def bench(name: str, latency: float, repeat: int) -> None:
             times.append(elapsed)
             counts.append(fake.requests - before)
     finally:
-        server.shutdown()
-        server.server_close()
+        fake.stop()
     times = times[1:]  # the first call opens the connections
-    chain = chain_length(resources)
-    print(f"{name:<14} {len(resources):>5} resources | {counts[-1]:>2} requests, dependent chain {chain} x "
-          f"{latency * 1000:.0f} ms = {chain * latency * 1000:.0f} ms (all in series: "
+    trips = round_trips(resources)
+    print(f"{name:<14} {len(resources):>5} resources | {counts[-1]:>2} requests in {trips} round trips x "
+          f"{latency * 1000:.0f} ms = {trips * latency * 1000:.0f} ms (all in series: "
           f"{counts[-1] * latency * 1000:.0f} ms) | no prefetch: p50 {statistics.median(times):.0f} ms, "
           f"max {max(times):.0f} ms | full prefetch, no network: {prefetched_ms(resources, repeat):.0f} ms")
 

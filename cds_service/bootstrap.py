@@ -19,7 +19,7 @@ from protocols import ProtocolRegistry
 
 from .ehr import ClientLimits, FhirClient, FhirFetcher, Gatherer, HistoryPlan
 from .feedback import FeedbackStore, SqlFeedbackStore
-from .hooks import COMPOSERS, Assessor, CdsHooks, Composer, catalogue, loinc_tokens
+from .hooks import COMPOSERS, Assessor, CdsHooks, Composer, catalogue
 from .instants import utc_now
 from .security import (
     Authenticator,
@@ -69,7 +69,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     if not settings.development and not security.issuers:
         raise ConfigError("CRS_CDS_ENV=production requires CRS_CDS_ISSUERS_FILE (the trusted JWT issuers)")
     assessor = build_assessor(settings, grading=grading)
-    history = HistoryPlan(loinc_tokens(assessor.codes, "temperature"), assessor.grading.eligibility_window_days)
+    history = HistoryPlan(assessor.grading.eligibility_window_days)
     gatherer = Gatherer(fetcher or FhirClient(ClientLimits(deadline_seconds=settings.fetch_deadline_seconds)),
                         settings.fetch_deadline_seconds, history)
     store = feedback_store if feedback_store is not None else SqlFeedbackStore.from_url(settings.feedback_url)

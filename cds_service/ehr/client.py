@@ -52,7 +52,7 @@ class ClientLimits:
     backoff_seconds: float = 0.1
     max_response_bytes: int = 32 * 1024 * 1024  # a page of 1000 Observations is ~1-2 MB
     max_redirects: int = 3
-    pool_size: int = 16  # >= the resolver's worker count
+    pool_size: int = 48  # >= the gatherer's concurrent queries of one call (gather.WORKERS)
 
 
 class FhirClient:

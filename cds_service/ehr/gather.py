@@ -1,11 +1,12 @@
 """Decide whether a service call carries the data it needs, and fill gaps.
 
-Prefetch first; what is missing, failed (OperationOutcome) or paginated is
-fetched from the admitted ``fhirServer`` through a ``FhirFetcher``, together with the
-date-filtered history the templates cannot ask for (``history``), then the
-Medications that administrations reference. Independent queries run
-concurrently, so a call costs about one chain of round trips, and all share
-one deadline.
+Prefetch first. A search key that is missing, failed (OperationOutcome), paginated
+or cut at ``_count`` is read from the admitted ``fhirServer`` through a
+``FhirFetcher`` as time slices of the eligibility window queried concurrently
+(``history.HistoryPlan``) instead of page after page; a read (the Patient) is
+fetched as its template says; then the Medications that administrations
+reference. So a call costs two round trips (three when a slice spills over a
+page), however long the record, and every query shares one deadline.
 
 Required data that can be had neither way is a 412 (CDS Hooks SHALL);
 anything else incomplete travels on as an "unavailable" note, so that
@@ -25,12 +26,12 @@ from typing import Any
 from .errors import FetchUnavailable
 from .fetch import FhirFetcher
 from .guard import FhirServer
-from .history import HistoryPlan, HistoryQuery, may_be_cut, medication_queries, missing_medications, template_count
+from .history import HistoryPlan, may_be_cut, medication_queries, missing_medications, template_count
 from .prefetch import is_resource, unpack, unpack_prefetch
 from .templates import TemplateError, render_template
 
-MAX_EXTRA_PAGES = 20  # bounds the time spent paging: CDS clients expect answers in ~500 ms
-WORKERS = 8  # concurrent queries per call; FhirClient's connection pool is sized for two such calls
+MAX_EXTRA_PAGES = 20  # bounds the time spent paging one query: CDS clients expect answers in ~500 ms
+WORKERS = 40  # concurrent queries per call: every slice of two sliced keys and the reads at once
 _LATE = "no answer from the FHIR server within the time allowed"
 
 
@@ -54,6 +55,7 @@ class Chain:
     """One query and its next pages, read in a worker; inspected by the caller at the deadline."""
 
     first: str
+    follow_pages: bool = True
     resources: list[dict[str, Any]] = field(default_factory=list)
     pages: int = 0
     error: str | None = None  # why it stopped short; None when complete
@@ -107,7 +109,7 @@ class _Fetch:
                 page = unpack(value)
                 chain.resources.extend(page.resources)
                 chain.pages += 1
-                url = page.next_url
+                url = page.next_url if chain.follow_pages else None
         except FetchUnavailable as exc:
             chain.error = str(exc)
         except Exception as exc:  # a fetcher bug must not lose the answer: report the data as unread
@@ -153,54 +155,48 @@ class Gatherer:
             return CallData(resources, unavailable)
 
         run = _Fetch(self.fetcher, server, request.get("fhirAuthorization"), deadline)
-        gaps: dict[str, Chain] = {}
-        for key, why in found.unsatisfied.items():
+        cut = [key for key in templates if key not in found.unsatisfied and key not in found.paginated
+               and may_be_cut(prefetch.get(key), template_count(templates[key]))]
+        reads: dict[str, list[Chain]] = {}
+        for key in [*found.unsatisfied, *found.paginated, *cut]:
             try:
-                gaps[key] = Chain(render_template(templates[key], context))
+                query = render_template(templates[key], context)
             except TemplateError as exc:
-                unobtainable(key, f"{why}; {exc}")
-        pages = {key: Chain(url, pages=1) for key, url in found.paginated.items()}  # page 1 was prefetched
-        cut = {key for key in templates if key not in gaps and key not in pages
-               and may_be_cut(prefetch.get(key), template_count(templates[key]))}
-        history = {h: Chain(h.query) for h in self._history(context, now)
-                   if h.key in gaps or h.key in pages or h.key in cut}
-        run.run([*gaps.values(), *pages.values(), *history.values()])
-
-        for key, chain in gaps.items():
-            got, error = chain.outcome()
-            resources.extend(got)
-            if error is None:
+                unobtainable(key, f"{found.unsatisfied.get(key, 'incomplete')}; {exc}")
                 continue
-            if chain.pages == 0:
-                unobtainable(key, f"{found.unsatisfied[key]}; {error}")
+            slices = self.history.sliced(query, now)
+            if slices is not None:
+                reads[key] = [Chain(s.query, follow_pages=s.follow_pages) for s in slices]
+            elif key in found.unsatisfied:
+                reads[key] = [Chain(query)]
+            elif key in found.paginated:  # a search we cannot slice: follow its own next pages
+                reads[key] = [Chain(found.paginated[key], pages=1)]
+        run.run([chain for chains in reads.values() for chain in chains])
+
+        for key, chains in reads.items():
+            errors = []
+            for chain in chains:
+                got, error = chain.outcome()
+                resources.extend(got)
+                if error is not None:
+                    errors.append((chain.pages, error))
+            if not errors:
+                continue
+            if key in found.unsatisfied and len(errors) == len(chains) and all(pages == 0 for pages, _ in errors):
+                unobtainable(key, f"{found.unsatisfied[key]}; {errors[0][1]}")
             else:
-                unavailable.append(_incomplete(key, error))
+                unavailable.append(_incomplete(key, len(errors), len(chains), errors[0][1]))
         _raise_if_missing(missing, server)
-        for key, chain in pages.items():
-            got, error = chain.outcome()
-            resources.extend(got)
-            if error is not None:
-                unavailable.append(_incomplete(key, error))
-        for h, chain in history.items():
-            got, error = chain.outcome()
-            resources.extend(got)
-            if error is not None and h.key in cut:  # elsewhere the key's own note already says it is incomplete
-                unavailable.append(f"{h.key}: the prefetched page may be cut at _count and the {h.label} "
-                                   f"could not be read; {error}")
 
         resources = _dedupe(resources)
         unavailable += _resolve_medications(run, resources)
         return CallData(resources, unavailable)
 
-    def _history(self, context: Mapping[str, Any], now: datetime) -> list[HistoryQuery]:
-        pid = context.get("patientId")
-        return self.history.queries(pid, now) if isinstance(pid, str) and pid else []
 
-
-def _incomplete(key: str, error: str) -> str:
-    if error.startswith("more than"):
-        return f"{key}: {error}"
-    return f"{key}: only the first page(s) of a paginated result could be read; {error}"
+def _incomplete(key: str, failed: int, total: int, error: str) -> str:
+    if total == 1:
+        return f"{key}: only part of the result could be read; {error}"
+    return f"{key}: {failed} of {total} time slices could not be read completely; {error}"
 
 
 def _resolve_medications(run: _Fetch, resources: list[dict[str, Any]]) -> list[str]:

@@ -1,53 +1,68 @@
 """Queries the service issues itself, beyond the discovery templates.
 
-CDS Hooks templates cannot carry relative dates, so the prefetch is "newest
-first, up to ``_count``". Grading needs more than the newest page: the fever
-history since the index therapy (onset, masking) and the tocilizumab doses
-given since it (dose counts). When the prefetched page may not reach back
-that far, these queries fetch that history with an explicit date filter.
+CDS Hooks templates cannot carry relative dates, so the prefetch is "newest first,
+up to ``_count``", and a long record arrives in pages that can only be read one
+after another. Grading needs the whole eligibility window (the fever history since
+the index therapy, the doses given since it, the worst grade since onset). So when a
+search key is missing, paginated or cut, the service reads that window itself in
+time slices queried concurrently (date filters the CDS Hooks spec allows on the
+server): a call costs a constant number of round trips, however long the record.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 MEDICATION_BATCH = 100  # ids per Medication?_id= read, to keep URLs short
+# The date search parameter of each resource type the templates search (FHIR R4).
+DATE_PARAMETER = {"Observation": "date", "MedicationAdministration": "effective-time"}
 
 
 @dataclass(frozen=True, slots=True)
-class HistoryQuery:
-    key: str  # the prefetch key whose data it extends
-    label: str  # what it reads, for "unavailable" notes
+class SliceQuery:
     query: str
+    follow_pages: bool = True  # False for the one page older than the window
 
 
 @dataclass(frozen=True, slots=True)
 class HistoryPlan:
-    """What to read back beyond the prefetch, built once from the clinical configuration.
+    """How far back the service reads a record itself, and in how many concurrent slices.
 
-    ``days`` is the grading's eligibility window (an index therapy older than that is
-    not assessed, so nothing older matters); ``temperature_codes`` are the mapping's
-    temperature codes as search tokens (``http://loinc.org|8310-5``).
+    ``days`` is the grading's eligibility window: an index therapy older than that is
+    not assessed, so nothing older is needed for grading. ``slices`` per resource type
+    is chosen so that a slice of a dense ICU record (15-minute vitals: about 470
+    Observations a day) fits in one page of 1,000; medication administrations are few.
+    For Observations one more query reads the newest page before the window (an older
+    weight or height for dosing).
     """
 
-    temperature_codes: tuple[str, ...]
     days: float
+    slices: Mapping[str, int] = field(default_factory=lambda: {"Observation": 16, "MedicationAdministration": 2})
 
-    def queries(self, patient_id: str, now: datetime) -> list[HistoryQuery]:
-        """Temperatures and MedicationAdministrations of the last ``days`` days."""
-        since = (now - timedelta(days=self.days)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        pid = quote(patient_id, safe="")
-        codes = ",".join(self.temperature_codes)
-        return [
-            HistoryQuery("observations", f"temperatures since {since}",
-                         f"Observation?patient={pid}&code={codes}&date=ge{since}&_sort=-date&_count=1000"),
-            HistoryQuery("medicationAdministrations", f"medication administrations since {since}",
-                         f"MedicationAdministration?patient={pid}&effective-time=ge{since}"
-                         "&_sort=-effective-time&_count=500"),
-        ]
+    def sliced(self, query: str, now: datetime) -> list[SliceQuery] | None:
+        """``query`` (a rendered search) as time-sliced searches over the window, or None
+        when its resource type has no date parameter (a read, another search)."""
+        kind = urlsplit(query).path.rsplit("/", 1)[-1]
+        parameter = DATE_PARAMETER.get(kind)
+        if parameter is None or "?" not in query:
+            return None
+        count = self.slices.get(kind, 1)
+        start = now - timedelta(days=self.days)
+        step = (now - start) / count
+        edges = [_instant(start + step * i) for i in range(count)]
+        out = [SliceQuery(f"{query}&{parameter}=ge{a}&{parameter}=lt{b}") for a, b in pairwise(edges)]
+        out.append(SliceQuery(f"{query}&{parameter}=ge{edges[-1]}"))  # open-ended: up to now and clock skew
+        if kind == "Observation":
+            out.append(SliceQuery(f"{query}&{parameter}=lt{edges[0]}", follow_pages=False))
+        return out
+
+
+def _instant(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def template_count(template: str) -> int | None:

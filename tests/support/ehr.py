@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from cds_service.ehr import CallData, FhirFetcher, FhirServer, Gatherer, HistoryPlan
-from cds_service.hooks import catalogue, loinc_tokens
+from cds_service.hooks import catalogue
 from devkit import fhirbuild as fb
 from tests.support.clinical_data import CODES
 
 SERVICES = {s.id: s for s in catalogue(CODES)}
 SERVICE = SERVICES["crs-patient-view"]
-HISTORY = HistoryPlan(loinc_tokens(CODES, "temperature"), 30)
+HISTORY = HistoryPlan(30)
 
 
 def gather(request: Mapping[str, Any], fetcher: FhirFetcher, *, now: datetime = fb.NOW,

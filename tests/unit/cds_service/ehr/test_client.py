@@ -195,13 +195,24 @@ def paged(*resources, next_url):
     return b
 
 
+def slice_with_next(next_url: str):
+    """An EHR whose Observation searches (the service's time slices) each answer one page whose
+    ``next`` link is ``next_url``."""
+    def answer(request):
+        if "/Observation?" in request.url and "page=" not in request.url:
+            return 200, {}, json.dumps(paged(next_url=next_url))
+        return 200, {}, json.dumps(fb.bundle())
+    return answer
+
+
 def test_next_link_that_loops_gives_a_lower_bound_card(client, ehr) -> None:
+    """A paginated prefetch is completed by time slices; a slice whose next link loops stops paging."""
     record = grade3_record()
     prefetch = full_prefetch(record)
     loop = f"{SERVER}/Observation?page=2"
     prefetch["observations"] = paged(*[e["resource"] for e in prefetch["observations"]["entry"]], next_url=loop)
     ehr.add(responses.GET, loop, json=paged(next_url=loop))
-    ehr.add(responses.GET, ANY, json=fb.bundle())  # the dated history queries find nothing more
+    ehr.add_callback(responses.GET, ANY, callback=slice_with_next(loop))
     response, took = call(client, prefetch)
     assert response.status_code == 200 and took < DEADLINE + 0.5
     found = assessment(response)
@@ -211,7 +222,7 @@ def test_next_link_that_loops_gives_a_lower_bound_card(client, ehr) -> None:
 
 
 def test_a_failing_page_gives_a_lower_bound_card_not_a_wrong_grade(client, ehr) -> None:
-    """Page 1 is normal; the later pages (which would hold the fever) cannot be read."""
+    """Page 1 is normal; the rest of the record (which would hold the fever) cannot be read."""
     record = [fb.patient(), fb.car_t(), fb.temperature(36.8, fb.ago(hours=1), rid="t-now")]
     prefetch = full_prefetch(record)
     prefetch["observations"] = paged(record[2], next_url=f"{SERVER}/Observation?page=2")
@@ -219,7 +230,8 @@ def test_a_failing_page_gives_a_lower_bound_card_not_a_wrong_grade(client, ehr) 
     response, _ = call(client, prefetch)
     assert response.status_code == 200
     found = assessment(response)
-    assert any(m.startswith("observations: only the first page(s)") and "500" in m for m in found["missing"])
+    assert any(m.startswith("observations: 17 of 17 time slices could not be read completely") and "500" in m
+               for m in found["missing"])
     assert found["grade"] in (0, None)  # what was read shows no fever: never a made-up grade ...
     assert "incomplete" in response.get_json()["cards"][0]["summary"]  # ... and the card says it is partial
 
@@ -227,14 +239,30 @@ def test_a_failing_page_gives_a_lower_bound_card_not_a_wrong_grade(client, ehr) 
 def test_next_link_off_the_fhir_server_is_not_followed(client, ehr) -> None:
     record = grade3_record()
     prefetch = full_prefetch(record)
-    prefetch["observations"] = paged(*[e["resource"] for e in prefetch["observations"]["entry"]],
-                                     next_url="https://evil.example.com/fhir/Observation?page=2")
+    evil_page = "https://evil.example.com/fhir/Observation?page=2"
+    prefetch["observations"] = paged(*[e["resource"] for e in prefetch["observations"]["entry"]], next_url=evil_page)
     evil = ehr.add(responses.GET, re.compile(r"https://evil\.example\.com/.*"), json=fb.bundle())
-    ehr.add(responses.GET, ANY, json=fb.bundle())
+    ehr.add_callback(responses.GET, ANY, callback=slice_with_next(evil_page))
     response, _ = call(client, prefetch)
     assert response.status_code == 200
     assert evil.call_count == 0
     assert any("outside fhirServer" in m or "off the FHIR server" in m for m in assessment(response)["missing"])
+
+
+def test_a_paginated_prefetch_is_completed_in_one_round_of_concurrent_slices_not_page_by_page(ehr) -> None:
+    """The prefetch's own next link is never followed: the service reads the window in time slices."""
+    record = grade3_record()
+    prefetch = full_prefetch(record)
+    prefetch["observations"] = paged(*[e["resource"] for e in prefetch["observations"]["entry"]],
+                                     next_url=f"{SERVER}/Observation?page=2")
+    ehr.add(responses.GET, ANY, json=fb.bundle())
+    client = create_app(bootstrap(Settings(fetch_deadline_seconds=DEADLINE), clock=lambda: fb.NOW)).test_client()
+    response, _ = call(client, prefetch)
+    assert response.status_code == 200 and assessment(response)["missing"] == []
+    urls = [c.request.url for c in ehr.calls]
+    assert not any("page=2" in u for u in urls)
+    assert len(urls) == 17 and all(u.startswith(f"{SERVER}/Observation?patient=p1&code=") for u in urls)
+    assert sum("date=ge" in u for u in urls) == 16 and sum("date=lt" in u for u in urls) == 16
 
 
 def test_unreadable_referenced_medication_is_named(client, ehr) -> None:

@@ -47,17 +47,21 @@ class Recorder:
         return fb.patient() if query.startswith("Patient/") else fb.bundle()
 
 
-def test_no_prefetch_issues_templates_and_dated_history_concurrently() -> None:
+def test_no_prefetch_reads_the_window_in_time_slices_concurrently() -> None:
     fetcher = Recorder(delay=0.2)
     started = time.monotonic()
     data = gather(request(), fetcher, now=fb.NOW)
     took = time.monotonic() - started
-    assert took < 0.2 * 2, "five queries must overlap, not run one after another"
+    assert took < 0.2 * 2, "the 20 queries must overlap, not run one after another"
     assert data.unavailable == []
     kinds = sorted(q.split("?")[0].split("/")[0] for q in fetcher.queries)
-    assert kinds == ["MedicationAdministration", "MedicationAdministration", "Observation", "Observation", "Patient"]
-    assert any("date=ge2026-10-22T12:00:00Z" in q and "8310-5" in q and "85354-9" not in q for q in fetcher.queries)
-    assert any("effective-time=ge2026-10-22T12:00:00Z" in q for q in fetcher.queries)
+    assert kinds == ["MedicationAdministration"] * 2 + ["Observation"] * 17 + ["Patient"]
+    observations = [q for q in fetcher.queries if q.startswith("Observation?")]
+    assert all("8310-5" in q and "85354-9" in q for q in observations)  # every code the mapping reads
+    # 16 slices from 30 days ago (the eligibility window) to now and beyond, and one page before it
+    assert sum("date=ge2026-10-22T12:00:00Z&date=lt" in q for q in observations) == 1
+    assert sum(q.endswith("&date=lt2026-10-22T12:00:00Z") for q in observations) == 1
+    assert sum("effective-time=ge2026-10-22T12:00:00Z" in q for q in fetcher.queries) == 1
     assert len(set(fetcher.deadlines)) == 1  # one deadline for the whole call
 
 
@@ -72,7 +76,9 @@ def test_a_prefetch_cut_at_count_gets_the_dated_history() -> None:
     prefetch["medicationAdministrations"] = fb.bundle(*[fb.drug("acetaminophen", fb.ago(hours=i)) for i in range(500)])
     fetcher = Recorder({"MedicationAdministration?": fb.bundle(fb.drug("tocilizumab", fb.ago(days=12), rid="old-toci"))})
     data = gather(request(prefetch), fetcher, now=fb.NOW)
-    assert [q.split("&")[1] for q in fetcher.queries] == ["effective-time=ge2026-10-22T12:00:00Z"]
+    assert {q.split("?")[0] for q in fetcher.queries} == {"MedicationAdministration"}  # only the cut key is read
+    assert len(fetcher.queries) == 2  # administrations are few: two slices, no page before the window
+    assert sum("effective-time=ge2026-10-22T12:00:00Z&effective-time=lt" in q for q in fetcher.queries) == 1
     assert "old-toci" in {r["id"] for r in data.resources}
     assert data.unavailable == []
 
@@ -82,9 +88,8 @@ def test_a_failed_history_query_on_a_cut_prefetch_is_a_note() -> None:
     prefetch["observations"]["total"] = 5000
     fetcher = Recorder({"Observation?": FetchUnavailable("the FHIR server answered 500")})
     data = gather(request(prefetch), fetcher, now=fb.NOW)
-    assert len(data.unavailable) == 1
-    assert data.unavailable[0].startswith("observations: the prefetched page may be cut at _count and the "
-                                          "temperatures since 2026-10-22T12:00:00Z could not be read")
+    assert data.unavailable == ["observations: 17 of 17 time slices could not be read completely; "
+                                "the FHIR server answered 500"]
 
 
 def test_overlapping_results_are_kept_once() -> None:
@@ -112,7 +117,8 @@ def test_first_page_in_time_but_not_the_rest_is_a_lower_bound_not_a_412() -> Non
     page1["link"] = [{"relation": "next", "url": "page2"}]
     data = gather(request(), SlowSecondPage({"Observation?patient=p1&code": page1}), now=fb.NOW,
                   deadline_seconds=0.3)
-    assert any(n.startswith("observations: only the first page(s)") for n in data.unavailable)
+    assert any(n.startswith("observations: 16 of 17 time slices could not be read completely; no answer")
+               for n in data.unavailable)
 
 
 def test_a_fetcher_bug_is_reported_as_unread_data_not_a_crash() -> None:

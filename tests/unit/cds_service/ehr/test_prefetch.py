@@ -96,20 +96,37 @@ def test_paginated_prefetch_without_server_keeps_the_page_with_a_note() -> None:
                                 "and no FHIR server to fetch the rest"]
 
 
-def test_paginated_prefetch_with_server_follows_next_links() -> None:
+class SliceFetcher:
+    """Answers the service's time slices: ``pages`` maps a slice's date filter (or a next link) to a Bundle."""
+
+    def __init__(self, pages):
+        self.pages, self.urls = pages, []
+
+    def fetch(self, query, *, server, authorization, deadline=None):
+        self.urls.append(query)
+        for part, page in self.pages.items():
+            if part in query:
+                if isinstance(page, Exception):
+                    raise page
+                return page
+        return fb.bundle()
+
+
+def test_paginated_prefetch_with_server_is_completed_by_time_slices_and_their_pages() -> None:
     p2 = paged(fb.temperature(37, fb.ago(hours=30), rid="t2"), next_url="u3")
     p3 = paged(fb.temperature(37, fb.ago(hours=40), rid="t3"), next_url=None)
-    fetcher = PagingFetcher({"https://ehr.example.org/fhir?page=2": p2, "u3": p3})
+    fetcher = SliceFetcher({"date=ge2026-11-19": p2, "u3": p3})
     data = gather(request({"patient": fb.patient(), "observations": paged(fb.temperature(38, fb.ago(hours=1))),
                            "medicationAdministrations": fb.bundle()}, fhirServer=SERVER), fetcher)
     assert {r["id"] for r in data.resources} >= {"t2", "t3"}
     assert data.unavailable == []
+    assert "https://ehr.example.org/fhir?page=2" not in fetcher.urls  # the prefetch's own next link is not read
 
 
 def test_a_page_that_cannot_be_fetched_becomes_a_note() -> None:
     data = gather(request({"patient": fb.patient(), "observations": paged(), "medicationAdministrations": fb.bundle()},
                           fhirServer=SERVER), PagingFetcher({}))
-    assert data.unavailable == ["observations: only the first page(s) of a paginated result could be read; "
+    assert data.unavailable == ["observations: 17 of 17 time slices could not be read completely; "
                                 "FHIR server answered 503"]
 
 
@@ -120,7 +137,9 @@ def test_paging_is_bounded() -> None:
 
     data = gather(request({"patient": fb.patient(), "observations": paged(), "medicationAdministrations": fb.bundle()},
                           fhirServer=SERVER), Endless())
-    assert data.unavailable == [f"observations: more than {MAX_EXTRA_PAGES + 1} pages; the oldest were not read"]
+    # every slice pages on for ever: each stops after the bound (the one page before the window is not paged)
+    assert data.unavailable == [f"observations: 16 of 17 time slices could not be read completely; "
+                                f"more than {MAX_EXTRA_PAGES + 1} pages; the oldest were not read"]
 
 
 def test_fetched_operation_outcome_is_unavailable() -> None:
