@@ -23,6 +23,7 @@ import statistics
 import sys
 import threading
 import time
+import urllib.request
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -197,15 +198,44 @@ def prefetched_ms(resources: list[dict[str, Any]], repeat: int) -> float:
     return statistics.median(times[1:])
 
 
+def no_prefetch_request(fhir_server: str) -> dict[str, Any]:
+    """A patient-view with no prefetch at all, at the records' fixed time (development only)."""
+    return {"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+            "context": {"userId": "Practitioner/example", "patientId": PATIENT}, "fhirServer": fhir_server,
+            "fhirAuthorization": {"access_token": "bench", "token_type": "Bearer", "expires_in": 300,
+                                  "scope": "user/*.read", "subject": "bench"},
+            "extension": {"crs-cds.now": fb.iso(fb.NOW)}}
+
+
+_REMOTES: dict[tuple[str, float], RemoteFhir] = {}
+
+
+def over_http(service_url: str, name: str, latency: float, calls: int = 3) -> float:
+    """p50 of ``calls`` no-prefetch patient-views to a running service (``bench_http``), after one
+    that warms the fake FHIR server's answers; the FHIR server stays up for the next round."""
+    key = (name, latency)
+    if key not in _REMOTES:
+        _REMOTES[key] = RemoteFhir(with_referenced_medication(RECORDS[name]()), latency)
+    data = json.dumps(no_prefetch_request(_REMOTES[key].base)).encode()
+    times = []
+    for _ in range(calls + 1):
+        request = urllib.request.Request(f"{service_url}/cds-services/crs-patient-view", data=data,
+                                         headers={"Content-Type": "application/json"})
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer = json.load(response)
+        times.append((time.perf_counter() - t0) * 1000)
+        found = answer["cards"][0]["extension"]["crs-cds.assessment"]
+        assert found["grade"] == 3 and not found["missing"], found
+    return statistics.median(times[1:])
+
+
 def bench(name: str, latency: float, repeat: int) -> None:
     resources = with_referenced_medication(RECORDS[name]())
     fake = RemoteFhir(resources, latency)
     settings = Settings(log_level="WARNING", fetch_deadline_seconds=10.0)
     client = create_app(bootstrap(settings, clock=lambda: fb.NOW, feedback_store=MEMORY_STORE)).test_client()
-    body = {"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
-            "context": {"userId": "Practitioner/example", "patientId": PATIENT}, "fhirServer": fake.base,
-            "fhirAuthorization": {"access_token": "bench", "token_type": "Bearer", "expires_in": 300,
-                                  "scope": "user/*.read", "subject": "bench"}}
+    body = no_prefetch_request(fake.base)
     times, counts = [], []
     try:
         for _ in range(repeat + 1):

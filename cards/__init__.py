@@ -2,5 +2,7 @@
 from .assessment_card import assessment_card, assessment_extension, needs_card, patient_view_cards
 from .card import Card
 from .order_cards import order_cards
+from .orders import validate_order_builders
 
-__all__ = ["Card", "assessment_card", "assessment_extension", "needs_card", "order_cards", "patient_view_cards"]
+__all__ = ["Card", "assessment_card", "assessment_extension", "needs_card", "order_cards", "patient_view_cards",
+           "validate_order_builders"]

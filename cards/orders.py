@@ -1,21 +1,21 @@
 """Ready-to-sign FHIR orders carried by card suggestions.
 
-Built as plain dicts and validated through fhir.resources' R4B models (R4
-compatible), so a structural mistake fails here, in our tests, and not in
-the EHR when a clinician clicks "accept".
+Built as plain dicts. Their structure is validated through fhir.resources' R4B
+models (R4 compatible) once at start-up and their per-call values on every
+call, so a structural mistake fails here, in our tests, and not in the EHR
+when a clinician clicks "accept".
 """
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
-from pydantic import BaseModel
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 UCUM = "http://unitsofmeasure.org"
@@ -47,7 +47,19 @@ def medication_request(*, patient_id: str, drug_display: str, rxnorm: str | None
                        route: str, every_hours: float | None, text: str, grade: int | None,
                        once: bool = False, encounter_id: str | None = None,
                        resource_id: str | None = None, note: str | None = None) -> dict[str, Any]:
-    """A draft MedicationRequest for one dose regimen (dose in mg, UCUM ``mg``)."""
+    """A draft MedicationRequest for one dose regimen (dose in mg, UCUM ``mg``); ValueError
+    naming the field when a value would make it invalid."""
+    return _validated(build_medication_request(
+        patient_id=patient_id, drug_display=drug_display, rxnorm=rxnorm, dose_mg=dose_mg, route=route,
+        every_hours=every_hours, text=text, grade=grade, once=once, encounter_id=encounter_id,
+        resource_id=resource_id, note=note))
+
+
+def build_medication_request(*, patient_id: str, drug_display: str, rxnorm: str | None, dose_mg: float,
+                             route: str, every_hours: float | None, text: str, grade: int | None,
+                             once: bool = False, encounter_id: str | None = None,
+                             resource_id: str | None = None, note: str | None = None) -> dict[str, Any]:
+    """The MedicationRequest as built, unchecked (``medication_request`` checks it)."""
     coding = [{"system": RXNORM, "code": rxnorm, "display": drug_display}] if rxnorm else []
     dosage: dict[str, Any] = {
         "text": text,
@@ -69,13 +81,14 @@ def medication_request(*, patient_id: str, drug_display: str, rxnorm: str | None
         resource["encounter"] = {"reference": f"Encounter/{encounter_id}"}
     if note:
         resource["note"] = [{"text": note}]
-    return _validated(MedicationRequest, resource)
+    return resource
 
 
 def service_request(*, patient_id: str, code: dict[str, Any], text: str, grade: int | None,
                     encounter_id: str | None = None, resource_id: str | None = None,
                     priority: str | None = None) -> dict[str, Any]:
-    """A draft ServiceRequest (ICU transfer, echocardiogram, labs, cultures)."""
+    """A draft ServiceRequest (ICU transfer, echocardiogram, labs, cultures); ValueError naming
+    the field when a value would make it invalid."""
     resource: dict[str, Any] = {
         "resourceType": "ServiceRequest",
         "id": resource_id or str(uuid.uuid4()),
@@ -89,29 +102,108 @@ def service_request(*, patient_id: str, code: dict[str, Any], text: str, grade: 
         resource["priority"] = priority
     if encounter_id:
         resource["encounter"] = {"reference": f"Encounter/{encounter_id}"}
-    return _validated(ServiceRequest, resource)
+    return _validated(resource)
 
 
-# Per-call parts of an order; everything else is fixed by the protocol and the grade.
-_PER_CALL_FIELDS = ("id", "subject", "encounter")
-_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+# What varies between calls is checked per call (below); the structure around it is fixed
+# by these builders and TERMINOLOGY, and is validated by the FHIR models once, at start-up.
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]+")
+_FHIR_CODE = re.compile(r"[^\s]+(\s[^\s]+)*")
+_FHIR_URI = re.compile(r"\S*")
+_REQUEST_PRIORITIES = frozenset({"routine", "urgent", "asap", "stat"})  # FHIR R4 request-priority
+_CODING_FIELDS = {"system": str, "version": str, "code": str, "display": str, "userSelected": bool}
 
 
-def _validated(model: type[BaseModel], resource: dict[str, Any]) -> dict[str, Any]:
-    """Validate ``resource`` with its fhir.resources model; raises on invalid FHIR.
+def _validated(resource: dict[str, Any]) -> dict[str, Any]:
+    """Check the per-call values of an order built here; raises ValueError naming the field.
 
-    Orders differ between calls only in id, subject and encounter, so each
-    distinct order shape is validated by the model once per process (about
-    1 ms each, and a card may carry twenty orders) and the per-call fields
-    are checked here.
+    Building one is on every card's path (a card may carry twenty orders) and a FHIR model
+    validation costs about 1 ms, so the models validate each structural variant once
+    (``validate_order_builders``, from the composition root) and each call checks only what
+    varies: ids, references, codes, numbers and texts.
     """
-    if not _FHIR_ID.fullmatch(resource["id"]):
-        raise ValueError(f"{resource['id']!r} is not a valid FHIR id")
-    shape = {k: v for k, v in resource.items() if k not in _PER_CALL_FIELDS}
-    _validate_shape(model, json.dumps(shape, sort_keys=True))
+    for field, value in (("id", resource["id"]), ("subject", resource["subject"]["reference"]),
+                         ("encounter", (resource.get("encounter") or {}).get("reference", "Encounter/x"))):
+        rid = value.rsplit("/", 1)[-1]
+        if not _FHIR_ID.fullmatch(rid):
+            raise ValueError(f"{field}: {value!r} is not a valid FHIR id")
+        if len(rid) > 64:
+            raise ValueError(f"{field}: {value!r} has an id longer than FHIR's 64 characters")
+    if resource["resourceType"] == "MedicationRequest":
+        _check_medication(resource)
+    else:
+        _check_coding(resource["code"]["coding"][0], "code.coding")
+        _check_text(resource["code"]["text"], "code.text")
+        priority = resource.get("priority")
+        if priority is not None and priority not in _REQUEST_PRIORITIES:
+            raise ValueError(f"priority: {priority!r} is not one of {', '.join(sorted(_REQUEST_PRIORITIES))}")
     return resource
 
 
-@lru_cache(maxsize=4096)
-def _validate_shape(model: type[BaseModel], shape: str) -> None:
-    model.model_validate({**json.loads(shape), "id": "shape", "subject": {"reference": "Patient/shape"}})
+def _check_medication(resource: dict[str, Any]) -> None:
+    concept = resource["medicationCodeableConcept"]
+    _check_text(concept["text"], "medicationCodeableConcept.text")
+    for coding in concept.get("coding", ()):
+        _check_coding(coding, "medicationCodeableConcept.coding")
+    [dosage] = resource["dosageInstruction"]
+    _check_text(dosage["text"], "dosageInstruction.text")
+    _check_positive(dosage["doseAndRate"][0]["doseQuantity"]["value"], "doseQuantity.value")
+    period = dosage["timing"]["repeat"].get("period")
+    if period is not None:
+        _check_positive(period, "timing.repeat.period")
+    for note in resource.get("note", ()):
+        _check_text(note["text"], "note.text")
+
+
+def _check_coding(coding: dict[str, Any], where: str) -> None:
+    for key, value in coding.items():
+        kind = _CODING_FIELDS.get(key)
+        if kind is None or type(value) is not kind:
+            raise ValueError(f"{where}.{key}: {value!r} is not allowed in a FHIR Coding")
+    if "code" in coding and not _FHIR_CODE.fullmatch(coding["code"]):
+        raise ValueError(f"{where}.code: {coding['code']!r} is not a valid FHIR code")
+    if "system" in coding and not _FHIR_URI.fullmatch(coding["system"]):
+        raise ValueError(f"{where}.system: {coding['system']!r} is not a valid FHIR uri")
+    for key in ("display", "version"):
+        if key in coding:
+            _check_text(coding[key], f"{where}.{key}")
+
+
+def _check_text(value: object, where: str) -> None:
+    if type(value) is not str or not value.strip():
+        raise ValueError(f"{where}: {value!r} is not a non-empty string")
+
+
+def _check_positive(value: object, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{where}: {value!r} is not a positive finite number")
+
+
+_builders_validated = False
+
+
+def validate_order_builders() -> None:
+    """Validate every structural variant the builders make with the fhir.resources models.
+
+    Each variant differs from the baseline in one part (a route, a timing, a reason grade,
+    an optional element); the models validate those parts independently, so these cover
+    every combination. Once per process: the composition root calls it at start-up.
+    """
+    global _builders_validated
+    if _builders_validated:
+        return
+    base = {"patient_id": "shape", "drug_display": "drug", "rxnorm": "1", "dose_mg": 1.5, "route": "IV",
+            "every_hours": 6, "text": "drug", "grade": 1}
+    variants: list[dict[str, Any]] = [
+        {}, {"rxnorm": None}, {"every_hours": 1.5}, {"every_hours": None}, {"once": True},
+        {"encounter_id": "e"}, {"note": "note"},
+        *({"route": route} for route in TERMINOLOGY["routes"]),
+        *({"grade": grade} for grade in (2, 3, 4, None)),
+    ]
+    for change in variants:
+        MedicationRequest.model_validate(medication_request(**{**base, **change}))
+    code = {"system": "http://snomed.info/sct", "code": "1", "display": "service"}
+    for change in ({}, {"priority": "urgent"}, {"encounter_id": "e"}, {"grade": None}):
+        ServiceRequest.model_validate(service_request(**{"patient_id": "shape", "code": code, "text": "service",
+                                                         "grade": 3, **change}))
+    _builders_validated = True

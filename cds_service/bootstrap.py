@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from cards import validate_order_builders
 from fhir_mappings import load_code_lists
 from grading import GradingConfig, load_grading_config
 from protocols import ProtocolRegistry
@@ -52,6 +53,7 @@ def build_assessor(settings: Settings, *, grading: GradingConfig | None = None) 
         grading = load_grading_config(settings.grading_file, **overrides)
     protocols = ProtocolRegistry.load(settings.protocol_id, settings.paediatric_protocol_id,
                                       adult_age_years=grading.adult_age_years)
+    validate_order_builders()  # the FHIR structure of every order a card can carry; calls check only values
     return Assessor(load_code_lists(), grading, protocols)
 
 

@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     serve.add_argument("--port", type=_port, default=8080, help="port to bind (default: %(default)s)")
     serve.add_argument("--workers", type=_positive, default=2, help="worker processes (default: %(default)s)")
+    serve.add_argument("--threads", type=_positive, default=1,
+                       help="threads per worker; more than 1 runs gunicorn's gthread workers (default: %(default)s)")
     serve.set_defaults(run=serve_command)
 
     grade = commands.add_parser("grade", help="grade a FHIR Bundle or CDS Hooks request offline")
@@ -99,7 +101,7 @@ def serve_command(args: argparse.Namespace) -> int:
     # Everything is built and validated here, before forking: a bad variable, data file or
     # protocol stops start-up with file, line and path, not as a worker traceback.
     service = bootstrap()
-    run_gunicorn(service, host=args.host, port=args.port, workers=args.workers)
+    run_gunicorn(service, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
     return EXIT_OK
 
 

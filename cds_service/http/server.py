@@ -52,10 +52,12 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-def gunicorn_options(settings: Settings, *, host: str, port: int, workers: int) -> dict[str, Any]:
+def gunicorn_options(settings: Settings, *, host: str, port: int, workers: int, threads: int = 1) -> dict[str, Any]:
     return {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
         "preload_app": True,  # build the app once in the master: configuration errors stop start-up
         "timeout": 30,
         "loglevel": settings.log_level.lower(),
@@ -65,5 +67,6 @@ def gunicorn_options(settings: Settings, *, host: str, port: int, workers: int) 
     }
 
 
-def run_gunicorn(service: Service, *, host: str, port: int, workers: int) -> None:
-    CdsServer(service, gunicorn_options(service.settings, host=host, port=port, workers=workers)).run()
+def run_gunicorn(service: Service, *, host: str, port: int, workers: int, threads: int = 1) -> None:
+    CdsServer(service, gunicorn_options(service.settings, host=host, port=port, workers=workers,
+                                        threads=threads)).run()

@@ -4,8 +4,10 @@ from __future__ import annotations
 import pytest
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from cards.orders import medication_request, service_request
+from cards.orders import build_medication_request, medication_request, service_request, validate_order_builders
 
 
 def dexamethasone_q6h() -> dict:
@@ -59,17 +61,67 @@ def test_unknown_route_is_rejected_not_guessed() -> None:
                            every_hours=6, text="x", grade=2)
 
 
-def test_an_invalid_order_is_refused_even_when_its_shape_was_seen_before() -> None:
-    dexamethasone_q6h()  # this shape is now known
-    with pytest.raises(ValueError):
+def test_an_invalid_id_is_refused() -> None:
+    dexamethasone_q6h()
+    with pytest.raises(ValueError, match="not a valid FHIR id"):
         medication_request(patient_id="p1", drug_display="dexamethasone", rxnorm="3264", dose_mg=10.0,
                            route="IV", every_hours=6, text="x", grade=3, resource_id="not a valid id!")
 
 
-def test_an_invalid_field_fails_fhir_validation() -> None:
-    from pydantic import ValidationError
-
-    with pytest.raises(ValidationError):
+def test_an_invalid_coding_field_is_refused() -> None:
+    with pytest.raises(ValueError, match="userSelected"):
         service_request(patient_id="p1", code={"system": "http://snomed.info/sct", "code": "40701008",
                                                "display": "Echocardiography", "userSelected": "maybe"},
                         text="Echo", grade=3)
+
+
+@pytest.mark.parametrize("dose", [0, -5, float("nan"), float("inf")])
+def test_a_dose_that_is_not_a_positive_number_is_refused(dose) -> None:
+    with pytest.raises(ValueError, match=r"doseQuantity\.value"):
+        medication_request(patient_id="p1", drug_display="x", rxnorm="1", dose_mg=dose, route="IV",
+                           every_hours=6, text="x", grade=3)
+
+
+def test_the_structure_of_every_builder_variant_is_valid_fhir() -> None:
+    validate_order_builders()  # raises pydantic's ValidationError on any invalid variant
+
+
+# Values a protocol, a site or a patient can put into an order, valid or not.
+_alphabet = st.characters(whitelist_categories=("L", "N", "P", "Zs"), whitelist_characters=" \t\n")
+_texts = st.one_of(st.text(_alphabet, max_size=12), st.sampled_from(["", " ", "dexamethasone 10 mg"]))
+_codes = st.one_of(st.sampled_from(["3264", "D 1", " x", "x ", "a  b", "a\tb", ""]), st.text(_alphabet, max_size=6))
+_ids = st.one_of(st.sampled_from(["p1", "a.b-C", "x" * 64, "x" * 65, "bad id", "", "ü"]), st.text(_alphabet, max_size=5))
+_numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-5, 10**6))
+# Where the per-call checks are deliberately stricter than the FHIR model: a dose or period that is
+# not positive, a blank text, a reference whose id part is not a FHIR id, an id longer than the
+# 64 characters FHIR allows (which the model does not enforce).
+_STRICTER = ("positive finite number", "non-empty string", "subject:", "encounter:", "longer than FHIR's 64")
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(patient=_ids, encounter=st.none() | _ids, display=_texts, rxnorm=st.none() | _codes, dose=_numbers,
+       route=st.sampled_from(["IV", "SC", "PO"]), every=st.none() | _numbers, once=st.booleans(), text=_texts,
+       grade=st.sampled_from([1, 2, 3, 4, None]), note=st.none() | _texts, rid=st.none() | _ids)
+def test_per_call_checks_are_never_looser_than_the_fhir_model(patient, encounter, display, rxnorm, dose, route,
+                                                              every, once, text, grade, note, rid) -> None:
+    """The structure is validated at start-up; this shows that what the per-call checks let
+    through is valid FHIR, and that what they refuse the model refuses too, unless the refusal
+    is one of the deliberate clinical rules above."""
+    kwargs = {"patient_id": patient, "drug_display": display, "rxnorm": rxnorm, "dose_mg": dose, "route": route,
+              "every_hours": every, "once": once, "text": text, "grade": grade, "encounter_id": encounter,
+              "note": note, "resource_id": "fixed-id" if rid is None else rid}
+    model_accepts = _valid(MedicationRequest, build_medication_request(**kwargs))
+    try:
+        medication_request(**kwargs)
+    except ValueError as refused:
+        assert not model_accepts or any(reason in str(refused) for reason in _STRICTER), str(refused)
+    else:
+        assert model_accepts
+
+
+def _valid(model, resource) -> bool:
+    try:
+        model.model_validate(resource)
+    except ValueError:
+        return False
+    return True
