@@ -192,8 +192,8 @@ def validate_order_builders() -> None:
     global _builders_validated
     if _builders_validated:
         return
-    base = {"patient_id": "shape", "drug_display": "drug", "rxnorm": "1", "dose_mg": 1.5, "route": "IV",
-            "every_hours": 6, "text": "drug", "grade": 1}
+    base: dict[str, Any] = {"patient_id": "shape", "drug_display": "drug", "rxnorm": "1", "dose_mg": 1.5, "route": "IV",
+                            "every_hours": 6, "text": "drug", "grade": 1}
     variants: list[dict[str, Any]] = [
         {}, {"rxnorm": None}, {"every_hours": 1.5}, {"every_hours": None}, {"once": True},
         {"encounter_id": "e"}, {"note": "note"},
@@ -203,7 +203,8 @@ def validate_order_builders() -> None:
     for change in variants:
         MedicationRequest.model_validate(medication_request(**{**base, **change}))
     code = {"system": "http://snomed.info/sct", "code": "1", "display": "service"}
-    for change in ({}, {"priority": "urgent"}, {"encounter_id": "e"}, {"grade": None}):
-        ServiceRequest.model_validate(service_request(**{"patient_id": "shape", "code": code, "text": "service",
-                                                         "grade": 3, **change}))
+    service: dict[str, Any] = {"patient_id": "shape", "code": code, "text": "service", "grade": 3}
+    changes: list[dict[str, Any]] = [{}, {"priority": "urgent"}, {"encounter_id": "e"}, {"grade": None}]
+    for change in changes:
+        ServiceRequest.model_validate(service_request(**{**service, **change}))
     _builders_validated = True
