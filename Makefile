@@ -22,6 +22,9 @@ serve: install
 test: install
 	$(BIN)/python -m pytest
 
+# Service over HTTP vs its parse-only floor vs json.loads, the no-prefetch fetch, then worker
+# memory over 1,000 14-day calls. wrk is the load generator (Debian package, installed if missing).
 bench: install
-	$(BIN)/python benchmarks/bench_patient_view.py
-	$(BIN)/python benchmarks/bench_fetch.py
+	@command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || sudo apt-get install -y wrk; }
+	$(BIN)/python benchmarks/bench_http.py
+	$(BIN)/python benchmarks/bench_memory.py

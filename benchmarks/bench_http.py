@@ -91,13 +91,19 @@ def wait_until_up(port: int, process: subprocess.Popen[bytes], name: str) -> Non
     raise SystemExit(f"{name} did not start on port {port}")
 
 
+@dataclass(frozen=True)
+class Running:
+    url: str
+    pid: int  # the gunicorn master (crs-cds serve keeps its process id when it re-executes itself)
+
+
 @contextmanager
-def server(command: list[str], env: dict[str, str], port: int, name: str, log: Path) -> Iterator[str]:
+def server(command: list[str], env: dict[str, str], port: int, name: str, log: Path) -> Iterator[Running]:
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_until_up(port, process, name)
-        yield f"http://127.0.0.1:{port}"
+        yield Running(f"http://127.0.0.1:{port}", process.pid)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
@@ -159,11 +165,11 @@ def main() -> None:
     loads: dict[str, list[float]] = defaultdict(list)
     fetch: dict[str, list[float]] = defaultdict(list)
     with server([crs_cds, "serve", "--port", str(service_port), *pool], env, service_port, "crs-cds serve",
-                work / "service.log") as service_url, \
+                work / "service.log") as service, \
             server([sys.executable, str(ROOT / "benchmarks" / "floor_server.py"), "--port", str(floor_port), *pool],
-                   env, floor_port, "floor server", work / "floor.log") as floor_url:
-        targets = {"service": f"{service_url}/cds-services/crs-patient-view",
-                   "floor": f"{floor_url}/cds-services/crs-patient-view"}
+                   env, floor_port, "floor server", work / "floor.log") as floor:
+        targets = {"service": f"{service.url}/cds-services/crs-patient-view",
+                   "floor": f"{floor.url}/cds-services/crs-patient-view"}
         for url in targets.values():  # warm every worker
             for name in args.records:
                 wrk(url, bodies[name], script, max(args.concurrency), 1)
@@ -175,7 +181,7 @@ def main() -> None:
                         runs[(name, target, c)].append(wrk(url, bodies[name], script, c, args.seconds))
                 loads[name].append(loads_p50(body))
             for name in args.records:
-                fetch[name].append(bench_fetch.over_http(service_url, name, args.latency_ms / 1000))
+                fetch[name].append(bench_fetch.over_http(service.url, name, args.latency_ms / 1000))
             print(f"round {r + 1} of {args.rounds} done; load average {load_average()}", flush=True)
 
     med = statistics.median
