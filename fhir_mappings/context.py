@@ -29,6 +29,7 @@ class MappingContext:
     patient_id: str
     latest: datetime  # now + FUTURE_TOLERANCE
     medications: dict[str, dict] = field(default_factory=dict)  # Medication id -> resource
+    patients: list[tuple[str, dict]] = field(default_factory=list)  # (source, Patient) as read
     temperatures: list[Temperature] = field(default_factory=list)
     blood_pressures: list[BloodPressure] = field(default_factory=list)
     oxygen: list[OxygenSupport] = field(default_factory=list)

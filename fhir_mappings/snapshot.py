@@ -1,6 +1,5 @@
 """``map_resources``: a flat iterable of FHIR resources -> ClinicalSnapshot.
 
-One pass to flatten, de-duplicate and index Medications, one pass to map.
 Each resource is mapped inside its own ``try`` so that a shape nobody
 anticipated costs that resource (recorded as "unreadable"), never the
 request. Works on plain dicts only: parsing 6,000 resources with
@@ -34,32 +33,25 @@ def map_resources(resources: Iterable[dict], *, patient_id: str, now: datetime, 
 
     Never raises on malformed input; every left-out value of a recognised kind
     is listed in ``excluded`` with its reason. Output tuples are time-sorted.
+
+    One pass over the resources: a 14-day record is tens of megabytes of
+    objects, and reading them from memory costs as much as mapping them, so
+    each resource is visited once. Only when two copies of a resource arrive
+    (same type and id) is the record mapped again, after choosing the newer
+    copy of each.
     """
     pid = patient_id.removeprefix("Patient/") if type(patient_id) is str else ""
-    ctx = MappingContext(codes=codes, patient_id=pid, latest=as_utc(now) + FUTURE_TOLERANCE)
-
-    entries = _unique_resources(resources)
-    patients: list[tuple[str, dict]] = []
-    for _, res in entries:
-        if res.get("resourceType") == "Medication":
-            rid = res.get("id")
-            if type(rid) is str:
-                ctx.medications[rid] = res
-
-    for source, res in entries:
-        rtype = res.get("resourceType")
-        try:
-            if rtype == "Observation":
-                map_observation(res, source, ctx)
-            elif rtype == "MedicationAdministration":
-                map_administration(res, source, ctx)
-            elif rtype == "Patient":
-                patients.append((source, res))
-        except Exception:
-            ctx.exclude(source, UNREADABLE)
-
+    latest = as_utc(now) + FUTURE_TOLERANCE
     try:
-        born = birth_date(patients, ctx)
+        items = resources if isinstance(resources, list | tuple) else list(resources)
+    except TypeError:
+        items = []
+    ctx = MappingContext(codes=codes, patient_id=pid, latest=latest)
+    if not _map_in_one_pass(items, ctx):
+        ctx = MappingContext(codes=codes, patient_id=pid, latest=latest)
+        _map_entries(_unique_resources(items), ctx)
+    try:
+        born = birth_date(ctx.patients, ctx)
     except Exception:
         born = None
 
@@ -81,6 +73,63 @@ def map_resources(resources: Iterable[dict], *, patient_id: str, now: datetime, 
         excluded=tuple(ctx.excluded),
         unavailable=tuple(u for u in unavailable if type(u) is str),
     )
+
+
+def _map_in_one_pass(items: Iterable[dict], ctx: MappingContext) -> bool:
+    """Map every resource as it is read; False (and ``ctx`` half-filled) at the first
+    duplicate, which needs the versions chosen before anything is mapped."""
+    position: dict[str, int] = {}
+    administrations: list[tuple[str, dict]] = []  # mapped last, once every Medication is indexed
+    for index, res in enumerate(_flatten(items)):
+        rtype = res.get("resourceType")
+        if type(rtype) is not str:
+            continue
+        rid = res.get("id")
+        if type(rid) is str and rid:
+            source = f"{rtype}/{rid}"
+            if source in position:
+                return False
+        else:
+            source = f"{rtype}[{index}]"
+        position[source] = index
+        if rtype == "MedicationAdministration":
+            administrations.append((source, res))
+        else:
+            _map_one(rtype, res, source, ctx)
+    for source, res in administrations:
+        _map_one("MedicationAdministration", res, source, ctx)
+    if administrations:  # exclusions in the order of the record, as the two-pass mapping gives them
+        ctx.excluded.sort(key=lambda e: position[e.source])
+    return True
+
+
+def _map_entries(entries: list[tuple[str, dict]], ctx: MappingContext) -> None:
+    for _, res in entries:
+        if res.get("resourceType") == "Medication":
+            rid = res.get("id")
+            if type(rid) is str:
+                ctx.medications[rid] = res
+    for source, res in entries:
+        rtype = res.get("resourceType")
+        if rtype != "Medication":
+            _map_one(rtype, res, source, ctx)
+
+
+def _map_one(rtype: object, res: dict, source: str, ctx: MappingContext) -> None:
+    """One resource into ``ctx``; a shape nobody anticipated costs this resource only."""
+    try:
+        if rtype == "Observation":
+            map_observation(res, source, ctx)
+        elif rtype == "MedicationAdministration":
+            map_administration(res, source, ctx)
+        elif rtype == "Medication":
+            rid = res.get("id")
+            if type(rid) is str:
+                ctx.medications[rid] = res
+        elif rtype == "Patient":
+            ctx.patients.append((source, res))
+    except Exception:
+        ctx.exclude(source, UNREADABLE)
 
 
 def _unique_resources(resources: Iterable[dict]) -> list[tuple[str, dict]]:
