@@ -47,7 +47,9 @@ class MappingContext:
 
     def admissible(self, res: dict, source: str, time: datetime | None) -> bool:
         """This patient's, timed and not in the future; otherwise record why it is left out."""
-        if is_other_patient(res.get("subject"), self.patient_reference, self.patient_id):
+        subject = res.get("subject")
+        if (type(subject) is not dict or subject.get("reference") != self.patient_reference) and \
+                is_other_patient(subject, self.patient_reference, self.patient_id):
             self.exclude(source, OTHER_PATIENT)
         elif time is None:
             self.exclude(source, NO_TIME)

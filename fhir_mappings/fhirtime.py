@@ -31,12 +31,15 @@ def parse_datetime(value: object) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
+    tz = parsed.tzinfo
+    if tz is UTC:  # "Z" or "+00:00": most EHR data, no further work
+        return parsed
     try:
-        if parsed.tzinfo is None:
+        if tz is None:
             return parsed.replace(tzinfo=UTC)
         if parsed.utcoffset():
             return parsed.astimezone(UTC)
-        return parsed if parsed.tzinfo is UTC else parsed.replace(tzinfo=UTC)
+        return parsed.replace(tzinfo=UTC)
     except (OverflowError, ValueError):  # e.g. year 1 with a positive offset
         return None
 

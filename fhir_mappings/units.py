@@ -49,7 +49,12 @@ def read_quantity(quantity: object, kind: QuantityKind, codes: CodeLists) -> tup
         return NO_VALUE if value is None else UNREADABLE
     if value_type is float and not math.isfinite(value):
         return UNREADABLE
-    code = unit_code(quantity, kind, codes)
+    given = quantity.get("code")
+    system = quantity.get("system")
+    if type(given) is str and given in kind.units and (system is None or system in codes.ucum_systems):
+        code: str | None = given  # the common case: a UCUM code the kind accepts
+    else:
+        code = unit_code(quantity, kind, codes)
     if code is None:
         return UNKNOWN_UNIT
     conversion = kind.units[code]
@@ -62,7 +67,6 @@ def read_quantity(quantity: object, kind: QuantityKind, codes: CodeLists) -> tup
     bounds = kind.plausible
     if bounds is not None and not (bounds[0] <= result <= bounds[1]):
         return IMPLAUSIBLE
-    given = quantity.get("code")
     if type(given) is not str or not given:
         given = quantity.get("unit") if type(quantity.get("unit")) is str else code
     return result, f"{value} {given}"
