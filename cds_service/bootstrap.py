@@ -30,7 +30,7 @@ from .security import (
     ReplayCache,
     http_fetch_jwks,
 )
-from .settings import ConfigError, Settings
+from .settings import ConfigError, Settings, check_audiences
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +66,10 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     """
     settings = settings or Settings.from_env()
     security = settings.security
-    if not settings.development and not security.issuers:
-        raise ConfigError("CRS_CDS_ENV=production requires CRS_CDS_ISSUERS_FILE (the trusted JWT issuers)")
+    if not settings.development:
+        if not security.issuers:
+            raise ConfigError("CRS_CDS_ENV=production requires CRS_CDS_ISSUERS_FILE (the trusted JWT issuers)")
+        check_audiences(security.issuers, security.public_base_url)
     assessor = build_assessor(settings, grading=grading)
     history = HistoryPlan(loinc_tokens(assessor.codes, "temperature"), assessor.grading.eligibility_window_days)
     gatherer = Gatherer(fetcher or FhirClient(ClientLimits(deadline_seconds=settings.fetch_deadline_seconds)),
@@ -77,4 +79,6 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
         replay = RedisReplayCache(security.redis_url) if security.redis_url else MemoryReplayCache()
     hooks = CdsHooks(catalogue(assessor.codes), assessor, gatherer, store, clock, security.max_resources,
                      dict(composers))
-    return Service(settings, clock, hooks, Authenticator(security.issuers, KeyStore(jwks_fetch), replay), store)
+    authenticator = Authenticator(security.issuers, KeyStore(jwks_fetch), replay,
+                                  public_base_url=security.public_base_url)
+    return Service(settings, clock, hooks, authenticator, store)

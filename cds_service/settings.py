@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .ehr.guard import normalise_base
 from .security.issuers import Issuer, IssuerConfigError, load_issuers, sandbox_issuer
@@ -42,7 +42,7 @@ class SecuritySettings:
     """Trust and hardening: who may call (JWT issuers), from which web origins, how much."""
 
     issuers: tuple[Issuer, ...] = ()
-    public_base_url: str | None = None  # the URL the EHR calls, when behind a proxy (JWT aud)
+    public_base_url: str | None = None  # the URL the EHR calls (JWT aud = it + path); required in production
     redis_url: str | None = None  # shared jti replay cache
     cors_origins: tuple[str, ...] | None = None  # None: '*' in development, none in production
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
@@ -70,10 +70,13 @@ class SecuritySettings:
         if base is not None and normalise_base(base) is None:
             raise ConfigError(f"CRS_CDS_PUBLIC_BASE_URL={base!r} must be an http(s) URL without query, "
                               "e.g. https://cds.example.org")
+        base = base.rstrip("/") if base else None
+        if production:
+            check_audiences(issuers, base)
         origins = env.get("CRS_CDS_CORS_ORIGINS")
         return cls(
             issuers=issuers,
-            public_base_url=base.rstrip("/") if base else None,
+            public_base_url=base,
             redis_url=(env.get("CRS_CDS_REDIS_URL") or "").strip() or None,
             cors_origins=None if origins is None or not origins.strip()
             else tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
@@ -95,6 +98,18 @@ class SecuritySettings:
         if self.cors_origins is None:
             found.append("CRS_CDS_CORS_ORIGINS unset: any web origin may call the service (CORS '*')")
         return found
+
+
+def check_audiences(issuers: tuple[Issuer, ...], public_base_url: str | None) -> None:
+    """Production: every issuer's expected JWT ``aud`` comes from configuration (its ``audience`` in the
+    issuers file, else ``CRS_CDS_PUBLIC_BASE_URL``), never from the Host header of a request."""
+    if public_base_url:
+        return
+    without = [i.iss for i in issuers if i.audience is None]
+    if without:
+        raise ConfigError("CRS_CDS_PUBLIC_BASE_URL is required in production: the URL the EHR calls, e.g. "
+                          "https://cds.example.org (JWT aud = it + the path called), unless every issuer in "
+                          f"CRS_CDS_ISSUERS_FILE has an audience; missing for {', '.join(without)}")
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
@@ -142,6 +157,15 @@ class Settings:
                                             DEFAULT_FETCH_DEADLINE),
             grading_file=None if _blank(env.get("CRS_CDS_GRADING_FILE")) else env["CRS_CDS_GRADING_FILE"].strip(),
         )
+
+    def served_at(self, host: str, port: int) -> Settings:
+        """These settings for ``crs-cds serve`` on ``host:port``: in development without
+        ``CRS_CDS_PUBLIC_BASE_URL``, the address served is the JWT audience (still configuration,
+        never a request's Host header). Production always names its public URL."""
+        if not self.development or self.security.public_base_url:
+            return self
+        shown = "localhost" if host in ("0.0.0.0", "::", "") else (f"[{host}]" if ":" in host else host)
+        return replace(self, security=replace(self.security, public_base_url=f"http://{shown}:{port}"))
 
     def insecure_defaults(self) -> list[str]:
         """What this configuration allows that production must not (logged at start-up)."""

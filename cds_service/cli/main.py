@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 def serve_command(args: argparse.Namespace) -> int:
     # Everything is built and validated here, before forking: a bad variable, data file or
     # protocol stops start-up with file, line and path, not as a worker traceback.
-    service = bootstrap()
+    service = bootstrap(Settings.from_env().served_at(args.host, args.port))
     run_gunicorn(service, host=args.host, port=args.port, workers=args.workers)
     return EXIT_OK
 

@@ -51,11 +51,6 @@ def _unauthorized(reason: str) -> Response:
     return response
 
 
-def _audience(service: Service) -> str:
-    base = service.settings.security.public_base_url
-    return base + request.path if base else request.base_url
-
-
 def _authenticate() -> Response | None:
     if not cors.cds_path(request.path) or request.method == "OPTIONS":
         return None
@@ -72,7 +67,7 @@ def _authenticate() -> Response | None:
     if scheme.lower() != "bearer" or not token.strip():
         return _unauthorized("Authorization is not a bearer token")
     try:
-        g.principal = authenticator.authenticate(token.strip(), _audience(service))
+        g.principal = authenticator.authenticate(token.strip(), request.path)  # aud: configured base + path
     except AuthError as exc:
         return _unauthorized(exc.reason)
     except ReplayCacheUnavailable:

@@ -42,13 +42,16 @@ def jwks(*entries: dict[str, Any]) -> dict[str, Any]:
 
 
 def issuer(iss: str = ISS, key: Any = None, kid: str = KID, fhir_servers: tuple[str, ...] = (FHIR,),
-           tenants: tuple[Tenant, ...] = (), jku: tuple[str, ...] = ()) -> Issuer:
+           tenants: tuple[Tenant, ...] = (), jku: tuple[str, ...] = (), audience: str | None = None) -> Issuer:
     keyset = jwks(public_jwk(key or ec_key(), kid)) if key is not False else None
     return Issuer(iss=iss, jwks=json.dumps(keyset) if keyset else None, jku=jku,
-                  fhir_servers=fhir_servers, tenants=tenants)
+                  fhir_servers=fhir_servers, tenants=tenants, audience=audience)
 
 
 def settings(*issuers: Issuer, env: str = "production", **security: Any) -> Settings:
+    """Settings trusting ``issuers`` (default: one EC issuer); JWT ``aud`` is ``BASE`` + path unless
+    ``public_base_url`` says otherwise (the audience comes from configuration only)."""
+    security.setdefault("public_base_url", BASE)
     return Settings(env=env, security=SecuritySettings(issuers=issuers or (issuer(),), **security))
 
 
