@@ -26,11 +26,13 @@ from .security import (
     JwksFetch,
     KeyStore,
     MemoryReplayCache,
+    PostgresReplayCache,
     RedisReplayCache,
     ReplayCache,
+    ReplayCacheUnavailable,
     http_fetch_jwks,
 )
-from .settings import ConfigError, Settings, check_audiences
+from .settings import ConfigError, Settings, check_production
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,7 @@ class Service:
     hooks: CdsHooks
     authenticator: Authenticator
     feedback_store: FeedbackStore
+    replay: ReplayCache
 
 
 def build_assessor(settings: Settings, *, grading: GradingConfig | None = None) -> Assessor:
@@ -53,6 +56,24 @@ def build_assessor(settings: Settings, *, grading: GradingConfig | None = None) 
     protocols = ProtocolRegistry.load(settings.protocol_id, settings.paediatric_protocol_id,
                                       adult_age_years=grading.adult_age_years)
     return Assessor(load_code_lists(), grading, protocols)
+
+
+def open_replay_cache(settings: Settings) -> ReplayCache:
+    """The configured replay store, reached and prepared now: a store that is configured but
+    unreachable stops start-up with one line naming the setting, not every call with a 503."""
+    security = settings.security
+    cache: ReplayCache
+    if security.replay_kind == "redis" and security.redis_url:
+        cache, setting = RedisReplayCache(security.redis_url), "CRS_CDS_REDIS_URL"
+    elif security.replay_kind == "postgresql":
+        cache, setting = PostgresReplayCache(settings.feedback_url), "CRS_CDS_REPLAY_STORE=postgresql"
+    else:
+        return MemoryReplayCache()
+    try:
+        cache.open()
+    except ReplayCacheUnavailable as exc:
+        raise ConfigError(f"{setting}: {exc}") from None
+    return cache
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now,
@@ -67,18 +88,15 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     settings = settings or Settings.from_env()
     security = settings.security
     if not settings.development:
-        if not security.issuers:
-            raise ConfigError("CRS_CDS_ENV=production requires CRS_CDS_ISSUERS_FILE (the trusted JWT issuers)")
-        check_audiences(security.issuers, security.public_base_url)
+        check_production(settings)
     assessor = build_assessor(settings, grading=grading)
     history = HistoryPlan(loinc_tokens(assessor.codes, "temperature"), assessor.grading.eligibility_window_days)
     gatherer = Gatherer(fetcher or FhirClient(ClientLimits(deadline_seconds=settings.fetch_deadline_seconds)),
                         settings.fetch_deadline_seconds, history)
     store = feedback_store if feedback_store is not None else SqlFeedbackStore.from_url(settings.feedback_url)
-    if replay is None:
-        replay = RedisReplayCache(security.redis_url) if security.redis_url else MemoryReplayCache()
+    replay = open_replay_cache(settings) if replay is None else replay
     hooks = CdsHooks(catalogue(assessor.codes), assessor, gatherer, store, clock, security.max_resources,
                      dict(composers))
     authenticator = Authenticator(security.issuers, KeyStore(jwks_fetch), replay,
                                   public_base_url=security.public_base_url)
-    return Service(settings, clock, hooks, authenticator, store)
+    return Service(settings, clock, hooks, authenticator, store, replay)

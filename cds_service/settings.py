@@ -26,6 +26,8 @@ DEFAULT_LOG_LEVEL = "INFO"
 DEFAULT_ENV = "development"
 DEFAULT_FEEDBACK_DB = "var/crs-cds-feedback.sqlite3"  # relative to the working directory
 DEFAULT_FETCH_DEADLINE = 3.0  # CDS clients may abandon a call after ~5 s; leave time to grade
+DEFAULT_WORKERS = 2
+_POSTGRES = ("postgresql://", "postgres://")
 
 
 class ConfigError(ValueError):
@@ -43,7 +45,8 @@ class SecuritySettings:
 
     issuers: tuple[Issuer, ...] = ()
     public_base_url: str | None = None  # the URL the EHR calls (JWT aud = it + path); required in production
-    redis_url: str | None = None  # shared jti replay cache
+    redis_url: str | None = None  # Redis for the shared jti replay cache
+    replay_store: str | None = None  # memory | redis | postgresql; None: redis when redis_url is set, else memory
     cors_origins: tuple[str, ...] | None = None  # None: '*' in development, none in production
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
@@ -74,16 +77,23 @@ class SecuritySettings:
         if production:
             check_audiences(issuers, base)
         origins = env.get("CRS_CDS_CORS_ORIGINS")
+        redis_url = (env.get("CRS_CDS_REDIS_URL") or "").strip() or None
         return cls(
             issuers=issuers,
             public_base_url=base,
-            redis_url=(env.get("CRS_CDS_REDIS_URL") or "").strip() or None,
+            redis_url=redis_url,
+            replay_store=_replay_store(env.get("CRS_CDS_REPLAY_STORE"), redis_url, env.get("CRS_CDS_DATABASE_URL")),
             cors_origins=None if origins is None or not origins.strip()
             else tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
             max_body_bytes=_positive(env, "CRS_CDS_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
             max_json_depth=_positive(env, "CRS_CDS_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH),
             max_resources=_positive(env, "CRS_CDS_MAX_RESOURCES", DEFAULT_MAX_RESOURCES),
         )
+
+    @property
+    def replay_kind(self) -> str:
+        """Where ``jti``s are remembered: ``memory`` (this process), ``redis`` or ``postgresql``."""
+        return self.replay_store or ("redis" if self.redis_url else "memory")
 
     def insecure(self, development: bool) -> list[str]:
         """What this configuration lets through that production must not."""
@@ -98,6 +108,37 @@ class SecuritySettings:
         if self.cors_origins is None:
             found.append("CRS_CDS_CORS_ORIGINS unset: any web origin may call the service (CORS '*')")
         return found
+
+
+REPLAY_STORES = ("memory", "redis", "postgresql")
+
+
+def _replay_store(value: str | None, redis_url: str | None, database_url: str | None) -> str | None:
+    if _blank(value):
+        return None
+    store = value.strip().lower()
+    if store not in REPLAY_STORES:
+        raise ConfigError(f"CRS_CDS_REPLAY_STORE={value!r} must be one of {', '.join(REPLAY_STORES)}")
+    if store == "redis" and not redis_url:
+        raise ConfigError("CRS_CDS_REPLAY_STORE=redis needs CRS_CDS_REDIS_URL, e.g. redis://127.0.0.1:6379/0")
+    if store == "postgresql" and not (database_url or "").strip().startswith(_POSTGRES):
+        raise ConfigError("CRS_CDS_REPLAY_STORE=postgresql needs CRS_CDS_DATABASE_URL=postgresql://... "
+                          "(the replay table lives in the feedback database)")
+    return store
+
+
+def check_production(settings: Settings) -> None:
+    """What production needs before it may start: trusted issuers, an audience from configuration,
+    and — with more than one worker — a replay store all of them share."""
+    security = settings.security
+    if not security.issuers:
+        raise ConfigError("CRS_CDS_ENV=production requires CRS_CDS_ISSUERS_FILE (the trusted JWT issuers)")
+    check_audiences(security.issuers, security.public_base_url)
+    if settings.workers > 1 and security.replay_kind == "memory":
+        raise ConfigError(f"CRS_CDS_REPLAY_STORE: production with {settings.workers} workers needs a replay store "
+                          "they share (a jti remembered in one worker's memory is accepted again by another): set "
+                          "CRS_CDS_REDIS_URL, or CRS_CDS_REPLAY_STORE=postgresql with CRS_CDS_DATABASE_URL, or "
+                          "run one worker (CRS_CDS_WORKERS=1)")
 
 
 def check_audiences(issuers: tuple[Issuer, ...], public_base_url: str | None) -> None:
@@ -136,6 +177,7 @@ class Settings:
     security: SecuritySettings = field(default_factory=SecuritySettings)  # JWT issuers, CORS, limits
     fetch_deadline_seconds: float = DEFAULT_FETCH_DEADLINE  # reading gaps from fhirServer, all queries together
     grading_file: str | None = None  # the site's copy of grading/data/astct.json (None: the shipped one)
+    workers: int = DEFAULT_WORKERS  # gunicorn worker processes of `crs-cds serve`
 
     @property
     def development(self) -> bool:
@@ -156,6 +198,7 @@ class Settings:
             fetch_deadline_seconds=_seconds("CRS_CDS_FETCH_DEADLINE_SECONDS", env.get("CRS_CDS_FETCH_DEADLINE_SECONDS"),
                                             DEFAULT_FETCH_DEADLINE),
             grading_file=None if _blank(env.get("CRS_CDS_GRADING_FILE")) else env["CRS_CDS_GRADING_FILE"].strip(),
+            workers=_positive(env, "CRS_CDS_WORKERS", DEFAULT_WORKERS),
         )
 
     def served_at(self, host: str, port: int) -> Settings:
@@ -243,7 +286,7 @@ def _feedback_url(database_url: str | None, feedback_db: str | None) -> str:
     """CRS_CDS_DATABASE_URL (PostgreSQL or sqlite:///) when set, else the CRS_CDS_FEEDBACK_DB file."""
     if not _blank(database_url):
         url = database_url.strip()
-        if not url.startswith(("postgresql://", "postgres://", "sqlite:///")):
+        if not url.startswith((*_POSTGRES, "sqlite:///")):
             raise ConfigError("CRS_CDS_DATABASE_URL must be a postgresql://... or sqlite:///... URL")
         return url
     return DEFAULT_FEEDBACK_DB if _blank(feedback_db) else feedback_db.strip()

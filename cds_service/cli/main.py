@@ -15,6 +15,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the CDS Hooks API with gunicorn")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     serve.add_argument("--port", type=_port, default=8080, help="port to bind (default: %(default)s)")
-    serve.add_argument("--workers", type=_positive, default=2, help="worker processes (default: %(default)s)")
+    serve.add_argument("--workers", type=_positive, help="worker processes (default: CRS_CDS_WORKERS, else 2)")
     serve.set_defaults(run=serve_command)
 
     grade = commands.add_parser("grade", help="grade a FHIR Bundle or CDS Hooks request offline")
@@ -98,8 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
 def serve_command(args: argparse.Namespace) -> int:
     # Everything is built and validated here, before forking: a bad variable, data file or
     # protocol stops start-up with file, line and path, not as a worker traceback.
-    service = bootstrap(Settings.from_env().served_at(args.host, args.port))
-    run_gunicorn(service, host=args.host, port=args.port, workers=args.workers)
+    settings = Settings.from_env().served_at(args.host, args.port)
+    if args.workers is not None:
+        settings = replace(settings, workers=args.workers)
+    service = bootstrap(settings)
+    run_gunicorn(service, host=args.host, port=args.port, workers=settings.workers)
     return EXIT_OK
 
 

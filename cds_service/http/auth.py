@@ -17,6 +17,8 @@ from .context import current_service
 from .errors import ApiError, error_body
 from .limits import check_depth, check_not_cut
 
+RETRY_AFTER_SECONDS = "5"  # a replay store outage: the EHR may retry shortly (a CDS call is cheap to repeat)
+
 
 def install(app: Flask, service: Service) -> None:
     """Attach the security hooks to ``app``."""
@@ -70,11 +72,12 @@ def _authenticate() -> Response | None:
         g.principal = authenticator.authenticate(token.strip(), request.path)  # aud: configured base + path
     except AuthError as exc:
         return _unauthorized(exc.reason)
-    except ReplayCacheUnavailable:
+    except ReplayCacheUnavailable:  # fail closed: an unchecked token is never accepted
         g.error, g.auth_failure = "unavailable", "replay cache unavailable"
         response = jsonify(error_body("unavailable", "Authentication is temporarily unavailable; retry",
                                       g.get("request_id")))
         response.status_code = 503
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
         return response
     g.issuer = g.principal.issuer
     return None
