@@ -79,6 +79,7 @@ def open_replay_cache(settings: Settings) -> ReplayCache:
 def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now,
               fetcher: FhirFetcher | None = None, feedback_store: FeedbackStore | None = None,
               replay: ReplayCache | None = None, jwks_fetch: JwksFetch = http_fetch_jwks,
+              key_store: KeyStore | None = None,
               grading: GradingConfig | None = None, composers: Mapping[str, Composer] = COMPOSERS) -> Service:
     """Build the service from ``settings`` (default: the environment).
 
@@ -97,6 +98,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     replay = open_replay_cache(settings) if replay is None else replay
     hooks = CdsHooks(catalogue(assessor.codes), assessor, gatherer, store, clock, security.max_resources,
                      dict(composers))
-    authenticator = Authenticator(security.issuers, KeyStore(jwks_fetch), replay,
+    keys = key_store or KeyStore(jwks_fetch, max_age_seconds=security.jwks_max_age_seconds)
+    authenticator = Authenticator(security.issuers, keys, replay,
                                   public_base_url=security.public_base_url)
     return Service(settings, clock, hooks, authenticator, store, replay)

@@ -37,6 +37,7 @@ class ConfigError(ValueError):
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024  # a 14-day ICU record at 15-minute vitals is ~10 MB
 DEFAULT_MAX_JSON_DEPTH = 64  # FHIR in a prefetch Bundle nests ~15 deep
 DEFAULT_MAX_RESOURCES = 100_000  # the 14-day ICU record is ~12,000
+DEFAULT_JWKS_MAX_AGE = 3600  # a key the EHR stops publishing is trusted at most this long afterwards
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class SecuritySettings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
     max_resources: int = DEFAULT_MAX_RESOURCES
+    jwks_max_age_seconds: int = DEFAULT_JWKS_MAX_AGE  # keys fetched from a jku are re-fetched after this
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, production: bool) -> SecuritySettings:
@@ -88,6 +90,7 @@ class SecuritySettings:
             max_body_bytes=_positive(env, "CRS_CDS_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
             max_json_depth=_positive(env, "CRS_CDS_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH),
             max_resources=_positive(env, "CRS_CDS_MAX_RESOURCES", DEFAULT_MAX_RESOURCES),
+            jwks_max_age_seconds=_jwks_max_age(env.get("CRS_CDS_JWKS_MAX_AGE_SECONDS")),
         )
 
     @property
@@ -108,6 +111,19 @@ class SecuritySettings:
         if self.cors_origins is None:
             found.append("CRS_CDS_CORS_ORIGINS unset: any web origin may call the service (CORS '*')")
         return found
+
+
+def _jwks_max_age(value: str | None) -> int:
+    if _blank(value):
+        return DEFAULT_JWKS_MAX_AGE
+    try:
+        seconds = int(value)
+    except ValueError:
+        seconds = 0
+    if not 60 <= seconds <= 86_400:
+        raise ConfigError(f"CRS_CDS_JWKS_MAX_AGE_SECONDS={value!r} must be a whole number of seconds from 60 "
+                          "(the refresh rate limit) to 86400 (one day)")
+    return seconds
 
 
 REPLAY_STORES = ("memory", "redis", "postgresql")

@@ -11,6 +11,9 @@ maximum lifetime, and a ``jti`` is accepted once. Every failure is an
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -67,8 +70,8 @@ class Authenticator:
 
     def authenticate(self, token: str, path: str) -> Principal:
         """The verified caller of ``path`` (the path called, e.g. ``/cds-services``), or ``AuthError``."""
+        header = _header(token)
         try:
-            header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
             raise AuthError("malformed token") from None
@@ -87,13 +90,16 @@ class Authenticator:
             key = self._keys.key(issuer, header.get("kid"), header.get("jku"))
         except KeyNotFound as exc:
             raise AuthError(str(exc)) from None
-        claims = self._verify(token, key, alg, base + path)
+        if key.alg is not None and key.alg != alg:
+            raise AuthError("alg is not the key's alg")
+        claims = self._verify(token, key.jwk, alg, base + path)
         tenant = self._tenant(issuer, claims)
         if not self._replay.first_use(issuer.iss, claims["jti"], float(claims["exp"]) + self._leeway):
             raise AuthError("jti replayed")
         return Principal(issuer.iss, tenant.id if tenant else None, _servers(issuer, tenant))
 
     def _verify(self, token: str, key: jwt.PyJWK, alg: str, audience: str) -> dict[str, Any]:
+        """Signature (PyJWT, the one algorithm named), then claims by our own rules."""
         try:
             claims = jwt.decode(token, key.key, algorithms=[alg],
                                 options={"require": _REQUIRED, "verify_exp": False, "verify_iat": False,
@@ -128,6 +134,22 @@ class Authenticator:
         if tenant is None:
             raise AuthError("tenant not configured for the issuer")
         return tenant
+
+
+def _header(token: str) -> dict[str, Any]:
+    """The JOSE header, read here rather than by PyJWT so that ``crit`` is refused whatever PyJWT
+    version is installed (before 2.12 PyJWT ignored it, CVE-2026-32597). We implement no JWS
+    extension, so a token that names one as critical cannot be processed as its issuer meant."""
+    encoded = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except (ValueError, binascii.Error):
+        raise AuthError("malformed token") from None
+    if not isinstance(header, dict) or token.count(".") != 2:
+        raise AuthError("malformed token")
+    if "crit" in header:
+        raise AuthError("crit header: extensions we do not implement")
+    return header
 
 
 def _check_audience(aud: Any, expected: str) -> None:

@@ -139,3 +139,15 @@ def test_an_audience_that_is_not_a_base_url_is_refused(tmp_path, audience) -> No
                                          "audience": audience}]})
     with pytest.raises(ConfigError, match="CRS_CDS_ISSUERS_FILE"):
         Settings.from_env(env(CRS_CDS_ISSUERS_FILE=path))
+
+
+@pytest.mark.parametrize("value,seconds", [(None, 3600), ("600", 600), ("60", 60), ("86400", 86400)])
+def test_jwks_max_age_is_configurable_within_bounds(value, seconds) -> None:
+    environ = {"CRS_CDS_JWKS_MAX_AGE_SECONDS": value} if value else {}
+    assert Settings.from_env(environ).security.jwks_max_age_seconds == seconds
+
+
+@pytest.mark.parametrize("value", ["59", "86401", "1h", "-5"])
+def test_a_jwks_max_age_out_of_bounds_names_the_variable(value) -> None:
+    with pytest.raises(ConfigError, match="CRS_CDS_JWKS_MAX_AGE_SECONDS"):
+        Settings.from_env({"CRS_CDS_JWKS_MAX_AGE_SECONDS": value})
