@@ -149,7 +149,8 @@ def protocols_validate(args: argparse.Namespace) -> int:
 
 
 def feedback_report(args: argparse.Namespace) -> int:
-    store = SqlFeedbackStore.from_url(args.database or Settings.from_env().feedback_url)
+    store = SqlFeedbackStore.open_existing(args.database or Settings.from_env().feedback_url)
+    print(f"feedback database: {store.describe()}")
     for line in format_report(store.report(args.since)):
         print(line)
     return EXIT_OK

@@ -119,12 +119,13 @@ def pinned_now(body: dict[str, Any], problems: list[Problem]) -> datetime | None
 
 @bp.post("/cds-services/<service_id>/feedback")
 def feedback(service_id: str) -> Response:
-    """CDS Hooks feedback: 200 once stored (repeats are stored once), 400 naming a bad field, 404 unknown service."""
+    """CDS Hooks feedback: 200 once stored (one row per accepted suggestion, repeats stored once, cards we never
+    issued stored but flagged), 400 naming a bad field, 404 unknown service."""
     service = known_service(service_id)
     try:
         items = parse_feedback(read_json_object())
     except InvalidFeedback as exc:
         raise invalid_request(exc.problems) from None
     app = current_service()
-    new = app.feedback_store.record_feedback(service.id, items, app.clock())
-    return jsonify({"received": len(items), "stored": new})
+    receipt = app.feedback_store.record_feedback(service.id, items, app.clock())
+    return jsonify({"received": len(items), "stored": receipt.stored, "unknownCards": receipt.unknown_cards})
