@@ -12,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from fhir_mappings import load_code_lists
-from grading import GradingConfig, load_grading_config
-from protocols import ProtocolRegistry
+from fhir_mappings import CodeListError, CodeLists, load_code_lists
+from grading import GradingConfig, GradingConfigError, load_grading_config
+from protocols import Protocol, ProtocolError, ProtocolRegistry, load_protocol
 
+from . import __version__
 from .ehr import ClientLimits, FhirClient, FhirFetcher, Gatherer, HistoryPlan
-from .feedback import FeedbackStore, SqlFeedbackStore
+from .feedback import FeedbackStore, SqlFeedbackStore, StoreUnavailable
 from .hooks import COMPOSERS, Assessor, CdsHooks, Composer, catalogue, loinc_tokens
 from .instants import utc_now
 from .security import (
@@ -32,7 +34,7 @@ from .security import (
     ReplayCacheUnavailable,
     http_fetch_jwks,
 )
-from .settings import ConfigError, Settings, check_production
+from .settings import ConfigError, Problems, Settings, check_production
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,16 +48,82 @@ class Service:
     feedback_store: FeedbackStore
     replay: ReplayCache
 
+    def summary(self) -> dict[str, Any]:
+        """What runs, for the start-up log line: no secrets (database and Redis URLs without credentials)."""
+        s = self.settings
+        protocols = self.hooks.assessor.protocols
+        return {
+            "version": __version__,
+            "environment": s.env,
+            "protocols": [{"id": p.id, "version": p.version, "for": role} for role, p in
+                          (("default", protocols.default), ("paediatric", protocols.paediatric)) if p is not None],
+            "issuers": len(s.security.issuers),
+            "publicBaseUrl": s.security.public_base_url,
+            "feedbackStore": self.feedback_store.describe(),
+            "replayStore": self.replay.describe(),
+            "corsOrigins": list(s.security.effective_cors_origins(s.development)),
+            "workers": s.workers,
+        }
+
+    def readiness(self) -> dict[str, str | None]:
+        """Each store and why it cannot be used now (None: usable) — what ``/ready`` reports."""
+        checks: dict[str, str | None] = {}
+        for name, ping in (("feedbackStore", self.feedback_store.ping), ("replayStore", self.replay.ping)):
+            try:
+                ping()
+                checks[name] = None
+            except (StoreUnavailable, ReplayCacheUnavailable) as exc:
+                checks[name] = str(exc)
+        return checks
+
 
 def build_assessor(settings: Settings, *, grading: GradingConfig | None = None) -> Assessor:
     """The clinical pipeline with its knowledge loaded and validated (code lists, grading
-    configuration, protocols). A bad data or protocol file fails here, naming the file."""
+    configuration, protocols). ``ConfigError`` lists every bad file, one line each naming the
+    variable that points at it."""
+    problems = Problems()
     if grading is None:
-        overrides = {} if settings.eligibility else {"eligibility_required": False}
-        grading = load_grading_config(settings.grading_file, **overrides)
-    protocols = ProtocolRegistry.load(settings.protocol_id, settings.paediatric_protocol_id,
-                                      adult_age_years=grading.adult_age_years)
-    return Assessor(load_code_lists(), grading, protocols)
+        grading = problems.take(lambda: _grading(settings), None)
+    codes = problems.take(_code_lists, None)
+    default = problems.take(lambda: _protocol("CRS_CDS_PROTOCOL", settings.protocol_id), None)
+    paediatric = problems.take(lambda: _protocol("CRS_CDS_PAEDIATRIC_PROTOCOL", settings.paediatric_protocol_id),
+                               None) if settings.paediatric_protocol_id else None
+    problems.raise_if_any()
+    assert grading is not None and codes is not None and default is not None
+    return Assessor(codes, grading, ProtocolRegistry(default, paediatric, grading.adult_age_years))
+
+
+def _grading(settings: Settings) -> GradingConfig:
+    overrides = {} if settings.eligibility else {"eligibility_required": False}
+    try:
+        return load_grading_config(settings.grading_file, **overrides)
+    except GradingConfigError as exc:
+        raise ConfigError(f"{'CRS_CDS_GRADING_FILE' if settings.grading_file else 'grading data'}: {exc}") from None
+
+
+def _code_lists() -> CodeLists:
+    try:
+        return load_code_lists()
+    except CodeListError as exc:
+        raise ConfigError(f"code lists (fhir_mappings/data): {exc}") from None
+
+
+def _protocol(setting: str, id_or_path: str) -> Protocol:
+    """One configured protocol, every problem of it a line naming ``setting``."""
+    try:
+        return load_protocol(id_or_path)
+    except ProtocolError as exc:
+        raise ConfigError(*(f"{setting}: {p.render(exc.file)}" for p in exc.problems)) from None
+    except OSError as exc:  # e.g. a directory named like a protocol file
+        raise ConfigError(f"{setting}: {id_or_path}: cannot read ({exc.strerror or type(exc).__name__})") from None
+
+
+def open_feedback_store(settings: Settings) -> FeedbackStore:
+    """The feedback database, opened (tables created or migrated) now: an unreachable one stops start-up."""
+    try:
+        return SqlFeedbackStore.from_url(settings.feedback_url)
+    except StoreUnavailable as exc:
+        raise ConfigError(f"{settings.feedback_setting}: {exc}") from None
 
 
 def open_replay_cache(settings: Settings) -> ReplayCache:
@@ -83,19 +151,24 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
               grading: GradingConfig | None = None, composers: Mapping[str, Composer] = COMPOSERS) -> Service:
     """Build the service from ``settings`` (default: the environment).
 
-    The feedback store defaults to ``settings.feedback_url``, opened (and its tables
-    created) here, so an unreachable database fails at start-up, not on feedback.
+    Everything configured is opened and checked here — protocols, grading data, the feedback
+    database (tables created), the replay store — and every problem found is one line of one
+    ``ConfigError``, so an operator sees them all before the first patient, not as 503s later.
     """
     settings = settings or Settings.from_env()
     security = settings.security
+    problems = Problems()
     if not settings.development:
-        check_production(settings)
-    assessor = build_assessor(settings, grading=grading)
+        problems.take(lambda: check_production(settings), None)
+    assessor = problems.take(lambda: build_assessor(settings, grading=grading), None)
+    store = feedback_store if feedback_store is not None else problems.take(lambda: open_feedback_store(settings),
+                                                                            None)
+    replay = replay if replay is not None else problems.take(lambda: open_replay_cache(settings), None)
+    problems.raise_if_any()
+    assert assessor is not None and store is not None and replay is not None
     history = HistoryPlan(loinc_tokens(assessor.codes, "temperature"), assessor.grading.eligibility_window_days)
     gatherer = Gatherer(fetcher or FhirClient(ClientLimits(deadline_seconds=settings.fetch_deadline_seconds)),
                         settings.fetch_deadline_seconds, history)
-    store = feedback_store if feedback_store is not None else SqlFeedbackStore.from_url(settings.feedback_url)
-    replay = open_replay_cache(settings) if replay is None else replay
     hooks = CdsHooks(catalogue(assessor.codes), assessor, gatherer, store, clock, security.max_resources,
                      dict(composers))
     keys = key_store or KeyStore(jwks_fetch, max_age_seconds=security.jwks_max_age_seconds)

@@ -17,15 +17,17 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fhir_mappings import CodeListError
 from grading import GradingConfigError
 from protocols import ProtocolError, ProtocolRegistry
 
+from .. import __version__
 from ..bootstrap import bootstrap, build_assessor
 from ..ehr.offline import InputError, patient_id_of, read_input
-from ..feedback import SqlFeedbackStore, format_report
+from ..feedback import SqlFeedbackStore, StoreUnavailable, format_report
 from ..hooks import Assessor, catalogue
 from ..http.server import run_gunicorn
 from ..instants import parse_instant, utc_now
@@ -44,17 +46,26 @@ def main(argv: Sequence[str] | None = None, *,
     args.build_assessor = build_assessor
     try:
         return args.run(args)
-    except (ConfigError, GradingConfigError, CodeListError) as exc:
+    except ConfigError as exc:  # one line per problem, each naming the variable or file
+        for problem in exc.problems:
+            _fail(f"configuration error: {problem}")
+        return EXIT_USAGE
+    except (GradingConfigError, CodeListError) as exc:
         return _fail(f"configuration error: {exc}")
     except ProtocolError as exc:
         return _fail(f"protocol error:\n{exc}")
+    except StoreUnavailable as exc:  # feedback report: the database named, never created
+        return _fail(f"{args.database_setting}: {exc}")
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open: Python flushes stdout at exit
         return EXIT_OK
+    except OSError as exc:  # a file named on the command line that cannot be read (a directory, no permission)
+        return _fail(f"{exc.filename or 'file'}: cannot read ({exc.strerror or type(exc).__name__})")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crs-cds", description="CDS Hooks 2.0 service grading CRS (ASTCT).")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="serve the CDS Hooks API with gunicorn")
@@ -143,13 +154,22 @@ def protocols_show(args: argparse.Namespace) -> int:
 
 
 def protocols_validate(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():  # a usage error (exit 2), not an invalid protocol (exit 1)
+        return _fail(f"{args.file}: {'is a directory' if path.is_dir() else 'no such file'}: give a protocol file "
+                     "(.yaml, .yml or .json)")
     ok, message = validate_cmd(args.file)
     print(message)
     return EXIT_OK if ok else EXIT_FAILURE
 
 
 def feedback_report(args: argparse.Namespace) -> int:
-    store = SqlFeedbackStore.open_existing(args.database or Settings.from_env().feedback_url)
+    if args.database:
+        url, args.database_setting = args.database, "--database"
+    else:
+        settings = Settings.from_env()
+        url, args.database_setting = settings.feedback_url, settings.feedback_setting
+    store = SqlFeedbackStore.open_existing(url)
     print(f"feedback database: {store.describe()}")
     for line in format_report(store.report(args.since)):
         print(line)

@@ -16,7 +16,7 @@ from ..bootstrap import Service, bootstrap
 from . import auth
 from .context import EXTENSION_KEY
 from .errors import ApiError, error_body
-from .request_log import configure_logging, log_exception, log_request, request_id
+from .request_log import configure_logging, log_event, log_exception, log_request, request_id
 from .routes import bp
 
 _HTTP_ERROR_CODES = {404: "not-found", 405: "method-not-allowed", 413: "request-too-large",
@@ -37,8 +37,9 @@ def create_app(service: Service | None = None) -> Flask:
     _register_error_handlers(app)
     _register_request_logging(app)
     auth.install(app, service)  # after request logging: refusals are logged with their id
-    for warning in settings.insecure_defaults():
-        log.warning("insecure default: %s", warning)
+    for warning in settings.start_up_warnings():
+        log.warning("%s: %s", "insecure default" if settings.development else "caution", warning)
+    log_event("start-up", service.summary())  # what runs, in one line, no secrets
     return app
 
 
@@ -91,5 +92,6 @@ def _register_request_logging(app: Flask) -> None:
         log_request(requestId=rid, method=request.method, route=request.url_rule.rule if request.url_rule else None,
                     service=g.get("service"), hook=g.get("hook"), hookInstance=g.get("hook_instance"),
                     status=response.status_code, latencyMs=latency, cards=g.get("cards"), grades=g.get("grades"),
-                    error=g.get("error"), issuer=g.get("issuer"), authFailure=g.get("auth_failure"))
+                    error=g.get("error"), issuer=g.get("issuer"), authFailure=g.get("auth_failure"),
+                    down=g.get("down"))
         return response

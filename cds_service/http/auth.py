@@ -31,10 +31,7 @@ def install(app: Flask, service: Service) -> None:
 
 def cors_origins(service: Service) -> tuple[str, ...]:
     """Configured origins; unset: '*' in development, none in production."""
-    configured = service.settings.security.cors_origins
-    if configured is not None:
-        return configured
-    return ("*",) if service.settings.development else ()
+    return service.settings.security.effective_cors_origins(service.settings.development)
 
 
 def _preflight() -> Response | None:

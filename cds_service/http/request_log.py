@@ -68,6 +68,11 @@ def _emit(level: int, fields: dict[str, Any]) -> None:
         LOGGER.log(level, json.dumps(line, separators=(",", ":"), ensure_ascii=False))
 
 
+def log_event(event: str, fields: dict[str, Any], level: int = logging.INFO) -> None:
+    """One JSON line for something other than a request (start-up summary, a store found down)."""
+    _emit(level, {"event": event, **fields})
+
+
 def log_request(**fields: Any) -> None:
     status = fields.get("status") or 0
     _emit(logging.ERROR if status >= 500 else logging.INFO, {"event": "request", **fields})

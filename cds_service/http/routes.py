@@ -1,4 +1,4 @@
-"""HTTP routes: discovery, the CDS services, their feedback, health.
+"""HTTP routes: discovery, the CDS services, their feedback, health (liveness) and ready (readiness).
 
 A service call goes: parse JSON -> validate against the request schema ->
 check the hook -> admit the fhirServer -> the service layer (gather, compose,
@@ -9,6 +9,7 @@ card is complete, so a failure is an error response, never a partial card.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from ..schemas import Problem, schema_problems
 from .auth import admitted_fhir_server
 from .context import current_service
 from .errors import ApiError, invalid_json, invalid_request, precondition_failed
+from .request_log import log_event
 
 bp = Blueprint("cds", __name__)
 _JSON_TYPES = ("application/json",)
@@ -35,7 +37,24 @@ def discovery() -> Response:
 
 @bp.get("/health")
 def health() -> Response:
+    """Liveness: the process answers. Touches nothing else, so a database outage never restarts it."""
     return jsonify({"status": "ok"})
+
+
+@bp.get("/ready")
+def ready() -> Response:
+    """Readiness: the feedback database and the replay store can be used now; 503 naming which cannot
+    (the reason, with the store's address, goes to the log, not to whoever asks)."""
+    checks = current_service().readiness()
+    down = [name for name, problem in checks.items() if problem is not None]
+    for name in down:
+        log_event("not-ready", {"requestId": g.get("request_id"), "store": name, "problem": checks[name]},
+                  logging.WARNING)
+    g.down = down or None
+    response = jsonify({"status": "unavailable" if down else "ready",
+                        "checks": {name: "down" if problem else "ok" for name, problem in checks.items()}})
+    response.status_code = 503 if down else 200
+    return response
 
 
 def known_service(service_id: str) -> ServiceDefinition:

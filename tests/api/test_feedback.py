@@ -141,6 +141,9 @@ def test_a_failing_store_does_not_cost_the_clinician_the_cards() -> None:
         def record_issued(self, cards):
             raise sqlite3.OperationalError("disk I/O error")
 
+        def describe(self) -> str:
+            return "a broken disk"
+
     client = create_app(bootstrap(Settings(), clock=lambda: fb.NOW, feedback_store=Broken())).test_client()  # type: ignore[arg-type]
     assert kinds(cards_of(client, order_request(crs_patient(70), [draft("tocilizumab", 900)]))) == [
         "tocilizumab-dose"]

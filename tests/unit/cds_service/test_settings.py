@@ -8,7 +8,6 @@ import pytest
 from cds_service.bootstrap import build_assessor
 from cds_service.http import create_app
 from cds_service.settings import ConfigError, Settings
-from grading import GradingConfigError
 from grading.config import DEFAULT_CONFIG_PATH
 from tests.support.paths import TEST_DATA
 
@@ -62,7 +61,7 @@ def test_a_site_grading_file_is_read_at_start_up_and_a_bad_one_stops_it(tmp_path
     assert settings.grading_file == str(site)
     assert build_assessor(settings).grading.fever_window_hours == 36
     site.write_text('{"system": "ASTCT-2019"}')
-    with pytest.raises(GradingConfigError, match=str(site)):
+    with pytest.raises(ConfigError, match=f"^CRS_CDS_GRADING_FILE: .*{site}"):
         build_assessor(settings)
 
 

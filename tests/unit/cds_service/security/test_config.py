@@ -112,11 +112,12 @@ def test_fhir_server_base_urls_are_normalised(url, base) -> None:
 
 def test_production_refuses_to_start_without_a_public_base_url() -> None:
     issuers = str(DATA / "issuers.yaml")
+    settings = Settings.from_env({"CRS_CDS_ENV": "production", "CRS_CDS_ISSUERS_FILE": issuers,
+                                  "CRS_CDS_WORKERS": "1"})
     with pytest.raises(ConfigError, match="CRS_CDS_PUBLIC_BASE_URL is required in production") as caught:
-        Settings.from_env({"CRS_CDS_ENV": "production", "CRS_CDS_ISSUERS_FILE": issuers})
+        bootstrap(settings)
     assert "https://ehr.example.org" in str(caught.value)  # names the issuer without an audience
-    built = Settings(env="production", security=SecuritySettings(issuers=Settings.from_env(
-        env(CRS_CDS_ISSUERS_FILE=issuers)).security.issuers))
+    built = Settings(env="production", workers=1, security=SecuritySettings(issuers=settings.security.issuers))
     with pytest.raises(ConfigError, match="CRS_CDS_PUBLIC_BASE_URL"):
         bootstrap(built)  # settings built in code are held to the same rule
 
@@ -124,13 +125,16 @@ def test_production_refuses_to_start_without_a_public_base_url() -> None:
 def test_a_per_issuer_audience_replaces_the_public_base_url(tmp_path) -> None:
     issuer = {"iss": "https://e.org", "fhirServers": [], "jwks": PUBLIC_JWKS, "audience": "https://cds-a.example.org/"}
     path = write(tmp_path, {"issuers": [issuer]})
-    [loaded] = Settings.from_env({"CRS_CDS_ENV": "production", "CRS_CDS_ISSUERS_FILE": path}).security.issuers
+    settings = Settings.from_env({"CRS_CDS_ENV": "production", "CRS_CDS_ISSUERS_FILE": path, "CRS_CDS_WORKERS": "1",
+                                  "CRS_CDS_FEEDBACK_DB": str(tmp_path / "fb.sqlite3")})
+    [loaded] = bootstrap(settings).settings.security.issuers  # starts: the issuer names its own audience
     assert loaded.audience == "https://cds-a.example.org"
     other = {**issuer, "iss": "https://other.org"}
     del other["audience"]
     path = write(tmp_path, {"issuers": [issuer, other]})
     with pytest.raises(ConfigError, match=r"missing for https://other\.org$"):
-        Settings.from_env({"CRS_CDS_ENV": "production", "CRS_CDS_ISSUERS_FILE": path})
+        bootstrap(Settings.from_env({"CRS_CDS_ENV": "production", "CRS_CDS_ISSUERS_FILE": path,
+                                     "CRS_CDS_WORKERS": "1"}))
 
 
 @pytest.mark.parametrize("audience", ["ftp://cds.example.org", "https://cds.example.org/?x=1", "cds.example.org"])
