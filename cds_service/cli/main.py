@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fhir_mappings import CodeListError
+from fhir_mappings import CodeListError, patient_share
 from grading import GradingConfigError
 from protocols import ProtocolError, ProtocolRegistry
 
@@ -131,6 +131,11 @@ def grade_command(args: argparse.Namespace) -> int:
     except InputError as exc:
         return _fail(f"{_name(args.file)}: {exc}")
     now: datetime = args.now or given.now or utc_now()
+    share = patient_share(given.resources, patient_id)
+    if share.mismatch:  # said on stderr, so that --json output stays JSON
+        print(f"crs-cds: none of the {share.scoped} resources about a patient in {_name(args.file)} is about "
+              f"patient {patient_id} ({share.for_patient} of {share.scoped} resources for this patient): nothing "
+              "below comes from the data; check --patient or the request's context.patientId", file=sys.stderr)
     result = assessor.recommend(given.resources, patient_id=patient_id, now=now, unavailable=given.unavailable)
     assessment, recs = result.assessment, result.recommendations
     if args.json:

@@ -1,8 +1,9 @@
 """The hook service layer: answer a validated call with complete cards (no Flask).
 
 Gather the call's data (prefetch, then the EHR's FHIR server), refuse a record
-too large to grade whole, run the hook's composer, and remember each issued card
-for the feedback report. The HTTP layer only validates, authenticates, admits
+too large to grade whole, answer no cards when none of the patient data is the
+context patient's (the request log says so), run the hook's composer, and
+remember each issued card for the feedback report. The HTTP layer only validates, authenticates, admits
 the fhirServer and serialises what this returns.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from cards import Card
+from fhir_mappings import patient_share
 
 from ..ehr import FhirServer, Gatherer
 from ..feedback import FeedbackStore, IssuedCard
@@ -72,10 +74,13 @@ class CdsHooks:
         data = self.gatherer.gather(request, service.prefetch, service.required_prefetch, server=server, now=now)
         if len(data.resources) > self.max_resources:
             raise TooManyResources(self.max_resources)
+        share = patient_share(data.resources, request["context"].get("patientId"))
+        if share.mismatch:  # none of it is this patient's: nothing to say, and never an alert about it
+            return HookResult((), len(data.resources), share)
         call = HookCall(request["context"], data.resources, now, tuple(data.unavailable))
         cards = tuple(self.composers[service.hook](self.assessor, call))
         self._record_issued(service.id, cards)
-        return HookResult(cards, len(data.resources))
+        return HookResult(cards, len(data.resources), share)
 
     def _record_issued(self, service_id: str, cards: tuple[Card, ...]) -> None:
         """Remember each card (kind, grade, protocol; no patient data) for the feedback report.

@@ -88,6 +88,7 @@ def call_service(service_id: str) -> Response:
                                                   "send a shorter time window") from None
     g.cards = [c.uuid for c in result.cards]
     g.grades = [c.grade for c in result.cards]
+    g.mismatch = result.mismatch
     return jsonify(result.body())
 
 

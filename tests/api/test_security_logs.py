@@ -76,6 +76,9 @@ def test_development_calls_log_no_patient_data(logs) -> None:
     del missing["prefetch"]["patient"]
     assert client.post(SERVICE, json=missing).status_code == 412
     assert client.post(SERVICE, json=patient_request(), headers=sb.bearer(tok)).status_code == 401  # replay
+    wrong_patient = patient_request()
+    wrong_patient["context"]["patientId"] = "OTHER-SECRET-31"  # a mismatch: logged in numbers only
+    assert client.post(SERVICE, json=wrong_patient).get_json() == {"cards": []}
     deep = json.dumps(patient_request())[:-1] + ', "x": ' + "[" * 100 + json.dumps(NAME) + "]" * 100 + "}"
     assert client.post(SERVICE, data=deep, content_type="application/json").status_code == 400
     assert client.post(SERVICE, data=json.dumps({"hook": NAME, "x": "a" * (17 * 1024 * 1024)}),
@@ -88,9 +91,10 @@ def test_development_calls_log_no_patient_data(logs) -> None:
                                      composers={"patient-view": explode})).test_client()
     assert exploding.post(SERVICE, json=patient_request()).status_code == 500
     text = logs()
-    assert_clean(text, tok, tok.split(".")[2])
+    assert_clean(text, tok, tok.split(".")[2], "OTHER-SECRET-31")
     lines = [json.loads(line) for line in text.splitlines() if line.startswith('{"time"')]
     assert {line["status"] for line in lines if line["event"] == "request"} >= {200, 400, 401, 412, 413, 500}
+    assert any(line.get("mismatch") == "0 of 5 resources for this patient" for line in lines)
 
 
 def test_production_refusals_log_no_patient_data_or_tokens(logs) -> None:
