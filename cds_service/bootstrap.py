@@ -23,6 +23,7 @@ from .ehr import ClientLimits, FhirClient, FhirFetcher, Gatherer, HistoryPlan
 from .feedback import FeedbackStore, SqlFeedbackStore, StoreUnavailable
 from .hooks import COMPOSERS, Assessor, CdsHooks, Composer, catalogue, loinc_tokens
 from .instants import utc_now
+from .metrics import Metrics
 from .security import (
     Authenticator,
     JwksFetch,
@@ -47,6 +48,7 @@ class Service:
     authenticator: Authenticator
     feedback_store: FeedbackStore
     replay: ReplayCache
+    metrics: Metrics
 
     def summary(self) -> dict[str, Any]:
         """What runs, for the start-up log line: no secrets (database and Redis URLs without credentials)."""
@@ -166,12 +168,13 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     replay = replay if replay is not None else problems.take(lambda: open_replay_cache(settings), None)
     problems.raise_if_any()
     assert assessor is not None and store is not None and replay is not None
+    metrics = Metrics()
     history = HistoryPlan(loinc_tokens(assessor.codes, "temperature"), assessor.grading.eligibility_window_days)
-    gatherer = Gatherer(fetcher or FhirClient(ClientLimits(deadline_seconds=settings.fetch_deadline_seconds)),
-                        settings.fetch_deadline_seconds, history)
+    client = FhirClient(ClientLimits(deadline_seconds=settings.fetch_deadline_seconds), metrics=metrics)
+    gatherer = Gatherer(fetcher or client, settings.fetch_deadline_seconds, history)
     hooks = CdsHooks(catalogue(assessor.codes), assessor, gatherer, store, clock, security.max_resources,
-                     dict(composers))
+                     dict(composers), metrics)
     keys = key_store or KeyStore(jwks_fetch, max_age_seconds=security.jwks_max_age_seconds)
     authenticator = Authenticator(security.issuers, keys, replay,
                                   public_base_url=security.public_base_url)
-    return Service(settings, clock, hooks, authenticator, store, replay)
+    return Service(settings, clock, hooks, authenticator, store, replay, metrics)

@@ -29,7 +29,7 @@ from ..bootstrap import bootstrap, build_assessor
 from ..ehr.offline import InputError, patient_id_of, read_input
 from ..feedback import SqlFeedbackStore, StoreUnavailable, format_report
 from ..hooks import Assessor, catalogue
-from ..http.server import run_gunicorn
+from ..http.server import multiprocess_metrics, run_gunicorn
 from ..instants import parse_instant, utc_now
 from ..settings import ConfigError, Settings
 from .protocols import list_cmd, show_cmd, validate_cmd
@@ -44,6 +44,8 @@ def main(argv: Sequence[str] | None = None, *,
     """Run ``crs-cds``; ``build_assessor`` is the composition root's clinical pipeline (tests pass a fake)."""
     args = build_parser().parse_args(argv)
     args.build_assessor = build_assessor
+    if args.command == "serve":  # before anything is built: may start this command again (see there)
+        multiprocess_metrics(sys.orig_argv if argv is None else None)
     try:
         return args.run(args)
     except ConfigError as exc:  # one line per problem, each naming the variable or file

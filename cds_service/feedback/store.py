@@ -98,6 +98,7 @@ class FeedbackReceipt:
 
     stored: int
     unknown_cards: int
+    unknown: frozenset[str] = field(default=frozenset(), compare=False)  # those cards' uuids
 
 
 @dataclass(slots=True)
@@ -289,7 +290,8 @@ class SqlFeedbackStore:
                         f.card_uuid, service_id, f.outcome, suggestion, _iso(f.outcome_at), f.override_system,
                         f.override_code, f.override_display, int(f.card_uuid in issued), _iso(received_at)))
                     new += max(cur.rowcount, 0)
-        return FeedbackReceipt(new, sum(1 for f in items if f.card_uuid not in issued))
+        return FeedbackReceipt(new, sum(1 for f in items if f.card_uuid not in issued),
+                               frozenset(f.card_uuid for f in items) - issued)
 
     def report(self, since: datetime | None = None) -> FeedbackReport:
         """Per card kind: issued, accepted, suggestions accepted, overridden and the override reasons;

@@ -19,6 +19,7 @@ from fhir_mappings import patient_share
 
 from ..ehr import FhirServer, Gatherer
 from ..feedback import FeedbackStore, IssuedCard
+from ..metrics import Metrics
 from .assess import Assessor
 from .call import HookCall, HookResult
 from .catalogue import ServiceDefinition
@@ -53,6 +54,7 @@ class CdsHooks:
     clock: Callable[[], datetime]
     max_resources: int
     composers: Mapping[str, Composer] = field(default_factory=lambda: dict(COMPOSERS))
+    metrics: Metrics = field(default_factory=Metrics)
 
     def find(self, service_id: str) -> ServiceDefinition | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -89,6 +91,8 @@ class CdsHooks:
         """
         if not cards:
             return
+        for card in cards:
+            self.metrics.card_issued(service_id, card.kind, card.grade)
         issued_at = self.clock()
         try:
             self.feedback_store.record_issued(IssuedCard(c.uuid, service_id, c.kind, c.grade, c.protocol, issued_at)

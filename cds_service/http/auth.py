@@ -44,6 +44,7 @@ def _cors_headers(response: Response) -> Response:
 
 def _unauthorized(reason: str) -> Response:
     g.error, g.auth_failure = "unauthorized", reason
+    current_service().metrics.auth_failure(reason)
     response = jsonify(error_body("unauthorized", "Missing or invalid bearer token", g.get("request_id")))
     response.status_code = 401
     response.headers["WWW-Authenticate"] = "Bearer"
@@ -71,6 +72,7 @@ def _authenticate() -> Response | None:
         return _unauthorized(exc.reason)
     except ReplayCacheUnavailable:  # fail closed: an unchecked token is never accepted
         g.error, g.auth_failure = "unavailable", "replay cache unavailable"
+        service.metrics.auth_failure(g.auth_failure)
         response = jsonify(error_body("unavailable", "Authentication is temporarily unavailable; retry",
                                       g.get("request_id")))
         response.status_code = 503
@@ -102,4 +104,5 @@ def admitted_fhir_server(fhir_server: object) -> FhirServer | None:
                                 https_only=not current_service().settings.development)
     except ServerNotAllowed as exc:
         g.auth_failure = "fhirServer not allowed"
+        current_service().metrics.auth_failure(g.auth_failure)
         raise ApiError(403, "forbidden", str(exc)) from None

@@ -20,6 +20,7 @@ from ..ehr import DataUnavailable
 from ..feedback import InvalidFeedback, parse_feedback
 from ..hooks import ServiceDefinition, TooManyResources
 from ..instants import NOW_EXTENSION, parse_instant
+from ..metrics import CONTENT_TYPE
 from ..schemas import Problem, schema_problems
 from .auth import admitted_fhir_server
 from .context import current_service
@@ -39,6 +40,12 @@ def discovery() -> Response:
 def health() -> Response:
     """Liveness: the process answers. Touches nothing else, so a database outage never restarts it."""
     return jsonify({"status": "ok"})
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text format (summed over the gunicorn workers); no label carries patient data."""
+    return Response(current_service().metrics.exposition(), content_type=CONTENT_TYPE)
 
 
 @bp.get("/ready")
@@ -148,4 +155,6 @@ def feedback(service_id: str) -> Response:
         raise invalid_request(exc.problems) from None
     app = current_service()
     receipt = app.feedback_store.record_feedback(service.id, items, app.clock())
+    for item in items:
+        app.metrics.feedback_item(service.id, item.outcome, item.card_uuid not in receipt.unknown)
     return jsonify({"received": len(items), "stored": receipt.stored, "unknownCards": receipt.unknown_cards})
