@@ -57,6 +57,7 @@ class Service:
         return {
             "version": __version__,
             "environment": s.env,
+            "mode": s.mode,
             "protocols": [{"id": p.id, "version": p.version, "for": role} for role, p in
                           (("default", protocols.default), ("paediatric", protocols.paediatric)) if p is not None],
             "issuers": len(s.security.issuers),
@@ -173,7 +174,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     client = FhirClient(ClientLimits(deadline_seconds=settings.fetch_deadline_seconds), metrics=metrics)
     gatherer = Gatherer(fetcher or client, settings.fetch_deadline_seconds, history)
     hooks = CdsHooks(catalogue(assessor.codes), assessor, gatherer, store, clock, security.max_resources,
-                     dict(composers), metrics)
+                     dict(composers), metrics, settings.silent)
     keys = key_store or KeyStore(jwks_fetch, max_age_seconds=security.jwks_max_age_seconds)
     authenticator = Authenticator(security.issuers, keys, replay,
                                   public_base_url=security.public_base_url)

@@ -17,6 +17,7 @@ from .ehr.guard import is_loopback, normalise_base
 from .security.issuers import Issuer, IssuerConfigError, load_issuers, sandbox_issuer
 
 ENVIRONMENTS = ("development", "production")
+MODES = ("active", "silent")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TRUE = {"on", "true", "yes", "1"}
 _FALSE = {"off", "false", "no", "0"}
@@ -251,6 +252,7 @@ class Settings:
     fetch_deadline_seconds: float = DEFAULT_FETCH_DEADLINE  # reading gaps from fhirServer, all queries together
     grading_file: str | None = None  # the site's copy of grading/data/astct.json (None: the shipped one)
     workers: int = DEFAULT_WORKERS  # gunicorn worker processes of `crs-cds serve`
+    mode: str = "active"  # silent: grade and record every assessment, answer no cards (go-live comparison)
 
     @property
     def development(self) -> bool:
@@ -280,9 +282,14 @@ class Settings:
                 DEFAULT_FETCH_DEADLINE),
             grading_file=None if _blank(env.get("CRS_CDS_GRADING_FILE")) else env["CRS_CDS_GRADING_FILE"].strip(),
             workers=problems.take(lambda: _positive(env, "CRS_CDS_WORKERS", DEFAULT_WORKERS), DEFAULT_WORKERS),
+            mode=problems.take(lambda: _mode(env.get("CRS_CDS_MODE")), "active"),
         )
         problems.raise_if_any()
         return settings
+
+    @property
+    def silent(self) -> bool:
+        return self.mode == "silent"
 
     @property
     def feedback_setting(self) -> str:
@@ -377,6 +384,15 @@ def _log_level(value: str | None) -> str:
     if level not in LOG_LEVELS:
         raise ConfigError(f"CRS_CDS_LOG_LEVEL={value!r} must be one of {', '.join(LOG_LEVELS)}")
     return level
+
+
+def _mode(value: str | None) -> str:
+    if _blank(value):
+        return "active"
+    mode = value.strip().lower()
+    if mode not in MODES:
+        raise ConfigError(f"CRS_CDS_MODE={value!r} must be one of {', '.join(MODES)}")
+    return mode
 
 
 def _environment(value: str | None) -> str:

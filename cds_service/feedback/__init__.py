@@ -8,9 +8,11 @@ from .store import (
     FeedbackStore,
     IssuedCard,
     KindReport,
+    SilentAssessment,
     SqlFeedbackStore,
     StoreUnavailable,
 )
 
 __all__ = ["Feedback", "FeedbackReceipt", "FeedbackReport", "FeedbackStore", "InvalidFeedback", "IssuedCard",
-           "KindReport", "SqlFeedbackStore", "StoreUnavailable", "format_report", "parse_feedback"]
+           "KindReport", "SilentAssessment", "SqlFeedbackStore", "StoreUnavailable", "format_report",
+           "parse_feedback"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -55,6 +56,18 @@ SCHEMA = (
         card_issued INTEGER NOT NULL,
         received_at TEXT NOT NULL,
         PRIMARY KEY (card_uuid, outcome, suggestion_id)
+    )""",
+    # Silent mode (CRS_CDS_MODE=silent): what would have been graded, with no patient identifier and
+    # no call identifier (a hookInstance could be joined to the EHR's audit log).
+    """CREATE TABLE IF NOT EXISTS silent_assessments (
+        assessment_id TEXT PRIMARY KEY,
+        service_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        grade INTEGER,
+        worst_grade INTEGER,
+        lower_bound INTEGER NOT NULL,
+        protocol TEXT,
+        assessed_at TEXT NOT NULL
     )""",
 )
 LEGACY_FEEDBACK = "card_feedback"  # 0.1: one row per card and outcome (later suggestions were dropped)
@@ -93,6 +106,19 @@ def stored_suggestions(outcome: str, accepted: Iterable[str]) -> tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
+class SilentAssessment:
+    """One assessment made in silent mode: the grade the service would have shown, nothing about whom."""
+
+    service_id: str
+    status: str  # graded | not-graded | insufficient-data | not-eligible
+    grade: int | None
+    worst_grade: int | None
+    lower_bound: bool
+    protocol: str | None
+    assessed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class FeedbackReceipt:
     """What one feedback post changed: rows newly stored, and items about cards we never issued."""
 
@@ -113,11 +139,13 @@ class KindReport:
 
 @dataclass(slots=True)
 class FeedbackReport:
-    """Per card kind, and apart from them the feedback about card uuids this service never issued."""
+    """Per card kind, and apart from them the feedback about card uuids this service never issued, and
+    the silent-mode assessments by status and grade ((status, grade) -> count)."""
 
     kinds: list[KindReport] = field(default_factory=list)
     unknown_accepted: int = 0
     unknown_overridden: int = 0
+    silent: dict[tuple[str, int | None], int] = field(default_factory=dict)
 
 
 class StoreUnavailable(Exception):
@@ -126,6 +154,7 @@ class StoreUnavailable(Exception):
 
 class FeedbackStore(Protocol):
     def record_issued(self, cards: Iterable[IssuedCard]) -> None: ...
+    def record_assessment(self, assessment: SilentAssessment) -> None: ...
     def record_feedback(self, service_id: str, items: Iterable[Feedback], received_at: datetime) -> FeedbackReceipt:
         ...
     def report(self, since: datetime | None = None) -> FeedbackReport: ...
@@ -278,6 +307,15 @@ class SqlFeedbackStore:
                 "INSERT INTO issued_cards (card_uuid, service_id, card_kind, grade, protocol, issued_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (card_uuid) DO NOTHING"), rows)
 
+    def record_assessment(self, assessment: SilentAssessment) -> None:
+        a = assessment
+        with self._transaction() as cur:
+            cur.execute(self._sql(
+                "INSERT INTO silent_assessments (assessment_id, service_id, status, grade, worst_grade, lower_bound, "
+                "protocol, assessed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                (str(uuid.uuid4()), a.service_id, a.status, a.grade, a.worst_grade, int(a.lower_bound), a.protocol,
+                 _iso(a.assessed_at)))
+
     def record_feedback(self, service_id: str, items: Iterable[Feedback], received_at: datetime) -> FeedbackReceipt:
         """Store feedback, one row per accepted suggestion; repeats are ignored, cards never issued flagged."""
         items = list(items)
@@ -309,6 +347,9 @@ class SqlFeedbackStore:
                 "f.override_code, f.override_display FROM feedback_items f "
                 "LEFT JOIN issued_cards i ON i.card_uuid = f.card_uuid WHERE f.outcome_at >= ?"), (cutoff,))
             rows = cur.fetchall()
+            cur.execute(self._sql("SELECT status, grade, COUNT(*) FROM silent_assessments WHERE assessed_at >= ? "
+                                  "GROUP BY status, grade"), (cutoff,))
+            out.silent = {(status, grade): int(n) for status, grade, n in cur.fetchall()}
         cards_seen: set[tuple[str, str]] = set()
         for card, card_issued, kind, outcome, suggestion, code, display in rows:
             first = (card, outcome) not in cards_seen

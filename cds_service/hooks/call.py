@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from cards import Card
+from clinical import Assessment
 from fhir_mappings import PatientShare
 
 
@@ -27,6 +28,7 @@ class HookResult:
     cards: tuple[Card, ...]
     resources: int  # how many FHIR resources were read (for the request log)
     share: PatientShare | None = None  # how many of them are the context patient's (for the request log)
+    silent: Assessment | None = None  # silent mode: what was graded and recorded instead of cards
 
     @property
     def mismatch(self) -> str | None:

@@ -40,6 +40,8 @@ def create_app(service: Service | None = None) -> Flask:
     auth.install(app, service)  # after request logging: refusals are logged with their id
     for warning in settings.start_up_warnings():
         log.warning("%s: %s", "insecure default" if settings.development else "caution", warning)
+    if settings.silent:
+        log.warning("silent mode (CRS_CDS_MODE=silent): assessments are graded and recorded, no card is shown")
     log_event("start-up", service.summary())  # what runs, in one line, no secrets
     return app
 
@@ -105,5 +107,5 @@ def _register_request_logging(app: Flask) -> None:
                     service=g.get("service"), hook=g.get("hook"), hookInstance=g.get("hook_instance"),
                     status=response.status_code, latencyMs=latency, cards=g.get("cards"), grades=g.get("grades"),
                     error=g.get("error"), issuer=g.get("issuer"), authFailure=g.get("auth_failure"),
-                    down=g.get("down"), mismatch=g.get("mismatch"))
+                    down=g.get("down"), mismatch=g.get("mismatch"), silent=g.get("silent"))
         return response

@@ -96,6 +96,8 @@ def call_service(service_id: str) -> Response:
     g.cards = [c.uuid for c in result.cards]
     g.grades = [c.grade for c in result.cards]
     g.mismatch = result.mismatch
+    if result.silent is not None:  # what was recorded instead of cards (a grade is not patient data)
+        g.silent = {"status": result.silent.status, "grade": result.silent.grade}
     return jsonify(result.body())
 
 

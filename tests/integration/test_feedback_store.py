@@ -14,7 +14,14 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from cds_service.feedback import Feedback, FeedbackReceipt, IssuedCard, SqlFeedbackStore, format_report
+from cds_service.feedback import (
+    Feedback,
+    FeedbackReceipt,
+    IssuedCard,
+    SilentAssessment,
+    SqlFeedbackStore,
+    format_report,
+)
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 def issued(kind: str, grade: int | None = 3) -> IssuedCard:
@@ -177,3 +184,16 @@ def test_instances_starting_together_create_the_tables_once(pg_url) -> None:
 
     with ThreadPoolExecutor(6) as pool:
         assert len(set(pool.map(open_store, range(6)))) == 1  # none failed on a concurrent CREATE TABLE
+
+
+def test_silent_assessments_are_stored_and_reported_by_status_and_grade(store) -> None:
+    for status, grade in [("graded", 3), ("graded", 3), ("graded", 1), ("not-eligible", None)]:
+        store.record_assessment(SilentAssessment("crs-patient-view", status, grade, grade, False, "astct-generic", T0))
+    store.record_assessment(SilentAssessment("crs-patient-view", "graded", 2, 2, False, "astct-generic",
+                                             T0 - timedelta(days=3)))
+    assert store.report(since=T0 - timedelta(days=1)).silent == {("graded", 3): 2, ("graded", 1): 1,
+                                                                 ("not-eligible", None): 1}
+    lines = list(format_report(store.report()))
+    assert lines[lines.index("Silent mode (CRS_CDS_MODE=silent): assessments recorded, no card shown") + 2:] == [
+        f"{'grade 1':<24}{1:>12}", f"{'grade 2':<24}{1:>12}", f"{'grade 3':<24}{2:>12}",
+        f"{'not-eligible':<24}{1:>12}"]
