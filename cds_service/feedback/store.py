@@ -19,6 +19,7 @@ one where a path or URL was mistyped.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import uuid
@@ -191,6 +192,9 @@ class SqlFeedbackStore:
                 self._check_schema()
         except DB_ERRORS as exc:
             raise StoreUnavailable(f"cannot open the feedback database {shown} ({_reason(exc)})") from None
+        finally:
+            if isinstance(connect, _KeptConnection):
+                connect.release()  # opened by the gunicorn master: no connection is inherited by a worker
 
     @property
     def postgres(self) -> bool:
@@ -201,7 +205,7 @@ class SqlFeedbackStore:
         """Open (creating the tables, migrating 0.1's) ``postgresql://…`` / ``postgres://…``,
         ``sqlite:///path`` or a plain file path. ``StoreUnavailable`` names the database."""
         if url.startswith(("postgresql://", "postgres://")):
-            return cls(lambda: psycopg.connect(url, connect_timeout=5), "%s", shown=display_url(url))
+            return cls(_KeptConnection(url), "%s", shown=display_url(url))
         path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
         if path == ":memory:":
             shared = sqlite3.connect(":memory:", check_same_thread=False)
@@ -218,7 +222,7 @@ class SqlFeedbackStore:
         """Open a database the service has already created, read-only for SQLite; never create one
         (a mistyped path or URL is an error, not an empty report)."""
         if url.startswith(("postgresql://", "postgres://")):
-            return cls(lambda: psycopg.connect(url, connect_timeout=5), "%s", shown=display_url(url), create=False)
+            return cls(_KeptConnection(url), "%s", shown=display_url(url), create=False)
         path = Path(url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url)
         shown = f"sqlite:///{path.resolve()}"
         if not path.is_file():
@@ -404,13 +408,49 @@ class _Transaction:
             self._lock.release()
 
 
-class _Borrowed:
-    """A shared in-memory SQLite connection whose close() does not destroy the database."""
+class _KeptConnection:
+    """PostgreSQL: one connection per process, kept between units of work (the store's lock serialises
+    them), opened again after a fork, a failure or an idle connection dropped by the server. Opening one
+    costs ~7 ms on loopback, a statement on an open one ~0.1 ms: on the patient-view path that matters."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._conn: psycopg.Connection | None = None
+        self._pid = os.getpid()
+
+    def __call__(self) -> _Borrowed:
+        conn = self._conn
+        if conn is not None and (self._pid != os.getpid() or conn.closed or conn.broken or not _alive(conn)):
+            conn = None  # a parent's socket is not ours to use, nor to close
+        if conn is None:
+            conn = psycopg.connect(self._url, connect_timeout=5)
+            self._conn, self._pid = conn, os.getpid()
+        return _Borrowed(conn)
+
+    def release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and self._pid == os.getpid():
+            conn.close()
+
+
+def _alive(conn: psycopg.Connection) -> bool:
+    """The server has not dropped it while it was idle (a restart, an idle timeout)."""
+    try:
+        conn.execute("SELECT 1")
+        conn.rollback()
+        return True
+    except psycopg.Error:
+        return False
+
+
+class _Borrowed:
+    """A kept connection (the shared in-memory SQLite one, a process's PostgreSQL one) whose close()
+    leaves it open for the next unit of work."""
+
+    def __init__(self, conn: Any) -> None:
         self._conn = conn
 
-    def cursor(self) -> sqlite3.Cursor:
+    def cursor(self) -> Any:
         return self._conn.cursor()
 
     def commit(self) -> None:

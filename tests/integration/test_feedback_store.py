@@ -197,3 +197,21 @@ def test_silent_assessments_are_stored_and_reported_by_status_and_grade(store) -
     assert lines[lines.index("Silent mode (CRS_CDS_MODE=silent): assessments recorded, no card shown") + 2:] == [
         f"{'grade 1':<24}{1:>12}", f"{'grade 2':<24}{1:>12}", f"{'grade 3':<24}{2:>12}",
         f"{'not-eligible':<24}{1:>12}"]
+
+
+@pytest.mark.postgres
+def test_postgresql_keeps_one_connection_per_process_and_replaces_a_dropped_one(pg_url) -> None:
+    store = SqlFeedbackStore.from_url(pg_url)
+
+    def backend() -> int:
+        with store._transaction() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            return cur.fetchone()[0]
+
+    first = backend()
+    assert backend() == first  # kept between units of work
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (first,))  # the server drops it (restart, idle timeout)
+    store.record_issued([issued("crs-assessment")])  # still works, on a new connection
+    assert backend() != first
+    assert store.report().kinds[0].issued == 1

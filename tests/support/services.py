@@ -112,6 +112,21 @@ class ServeProcess:
         with suppress(ProcessLookupError):
             os.killpg(self.process.pid, sig)
 
+    def kill_until_gone(self, timeout: float = 10.0) -> float:
+        """SIGKILL the group and wait until its port refuses connections (every process holding the
+        listening socket has exited); returns that instant (``time.monotonic``)."""
+        self.kill()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.05).close()
+            except OSError:
+                break
+            time.sleep(0.001)
+        gone = time.monotonic()
+        self.process.wait(timeout=timeout)
+        return gone
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.kill(signal.SIGTERM)
