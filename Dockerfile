@@ -8,7 +8,7 @@
 
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE NOTICE ./
 COPY clinical clinical
 COPY fhir_mappings fhir_mappings
 COPY grading grading

@@ -7,6 +7,7 @@ are read and graded, evidence by evidence, and what the protocol proposes.
 ``crs-cds protocols list|show|validate`` lets a pharmacist read a protocol and
 check an edited file before deploying it. ``crs-cds feedback report`` counts, per
 card kind, the cards issued, accepted and overridden, with the top override reasons.
+``crs-cds dev-issuer`` and ``dev-token`` make a test EHR to run production mode against.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from ..hooks import Assessor, catalogue
 from ..http.server import multiprocess_metrics, run_gunicorn
 from ..instants import parse_instant, utc_now
 from ..settings import ConfigError, Settings
+from . import dev
 from .protocols import list_cmd, show_cmd, validate_cmd
 from .render_assessment import assessment_table, assessment_to_json
 from .render_recommendations import recommendations_table, recommendations_to_json
@@ -106,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--database", metavar="URL", help="feedback store (default: CRS_CDS_DATABASE_URL, "
                         "else CRS_CDS_FEEDBACK_DB, else var/crs-cds-feedback.sqlite3)")
     report.set_defaults(run=feedback_report)
+    dev.add_commands(commands)
     return parser
 
 

@@ -82,7 +82,7 @@ def test_the_image_is_built_from_every_package_the_project_ships() -> None:
     copied = {name for op, arg in instructions() if op == "COPY" and not arg.startswith("--from")
               for name in arg.split()[:-1]}
     packages = {p.rstrip("*") for p in PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]}
-    assert copied == packages | {"pyproject.toml", "README.md"}
+    assert copied == packages | {"pyproject.toml", "README.md", "LICENSE", "NOTICE"}
 
 
 def data_files(paths) -> set[str]:

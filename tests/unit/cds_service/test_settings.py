@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -9,7 +10,7 @@ from cds_service.bootstrap import build_assessor
 from cds_service.http import create_app
 from cds_service.settings import ConfigError, Settings
 from grading.config import DEFAULT_CONFIG_PATH
-from tests.support.paths import TEST_DATA
+from tests.support.paths import ROOT, TEST_DATA
 
 
 def test_no_variables_give_development_defaults() -> None:
@@ -72,3 +73,12 @@ def test_serve_in_development_takes_its_own_address_as_the_jwt_audience(host, po
     assert Settings().served_at(host, port).security.public_base_url == base
     configured = Settings.from_env({"CRS_CDS_PUBLIC_BASE_URL": "https://cds.example.org"})
     assert configured.served_at(host, port).security.public_base_url == "https://cds.example.org"
+
+
+def test_every_variable_the_service_reads_is_in_the_readme_table() -> None:
+    """An operator finds every CRS_CDS_* variable in the README's configuration table, and nothing else."""
+    source = (ROOT / "cds_service" / "settings.py").read_text()
+    read = set(re.findall(r'env(?:\.get\(|\[)"(CRS_CDS_[A-Z_]+)"', source)) | set(
+        re.findall(r'_positive\(env, "(CRS_CDS_[A-Z_]+)"', source))
+    table = set(re.findall(r"^\| `(CRS_CDS_[A-Z_]+)` \|", (ROOT / "README.md").read_text(), re.M))
+    assert read and read == table
