@@ -71,6 +71,10 @@ def gunicorn_options(settings: Settings, *, host: str, port: int, workers: int) 
         "accesslog": None,  # our request log replaces it (and never logs query strings)
         "errorlog": "-",
         "proc_name": "crs-cds",
+        # gunicorn >= 25.1 opens a control socket at $HOME/.gunicorn/gunicorn.ctl that can change the worker
+        # count or stop the server: one path for every instance on a host, and unwritable in a read-only
+        # container. Nothing here uses it.
+        "control_socket_disable": True,
     }
 
 

@@ -224,6 +224,8 @@ def test_serve_options() -> None:
     assert (args.host, args.port, args.workers) == ("0.0.0.0", 9000, 3)
     opts = gunicorn_options(Settings(), host="::1", port=9000, workers=3)
     assert opts["bind"] == "[::1]:9000" and opts["workers"] == 3 and opts["preload_app"] is True
+    server = CdsServer(apps.service(), opts)
+    assert server.cfg.control_socket_disable is True  # no $HOME/.gunicorn/gunicorn.ctl shared by instances
 
 
 @pytest.mark.parametrize("argv", [["serve", "--port", "0"], ["serve", "--port", "http"], ["serve", "--workers", "0"]])
