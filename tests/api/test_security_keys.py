@@ -43,20 +43,25 @@ def jku_client(clock: Clock, *, max_age: float = 3600):
 
 
 def publish(*kids: str, cache_control: str | None = None) -> None:
-    responses.replace(responses.GET, JKU, json=sb.jwks(*(sb.public_jwk(sb.ec_key(k), k) for k in kids)),
-                      headers={"Cache-Control": cache_control} if cache_control else {})
+    responses.upsert(responses.GET, JKU, json=sb.jwks(*(sb.public_jwk(sb.ec_key(k), k) for k in kids)),
+                     headers={"Cache-Control": cache_control} if cache_control else {})
 
 
 def status(client, kid: str) -> int:
     return client.get(DISCOVERY, headers=sb.bearer(sb.token(key=sb.ec_key(kid), kid=kid))).status_code
 
 
-@responses.activate
-def test_a_key_removed_from_the_jwks_stops_working_after_the_cache_expires(clock) -> None:
-    responses.get(JKU, json={})
-    publish(OLD)
+def trusting_old(clock: Clock, cache_control: str | None = None):
+    """A service that fetched the JWKS (publishing OLD) at 1000 s and accepted OLD's token."""
+    publish(OLD, cache_control=cache_control)
     client = jku_client(clock)
     assert status(client, OLD) == 200
+    return client
+
+
+@responses.activate
+def test_a_key_removed_from_the_jwks_stops_working_after_the_cache_expires(clock) -> None:
+    client = trusting_old(clock)
     publish(NEW)  # the EHR withdraws the old key
     clock.now = 1000 + 3600 - 1
     assert status(client, OLD) == 200  # trusted at most the hour it may be cached...
@@ -67,10 +72,7 @@ def test_a_key_removed_from_the_jwks_stops_working_after_the_cache_expires(clock
 
 @responses.activate
 def test_any_refetch_drops_a_key_no_longer_published(clock) -> None:
-    responses.get(JKU, json={})
-    publish(OLD)
-    client = jku_client(clock)
-    assert status(client, OLD) == 200
+    client = trusting_old(clock)
     publish(NEW)
     clock.now += 61
     assert status(client, NEW) == 200  # an unknown kid: fetched again (key rotation)...
@@ -79,7 +81,6 @@ def test_any_refetch_drops_a_key_no_longer_published(clock) -> None:
 
 @responses.activate
 def test_without_a_rotation_the_jwks_is_fetched_again_after_the_hour(clock) -> None:
-    responses.get(JKU, json={})
     publish(OLD)
     client = jku_client(clock)
     for minute in range(0, 60, 10):
@@ -96,10 +97,7 @@ def test_without_a_rotation_the_jwks_is_fetched_again_after_the_hour(clock) -> N
                                                           ("max-age=86400", 3600), ("no-store", 60),
                                                           ("max-age=5", 60), (None, 3600)])
 def test_cache_control_max_age_is_honoured_when_shorter(clock, cache_control, expires_after) -> None:
-    responses.get(JKU, json={})
-    publish(OLD, cache_control=cache_control)
-    client = jku_client(clock)
-    assert status(client, OLD) == 200
+    client = trusting_old(clock, cache_control)
     publish(NEW)
     clock.now = 1000 + expires_after - 1
     assert status(client, OLD) == 200
@@ -109,10 +107,7 @@ def test_cache_control_max_age_is_honoured_when_shorter(clock, cache_control, ex
 
 @responses.activate
 def test_when_the_jku_fails_after_expiry_the_expired_keys_are_not_used(clock) -> None:
-    responses.get(JKU, json={})
-    publish(OLD)
-    client = jku_client(clock)
-    assert status(client, OLD) == 200
+    client = trusting_old(clock)
     responses.replace(responses.GET, JKU, status=503)
     clock.now += 3600
     assert status(client, OLD) == 401  # fails closed
@@ -125,7 +120,6 @@ def test_when_the_jku_fails_after_expiry_the_expired_keys_are_not_used(clock) ->
 
 @responses.activate
 def test_unknown_kids_trigger_at_most_one_fetch_a_minute_even_after_expiry(clock) -> None:
-    responses.get(JKU, json={})
     publish(OLD)
     client = jku_client(clock)
     for i in range(5):
