@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from cds_service import cli
 from tests.support import security_builders as sb
 from tests.support.services import REDIS_URL, free_port, needs_redis, serving
 
@@ -54,25 +55,25 @@ def test_twenty_parallel_uses_of_one_token_across_four_workers_succeed_once(tmp_
         assert "Traceback" not in server.output()
 
 
-def one_line_refusal(tmp_path, env: dict[str, str], workers: int) -> str:
-    port = free_port()
-    with serving(env, tmp_path / "serve.log", port=port, workers=workers) as server:
-        assert server.wait_exit() == 2
-        out = server.output()
-    assert "Traceback" not in out
-    [line] = out.strip().splitlines()
+def refusal(tmp_path, capsys, monkeypatch, env: dict[str, str], workers: int) -> str:
+    """``crs-cds serve`` refusing to start (in this process: nothing is served): its one stderr line."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    capsys.readouterr()
+    assert cli.main(["serve", "--port", str(free_port()), "--workers", str(workers)]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
     return line
 
 
-def test_production_with_several_workers_and_no_shared_store_refuses_to_start(tmp_path) -> None:
-    line = one_line_refusal(tmp_path, production_env(tmp_path, 1), workers=2)
+def test_production_with_several_workers_and_no_shared_store_refuses_to_start(tmp_path, capsys, monkeypatch) -> None:
+    line = refusal(tmp_path, capsys, monkeypatch, production_env(tmp_path, 1), workers=2)
     assert line.startswith("crs-cds: configuration error: CRS_CDS_REPLAY_STORE: production with 2 workers needs a "
                            "replay store they share")
 
 
-def test_production_with_an_unreachable_redis_refuses_to_start_in_one_line(tmp_path) -> None:
+def test_production_with_an_unreachable_redis_refuses_to_start_in_one_line(tmp_path, capsys, monkeypatch) -> None:
     env = production_env(tmp_path, 1, CRS_CDS_REDIS_URL="redis://:hunter2@127.0.0.1:1/0")
-    line = one_line_refusal(tmp_path, env, workers=2)
+    line = refusal(tmp_path, capsys, monkeypatch, env, workers=2)
     assert line.startswith("crs-cds: configuration error: CRS_CDS_REDIS_URL: cannot reach Redis at "
                            "redis://127.0.0.1:1/0")
     assert "hunter2" not in line

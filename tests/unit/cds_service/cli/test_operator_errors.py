@@ -1,5 +1,8 @@
 """What an operator sees when something is wrong: one line per problem naming the setting, exit code 2,
-never a Python traceback — for ``serve``, ``protocols validate|show`` and ``feedback report``."""
+never a Python traceback — for ``serve``, ``protocols validate|show`` and ``feedback report``.
+
+Run in this process where only the error path runs (an uncaught exception fails the test), and as a
+real process where the whole command line is the point (every problem at once, the start-up line)."""
 from __future__ import annotations
 
 import json
@@ -22,21 +25,26 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
                           capture_output=True, text=True, timeout=60)
 
 
-def one_line(proc: subprocess.CompletedProcess[str]) -> str:
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
-    [line] = proc.stderr.strip().splitlines()
-    return line
-
-
 def test_version() -> None:
     proc = run("--version")
     assert proc.returncode == 0 and proc.stdout.strip() == "crs-cds 0.2.0"
 
 
-def test_serve_on_an_unreachable_postgresql_is_one_line(tmp_path) -> None:
+def in_process(capsys, monkeypatch, argv: list[str], env: dict[str, str] | None = None) -> str:
+    """``crs-cds ARGV`` in this process (a traceback would fail the test): its one stderr line, exit code 2."""
+    for name in [n for n in os.environ if n.startswith("CRS_CDS_")]:
+        monkeypatch.delenv(name)
+    for name, value in (env or {}).items():
+        monkeypatch.setenv(name, value)
+    capsys.readouterr()
+    assert cli.main(argv) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    return line
+
+
+def test_serve_on_an_unreachable_postgresql_is_one_line(capsys, monkeypatch) -> None:
     env = {"CRS_CDS_DATABASE_URL": "postgresql://crs:pw-secret@127.0.0.1:1/crs"}
-    line = one_line(run("serve", "--port", str(free_port()), "--workers", "1", env=env))
+    line = in_process(capsys, monkeypatch, ["serve", "--port", str(free_port()), "--workers", "1"], env)
     assert line.startswith("crs-cds: configuration error: CRS_CDS_DATABASE_URL: cannot open the feedback database "
                            "postgresql://127.0.0.1:1/crs (OperationalError: ")
     assert "pw-secret" not in line
@@ -69,28 +77,31 @@ def test_a_production_start_logs_one_summary_line(tmp_path) -> None:
 
 @pytest.mark.parametrize("make,says", [(lambda p: p / "missing.yaml", "no such file"),
                                        (lambda p: p, "is a directory")])
-def test_protocols_validate_on_a_missing_file_or_a_directory_is_one_line(tmp_path, make, says) -> None:
+def test_protocols_validate_on_a_missing_file_or_a_directory_is_one_line(tmp_path, capsys, monkeypatch, make,
+                                                                         says) -> None:
     target = make(tmp_path)
-    line = one_line(run("protocols", "validate", str(target)))
+    line = in_process(capsys, monkeypatch, ["protocols", "validate", str(target)])
     assert line == f"crs-cds: {target}: {says}: give a protocol file (.yaml, .yml or .json)"
 
 
-def test_protocols_show_on_a_directory_is_one_line(tmp_path) -> None:
+def test_protocols_show_on_a_directory_is_one_line(tmp_path, capsys, monkeypatch) -> None:
     folder = tmp_path / "site.yaml"
     folder.mkdir()
-    assert one_line(run("protocols", "show", str(folder))) == f"crs-cds: {folder}: cannot read (Is a directory)"
+    assert in_process(capsys, monkeypatch, ["protocols", "show", str(folder)]) == (
+        f"crs-cds: {folder}: cannot read (Is a directory)")
 
 
-def test_feedback_report_on_a_missing_sqlite_file_names_it_and_creates_nothing(tmp_path) -> None:
+def test_feedback_report_on_a_missing_sqlite_file_names_it_and_creates_nothing(tmp_path, capsys, monkeypatch) -> None:
     missing = tmp_path / "var" / "feedback.sqlite3"
-    line = one_line(run("feedback", "report", env={"CRS_CDS_FEEDBACK_DB": str(missing)}))
+    line = in_process(capsys, monkeypatch, ["feedback", "report"], {"CRS_CDS_FEEDBACK_DB": str(missing)})
     assert line == (f"crs-cds: CRS_CDS_FEEDBACK_DB: no feedback database at sqlite:///{missing}: the service creates "
                     "it when it first starts; check the path")
     assert not missing.parent.exists()
 
 
-def test_feedback_report_on_an_unreachable_postgresql_is_one_line() -> None:
-    line = one_line(run("feedback", "report", env={"CRS_CDS_DATABASE_URL": "postgresql://crs:pw@127.0.0.1:1/crs"}))
+def test_feedback_report_on_an_unreachable_postgresql_is_one_line(capsys, monkeypatch) -> None:
+    line = in_process(capsys, monkeypatch, ["feedback", "report"],
+                      {"CRS_CDS_DATABASE_URL": "postgresql://crs:pw@127.0.0.1:1/crs"})
     assert line.startswith("crs-cds: CRS_CDS_DATABASE_URL: cannot open the feedback database "
                            "postgresql://127.0.0.1:1/crs (OperationalError")
 
