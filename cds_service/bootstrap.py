@@ -12,26 +12,31 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from cards import validate_order_builders
-from fhir_mappings import load_code_lists
-from grading import GradingConfig, load_grading_config
-from protocols import ProtocolRegistry
+from fhir_mappings import CodeListError, CodeLists, load_code_lists
+from grading import GradingConfig, GradingConfigError, load_grading_config
+from protocols import Protocol, ProtocolError, ProtocolRegistry, load_protocol
 
+from . import __version__
 from .ehr import ClientLimits, FhirClient, FhirFetcher, Gatherer, HistoryPlan
-from .feedback import FeedbackStore, SqlFeedbackStore
+from .feedback import FeedbackStore, SqlFeedbackStore, StoreUnavailable
 from .hooks import COMPOSERS, Assessor, CdsHooks, Composer, catalogue
 from .instants import utc_now
+from .metrics import Metrics
 from .security import (
     Authenticator,
     JwksFetch,
     KeyStore,
     MemoryReplayCache,
+    PostgresReplayCache,
     RedisReplayCache,
     ReplayCache,
+    ReplayCacheUnavailable,
     http_fetch_jwks,
 )
-from .settings import ConfigError, Settings
+from .settings import ConfigError, Problems, Settings, check_production
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,40 +48,136 @@ class Service:
     hooks: CdsHooks
     authenticator: Authenticator
     feedback_store: FeedbackStore
+    replay: ReplayCache
+    metrics: Metrics
+
+    def summary(self) -> dict[str, Any]:
+        """What runs, for the start-up log line: no secrets (database and Redis URLs without credentials)."""
+        s = self.settings
+        protocols = self.hooks.assessor.protocols
+        return {
+            "version": __version__,
+            "environment": s.env,
+            "mode": s.mode,
+            "protocols": [{"id": p.id, "version": p.version, "for": role} for role, p in
+                          (("default", protocols.default), ("paediatric", protocols.paediatric)) if p is not None],
+            "issuers": len(s.security.issuers),
+            "publicBaseUrl": s.security.public_base_url,
+            "feedbackStore": self.feedback_store.describe(),
+            "replayStore": self.replay.describe(),
+            "corsOrigins": list(s.security.effective_cors_origins(s.development)),
+            "workers": s.workers,
+        }
+
+    def readiness(self) -> dict[str, str | None]:
+        """Each store and why it cannot be used now (None: usable) — what ``/ready`` reports."""
+        checks: dict[str, str | None] = {}
+        for name, ping in (("feedbackStore", self.feedback_store.ping), ("replayStore", self.replay.ping)):
+            try:
+                ping()
+                checks[name] = None
+            except (StoreUnavailable, ReplayCacheUnavailable) as exc:
+                checks[name] = str(exc)
+        return checks
 
 
 def build_assessor(settings: Settings, *, grading: GradingConfig | None = None) -> Assessor:
     """The clinical pipeline with its knowledge loaded and validated (code lists, grading
-    configuration, protocols). A bad data or protocol file fails here, naming the file."""
+    configuration, protocols). ``ConfigError`` lists every bad file, one line each naming the
+    variable that points at it."""
+    problems = Problems()
     if grading is None:
-        overrides = {} if settings.eligibility else {"eligibility_required": False}
-        grading = load_grading_config(settings.grading_file, **overrides)
-    protocols = ProtocolRegistry.load(settings.protocol_id, settings.paediatric_protocol_id,
-                                      adult_age_years=grading.adult_age_years)
+        grading = problems.take(lambda: _grading(settings), None)
+    codes = problems.take(_code_lists, None)
+    default = problems.take(lambda: _protocol("CRS_CDS_PROTOCOL", settings.protocol_id), None)
+    paediatric = problems.take(lambda: _protocol("CRS_CDS_PAEDIATRIC_PROTOCOL", settings.paediatric_protocol_id),
+                               None) if settings.paediatric_protocol_id else None
+    problems.raise_if_any()
+    assert grading is not None and codes is not None and default is not None
     validate_order_builders()  # the FHIR structure of every order a card can carry; calls check only values
-    return Assessor(load_code_lists(), grading, protocols)
+    return Assessor(codes, grading, ProtocolRegistry(default, paediatric, grading.adult_age_years))
+
+
+def _grading(settings: Settings) -> GradingConfig:
+    overrides = {} if settings.eligibility else {"eligibility_required": False}
+    try:
+        return load_grading_config(settings.grading_file, **overrides)
+    except GradingConfigError as exc:
+        raise ConfigError(f"{'CRS_CDS_GRADING_FILE' if settings.grading_file else 'grading data'}: {exc}") from None
+
+
+def _code_lists() -> CodeLists:
+    try:
+        return load_code_lists()
+    except CodeListError as exc:
+        raise ConfigError(f"code lists (fhir_mappings/data): {exc}") from None
+
+
+def _protocol(setting: str, id_or_path: str) -> Protocol:
+    """One configured protocol, every problem of it a line naming ``setting``."""
+    try:
+        return load_protocol(id_or_path)
+    except ProtocolError as exc:
+        raise ConfigError(*(f"{setting}: {p.render(exc.file)}" for p in exc.problems)) from None
+    except OSError as exc:  # e.g. a directory named like a protocol file
+        raise ConfigError(f"{setting}: {id_or_path}: cannot read ({exc.strerror or type(exc).__name__})") from None
+
+
+def open_feedback_store(settings: Settings) -> FeedbackStore:
+    """The feedback database, opened (tables created or migrated) now: an unreachable one stops start-up."""
+    try:
+        return SqlFeedbackStore.from_url(settings.feedback_url)
+    except StoreUnavailable as exc:
+        raise ConfigError(f"{settings.feedback_setting}: {exc}") from None
+
+
+def open_replay_cache(settings: Settings) -> ReplayCache:
+    """The configured replay store, reached and prepared now: a store that is configured but
+    unreachable stops start-up with one line naming the setting, not every call with a 503."""
+    security = settings.security
+    cache: ReplayCache
+    if security.replay_kind == "redis" and security.redis_url:
+        cache, setting = RedisReplayCache(security.redis_url), "CRS_CDS_REDIS_URL"
+    elif security.replay_kind == "postgresql":
+        cache, setting = PostgresReplayCache(settings.feedback_url), "CRS_CDS_REPLAY_STORE=postgresql"
+    else:
+        return MemoryReplayCache()
+    try:
+        cache.open()
+    except ReplayCacheUnavailable as exc:
+        raise ConfigError(f"{setting}: {exc}") from None
+    return cache
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now,
               fetcher: FhirFetcher | None = None, feedback_store: FeedbackStore | None = None,
               replay: ReplayCache | None = None, jwks_fetch: JwksFetch = http_fetch_jwks,
+              key_store: KeyStore | None = None,
               grading: GradingConfig | None = None, composers: Mapping[str, Composer] = COMPOSERS) -> Service:
     """Build the service from ``settings`` (default: the environment).
 
-    The feedback store defaults to ``settings.feedback_url``, opened (and its tables
-    created) here, so an unreachable database fails at start-up, not on feedback.
+    Everything configured is opened and checked here — protocols, grading data, the feedback
+    database (tables created), the replay store — and every problem found is one line of one
+    ``ConfigError``, so an operator sees them all before the first patient, not as 503s later.
     """
     settings = settings or Settings.from_env()
     security = settings.security
-    if not settings.development and not security.issuers:
-        raise ConfigError("CRS_CDS_ENV=production requires CRS_CDS_ISSUERS_FILE (the trusted JWT issuers)")
-    assessor = build_assessor(settings, grading=grading)
+    problems = Problems()
+    if not settings.development:
+        problems.take(lambda: check_production(settings), None)
+    assessor = problems.take(lambda: build_assessor(settings, grading=grading), None)
+    store = feedback_store if feedback_store is not None else problems.take(lambda: open_feedback_store(settings),
+                                                                            None)
+    replay = replay if replay is not None else problems.take(lambda: open_replay_cache(settings), None)
+    problems.raise_if_any()
+    assert assessor is not None and store is not None and replay is not None
+    metrics = Metrics()
     history = HistoryPlan(assessor.grading.eligibility_window_days)
-    gatherer = Gatherer(fetcher or FhirClient(ClientLimits(deadline_seconds=settings.fetch_deadline_seconds)),
-                        settings.fetch_deadline_seconds, history)
-    store = feedback_store if feedback_store is not None else SqlFeedbackStore.from_url(settings.feedback_url)
-    if replay is None:
-        replay = RedisReplayCache(security.redis_url) if security.redis_url else MemoryReplayCache()
+    client = FhirClient(ClientLimits(deadline_seconds=settings.fetch_deadline_seconds), metrics=metrics)
+    gatherer = Gatherer(fetcher or client, settings.fetch_deadline_seconds, history)
     hooks = CdsHooks(catalogue(assessor.codes), assessor, gatherer, store, clock, security.max_resources,
-                     dict(composers))
-    return Service(settings, clock, hooks, Authenticator(security.issuers, KeyStore(jwks_fetch), replay), store)
+                     dict(composers), metrics, settings.silent)
+    keys = key_store or KeyStore(jwks_fetch, max_age_seconds=security.jwks_max_age_seconds)
+    authenticator = Authenticator(security.issuers, keys, replay,
+                                  public_base_url=security.public_base_url)
+    return Service(settings, clock, hooks, authenticator, store, replay, metrics)

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
-from .ehr.guard import normalise_base
+from .ehr.guard import is_loopback, normalise_base
 from .security.issuers import Issuer, IssuerConfigError, load_issuers, sandbox_issuer
 
 ENVIRONMENTS = ("development", "production")
+MODES = ("active", "silent")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TRUE = {"on", "true", "yes", "1"}
 _FALSE = {"off", "false", "no", "0"}
@@ -26,15 +28,47 @@ DEFAULT_LOG_LEVEL = "INFO"
 DEFAULT_ENV = "development"
 DEFAULT_FEEDBACK_DB = "var/crs-cds-feedback.sqlite3"  # relative to the working directory
 DEFAULT_FETCH_DEADLINE = 3.0  # CDS clients may abandon a call after ~5 s; leave time to grade
+DEFAULT_WORKERS = 2
+_POSTGRES = ("postgresql://", "postgres://")
+T = TypeVar("T")
 
 
 class ConfigError(ValueError):
-    """A configuration value is invalid; the message names the variable."""
+    """Configuration the service cannot run on: one line per problem, each naming the variable (or file)
+    and what is wrong, so that an operator fixes them all in one go."""
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(problems))
+
+
+class Problems:
+    """Collects ``ConfigError``s so that every bad setting is reported at once, not the first only."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def take(self, build: Callable[[], T], default: T) -> T:
+        """``build()``, or ``default`` when it raised ``ConfigError`` (whose problems are kept)."""
+        try:
+            return build()
+        except ConfigError as exc:
+            self.found.extend(exc.problems)
+            return default
+
+    def check(self, condition: bool, problem: str) -> None:
+        if not condition:
+            self.found.append(problem)
+
+    def raise_if_any(self) -> None:
+        if self.found:
+            raise ConfigError(*self.found)
 
 
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024  # a 14-day ICU record at 15-minute vitals is ~10 MB
 DEFAULT_MAX_JSON_DEPTH = 64  # FHIR in a prefetch Bundle nests ~15 deep
 DEFAULT_MAX_RESOURCES = 100_000  # the 14-day ICU record is ~12,000
+DEFAULT_JWKS_MAX_AGE = 3600  # a key the EHR stops publishing is trusted at most this long afterwards
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,45 +76,56 @@ class SecuritySettings:
     """Trust and hardening: who may call (JWT issuers), from which web origins, how much."""
 
     issuers: tuple[Issuer, ...] = ()
-    public_base_url: str | None = None  # the URL the EHR calls, when behind a proxy (JWT aud)
-    redis_url: str | None = None  # shared jti replay cache
+    public_base_url: str | None = None  # the URL the EHR calls (JWT aud = it + path); required in production
+    redis_url: str | None = None  # Redis for the shared jti replay cache
+    replay_store: str | None = None  # memory | redis | postgresql; None: redis when redis_url is set, else memory
     cors_origins: tuple[str, ...] | None = None  # None: '*' in development, none in production
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
     max_resources: int = DEFAULT_MAX_RESOURCES
+    jwks_max_age_seconds: int = DEFAULT_JWKS_MAX_AGE  # keys fetched from a jku are re-fetched after this
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], *, production: bool) -> SecuritySettings:
-        issuers: tuple[Issuer, ...] = ()
-        path = (env.get("CRS_CDS_ISSUERS_FILE") or "").strip()
-        if path:
-            try:
-                issuers = load_issuers(path, production=production)
-            except IssuerConfigError as exc:
-                raise ConfigError(f"CRS_CDS_ISSUERS_FILE: {exc}") from None
-        elif production:
-            raise ConfigError("CRS_CDS_ENV=production requires CRS_CDS_ISSUERS_FILE (the trusted JWT issuers); "
-                              "see README, Configuration")
-        if _switch("CRS_CDS_TRUST_SANDBOX", env.get("CRS_CDS_TRUST_SANDBOX"), default=False):
-            if production:
-                raise ConfigError("CRS_CDS_TRUST_SANDBOX=on is refused in production: the public sandbox's "
-                                  "signing key is published")
-            issuers = (*issuers, sandbox_issuer())
-        base = (env.get("CRS_CDS_PUBLIC_BASE_URL") or "").strip() or None
-        if base is not None and normalise_base(base) is None:
-            raise ConfigError(f"CRS_CDS_PUBLIC_BASE_URL={base!r} must be an http(s) URL without query, "
-                              "e.g. https://cds.example.org")
+    def from_env(cls, env: Mapping[str, str], *, production: bool, problems: Problems | None = None) \
+            -> SecuritySettings:
+        """Trust settings from ``env``; every bad variable is one line of the ``ConfigError``."""
+        own = problems is None
+        problems = Problems() if problems is None else problems
+        issuers = problems.take(lambda: _issuers(env, production), ())
+        base = problems.take(lambda: _public_base_url(env.get("CRS_CDS_PUBLIC_BASE_URL")), None)
         origins = env.get("CRS_CDS_CORS_ORIGINS")
-        return cls(
+        redis_url = (env.get("CRS_CDS_REDIS_URL") or "").strip() or None
+        settings = cls(
             issuers=issuers,
-            public_base_url=base.rstrip("/") if base else None,
-            redis_url=(env.get("CRS_CDS_REDIS_URL") or "").strip() or None,
+            public_base_url=base,
+            redis_url=redis_url,
+            replay_store=problems.take(lambda: _replay_store(env.get("CRS_CDS_REPLAY_STORE"), redis_url,
+                                                             env.get("CRS_CDS_DATABASE_URL")), None),
             cors_origins=None if origins is None or not origins.strip()
             else tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
-            max_body_bytes=_positive(env, "CRS_CDS_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
-            max_json_depth=_positive(env, "CRS_CDS_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH),
-            max_resources=_positive(env, "CRS_CDS_MAX_RESOURCES", DEFAULT_MAX_RESOURCES),
+            max_body_bytes=problems.take(lambda: _positive(env, "CRS_CDS_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+                                         DEFAULT_MAX_BODY_BYTES),
+            max_json_depth=problems.take(lambda: _positive(env, "CRS_CDS_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH),
+                                         DEFAULT_MAX_JSON_DEPTH),
+            max_resources=problems.take(lambda: _positive(env, "CRS_CDS_MAX_RESOURCES", DEFAULT_MAX_RESOURCES),
+                                        DEFAULT_MAX_RESOURCES),
+            jwks_max_age_seconds=problems.take(lambda: _jwks_max_age(env.get("CRS_CDS_JWKS_MAX_AGE_SECONDS")),
+                                               DEFAULT_JWKS_MAX_AGE),
         )
+        if own:
+            problems.raise_if_any()
+        return settings
+
+    def effective_cors_origins(self, development: bool) -> tuple[str, ...]:
+        """Configured origins; unset: '*' in development, none in production."""
+        if self.cors_origins is not None:
+            return self.cors_origins
+        return ("*",) if development else ()
+
+    @property
+    def replay_kind(self) -> str:
+        """Where ``jti``s are remembered: ``memory`` (this process), ``redis`` or ``postgresql``."""
+        return self.replay_store or ("redis" if self.redis_url else "memory")
 
     def insecure(self, development: bool) -> list[str]:
         """What this configuration lets through that production must not."""
@@ -95,6 +140,91 @@ class SecuritySettings:
         if self.cors_origins is None:
             found.append("CRS_CDS_CORS_ORIGINS unset: any web origin may call the service (CORS '*')")
         return found
+
+
+def _issuers(env: Mapping[str, str], production: bool) -> tuple[Issuer, ...]:
+    issuers: tuple[Issuer, ...] = ()
+    path = (env.get("CRS_CDS_ISSUERS_FILE") or "").strip()
+    if path:
+        try:
+            issuers = load_issuers(path, production=production)
+        except IssuerConfigError as exc:
+            raise ConfigError(f"CRS_CDS_ISSUERS_FILE: {exc}") from None
+    elif production:
+        raise ConfigError("CRS_CDS_ENV=production requires CRS_CDS_ISSUERS_FILE (the trusted JWT issuers); "
+                          "see README, Configuration")
+    if _switch("CRS_CDS_TRUST_SANDBOX", env.get("CRS_CDS_TRUST_SANDBOX"), default=False):
+        if production:
+            raise ConfigError("CRS_CDS_TRUST_SANDBOX=on is refused in production: the public sandbox's "
+                              "signing key is published")
+        issuers = (*issuers, sandbox_issuer())
+    return issuers
+
+
+def _public_base_url(value: str | None) -> str | None:
+    base = (value or "").strip() or None
+    if base is not None and normalise_base(base) is None:
+        raise ConfigError(f"CRS_CDS_PUBLIC_BASE_URL={base!r} must be an http(s) URL without query, "
+                          "e.g. https://cds.example.org")
+    return base.rstrip("/") if base else None
+
+
+def _jwks_max_age(value: str | None) -> int:
+    if _blank(value):
+        return DEFAULT_JWKS_MAX_AGE
+    try:
+        seconds = int(value)
+    except ValueError:
+        seconds = 0
+    if not 60 <= seconds <= 86_400:
+        raise ConfigError(f"CRS_CDS_JWKS_MAX_AGE_SECONDS={value!r} must be a whole number of seconds from 60 "
+                          "(the refresh rate limit) to 86400 (one day)")
+    return seconds
+
+
+REPLAY_STORES = ("memory", "redis", "postgresql")
+
+
+def _replay_store(value: str | None, redis_url: str | None, database_url: str | None) -> str | None:
+    if _blank(value):
+        return None
+    store = value.strip().lower()
+    if store not in REPLAY_STORES:
+        raise ConfigError(f"CRS_CDS_REPLAY_STORE={value!r} must be one of {', '.join(REPLAY_STORES)}")
+    if store == "redis" and not redis_url:
+        raise ConfigError("CRS_CDS_REPLAY_STORE=redis needs CRS_CDS_REDIS_URL, e.g. redis://127.0.0.1:6379/0")
+    if store == "postgresql" and not (database_url or "").strip().startswith(_POSTGRES):
+        raise ConfigError("CRS_CDS_REPLAY_STORE=postgresql needs CRS_CDS_DATABASE_URL=postgresql://... "
+                          "(the replay table lives in the feedback database)")
+    return store
+
+
+def check_production(settings: Settings) -> None:
+    """What production needs before it may start: trusted issuers, an audience from configuration,
+    and — with more than one worker — a replay store all of them share."""
+    security = settings.security
+    problems = Problems()
+    problems.check(bool(security.issuers),
+                   "CRS_CDS_ENV=production requires CRS_CDS_ISSUERS_FILE (the trusted JWT issuers)")
+    problems.take(lambda: check_audiences(security.issuers, security.public_base_url), None)
+    problems.check(settings.workers == 1 or security.replay_kind != "memory",
+                   f"CRS_CDS_REPLAY_STORE: production with {settings.workers} workers needs a replay store they "
+                   "share (a jti remembered in one worker's memory is accepted again by another): set "
+                   "CRS_CDS_REDIS_URL, or CRS_CDS_REPLAY_STORE=postgresql with CRS_CDS_DATABASE_URL, or run one "
+                   "worker (CRS_CDS_WORKERS=1)")
+    problems.raise_if_any()
+
+
+def check_audiences(issuers: tuple[Issuer, ...], public_base_url: str | None) -> None:
+    """Production: every issuer's expected JWT ``aud`` comes from configuration (its ``audience`` in the
+    issuers file, else ``CRS_CDS_PUBLIC_BASE_URL``), never from the Host header of a request."""
+    if public_base_url:
+        return
+    without = [i.iss for i in issuers if i.audience is None]
+    if without:
+        raise ConfigError("CRS_CDS_PUBLIC_BASE_URL is required in production: the URL the EHR calls, e.g. "
+                          "https://cds.example.org (JWT aud = it + the path called), unless every issuer in "
+                          f"CRS_CDS_ISSUERS_FILE has an audience; missing for {', '.join(without)}")
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
@@ -121,6 +251,8 @@ class Settings:
     security: SecuritySettings = field(default_factory=SecuritySettings)  # JWT issuers, CORS, limits
     fetch_deadline_seconds: float = DEFAULT_FETCH_DEADLINE  # reading gaps from fhirServer, all queries together
     grading_file: str | None = None  # the site's copy of grading/data/astct.json (None: the shipped one)
+    workers: int = DEFAULT_WORKERS  # gunicorn worker processes of `crs-cds serve`
+    mode: str = "active"  # silent: grade and record every assessment, answer no cards (go-live comparison)
 
     @property
     def development(self) -> bool:
@@ -128,20 +260,50 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from ``CRS_CDS_*`` variables (``os.environ`` by default)."""
+        """Build settings from ``CRS_CDS_*`` variables (``os.environ`` by default); ``ConfigError`` lists
+        every bad variable, one line each."""
         env = os.environ if environ is None else environ
-        return cls(
-            protocol_id=_protocol(env.get("CRS_CDS_PROTOCOL")) or DEFAULT_PROTOCOL,
-            paediatric_protocol_id=_protocol(env.get("CRS_CDS_PAEDIATRIC_PROTOCOL"), "CRS_CDS_PAEDIATRIC_PROTOCOL"),
-            eligibility=_switch("CRS_CDS_ELIGIBILITY", env.get("CRS_CDS_ELIGIBILITY"), default=True),
-            log_level=_log_level(env.get("CRS_CDS_LOG_LEVEL")),
-            env=_environment(env.get("CRS_CDS_ENV")),
-            feedback_url=_feedback_url(env.get("CRS_CDS_DATABASE_URL"), env.get("CRS_CDS_FEEDBACK_DB")),
-            security=SecuritySettings.from_env(env, production=_environment(env.get("CRS_CDS_ENV")) == "production"),
-            fetch_deadline_seconds=_seconds("CRS_CDS_FETCH_DEADLINE_SECONDS", env.get("CRS_CDS_FETCH_DEADLINE_SECONDS"),
-                                            DEFAULT_FETCH_DEADLINE),
+        problems = Problems()
+        environment = problems.take(lambda: _environment(env.get("CRS_CDS_ENV")), DEFAULT_ENV)
+        settings = cls(
+            protocol_id=problems.take(lambda: _protocol(env.get("CRS_CDS_PROTOCOL")), None) or DEFAULT_PROTOCOL,
+            paediatric_protocol_id=problems.take(
+                lambda: _protocol(env.get("CRS_CDS_PAEDIATRIC_PROTOCOL"), "CRS_CDS_PAEDIATRIC_PROTOCOL"), None),
+            eligibility=problems.take(
+                lambda: _switch("CRS_CDS_ELIGIBILITY", env.get("CRS_CDS_ELIGIBILITY"), default=True), True),
+            log_level=problems.take(lambda: _log_level(env.get("CRS_CDS_LOG_LEVEL")), DEFAULT_LOG_LEVEL),
+            env=environment,
+            feedback_url=problems.take(
+                lambda: _feedback_url(env.get("CRS_CDS_DATABASE_URL"), env.get("CRS_CDS_FEEDBACK_DB")),
+                DEFAULT_FEEDBACK_DB),
+            security=SecuritySettings.from_env(env, production=environment == "production", problems=problems),
+            fetch_deadline_seconds=problems.take(lambda: _seconds(
+                "CRS_CDS_FETCH_DEADLINE_SECONDS", env.get("CRS_CDS_FETCH_DEADLINE_SECONDS"), DEFAULT_FETCH_DEADLINE),
+                DEFAULT_FETCH_DEADLINE),
             grading_file=None if _blank(env.get("CRS_CDS_GRADING_FILE")) else env["CRS_CDS_GRADING_FILE"].strip(),
+            workers=problems.take(lambda: _positive(env, "CRS_CDS_WORKERS", DEFAULT_WORKERS), DEFAULT_WORKERS),
+            mode=problems.take(lambda: _mode(env.get("CRS_CDS_MODE")), "active"),
         )
+        problems.raise_if_any()
+        return settings
+
+    @property
+    def silent(self) -> bool:
+        return self.mode == "silent"
+
+    @property
+    def feedback_setting(self) -> str:
+        """The variable that named the feedback database (for error messages)."""
+        return "CRS_CDS_DATABASE_URL" if "://" in self.feedback_url else "CRS_CDS_FEEDBACK_DB"
+
+    def served_at(self, host: str, port: int) -> Settings:
+        """These settings for ``crs-cds serve`` on ``host:port``: in development without
+        ``CRS_CDS_PUBLIC_BASE_URL``, the address served is the JWT audience (still configuration,
+        never a request's Host header). Production always names its public URL."""
+        if not self.development or self.security.public_base_url:
+            return self
+        shown = "localhost" if host in ("0.0.0.0", "::", "") else (f"[{host}]" if ":" in host else host)
+        return replace(self, security=replace(self.security, public_base_url=f"http://{shown}:{port}"))
 
     def insecure_defaults(self) -> list[str]:
         """What this configuration allows that production must not (logged at start-up)."""
@@ -149,6 +311,24 @@ class Settings:
             return []
         return ['CRS_CDS_ENV=development: requests may pin the grading time with extension["crs-cds.now"]',
                 *self.security.insecure(self.development)]
+
+    def start_up_warnings(self) -> list[str]:
+        """Logged at start-up: the insecure development defaults, or in production what an operator
+        running it should know (clear-text public URL, stores that instances cannot share)."""
+        if self.development:
+            return self.insecure_defaults()
+        found = []
+        bases = [self.security.public_base_url, *(i.audience for i in self.security.issuers)]
+        if any(b and b.startswith("http://") and not is_loopback(b) for b in bases):
+            found.append("CRS_CDS_PUBLIC_BASE_URL (or an issuer's audience) is http: the EHR's JWT and patient data "
+                         "cross the network in clear text; terminate TLS at the proxy and give its https URL")
+        if self.security.replay_kind == "memory":
+            found.append("replay store in memory: a token replayed to another instance of this service is not "
+                         "detected; with more than one instance set CRS_CDS_REDIS_URL or CRS_CDS_REPLAY_STORE")
+        if not self.feedback_url.startswith(_POSTGRES):
+            found.append("feedback store is a SQLite file: instances cannot share it; use CRS_CDS_DATABASE_URL="
+                         "postgresql://... when running more than one")
+        return found
 
 
 def _blank(value: str | None) -> bool:
@@ -206,6 +386,15 @@ def _log_level(value: str | None) -> str:
     return level
 
 
+def _mode(value: str | None) -> str:
+    if _blank(value):
+        return "active"
+    mode = value.strip().lower()
+    if mode not in MODES:
+        raise ConfigError(f"CRS_CDS_MODE={value!r} must be one of {', '.join(MODES)}")
+    return mode
+
+
 def _environment(value: str | None) -> str:
     if _blank(value):
         return DEFAULT_ENV
@@ -219,7 +408,7 @@ def _feedback_url(database_url: str | None, feedback_db: str | None) -> str:
     """CRS_CDS_DATABASE_URL (PostgreSQL or sqlite:///) when set, else the CRS_CDS_FEEDBACK_DB file."""
     if not _blank(database_url):
         url = database_url.strip()
-        if not url.startswith(("postgresql://", "postgres://", "sqlite:///")):
+        if not url.startswith((*_POSTGRES, "sqlite:///")):
             raise ConfigError("CRS_CDS_DATABASE_URL must be a postgresql://... or sqlite:///... URL")
         return url
     return DEFAULT_FEEDBACK_DB if _blank(feedback_db) else feedback_db.strip()

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import uuid
 
 import pytest
 from flask import Flask
@@ -14,6 +13,7 @@ from cds_service.feedback import SqlFeedbackStore
 from cds_service.http import create_app
 from cds_service.settings import Settings
 from devkit import fhirbuild as fb
+from tests.support.services import postgres_database
 
 # Tests never touch the developer's var/ feedback database: apps built from the
 # environment get a throw-away file, and the relative default lands in a temp folder.
@@ -49,21 +49,11 @@ def client(app: Flask) -> FlaskClient:
 
 # --- feedback store on SQLite and on the machine's PostgreSQL (one fresh database per test) ---
 
-PG_ADMIN_URL = os.environ.get("CRS_CDS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def _postgres_store():
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:  # pragma: no cover - depends on the machine
-        if os.environ.get("CI"):  # .ci/run starts PostgreSQL: here a missing server is a failure
-            pytest.fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
-    name = f"crs_cds_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(f"CREATE DATABASE {name}")
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    return SqlFeedbackStore.from_url(url), lambda: (admin.execute(f"DROP DATABASE {name} WITH (FORCE)"), admin.close())
+@pytest.fixture
+def pg_url():
+    """A fresh database on the machine's PostgreSQL (skipped on a developer machine without one, failed in CI)."""
+    with postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -71,6 +61,5 @@ def store(request, tmp_path):
     if request.param == "sqlite":
         yield SqlFeedbackStore.from_url(str(tmp_path / "feedback.sqlite3"))
         return
-    pg, drop = _postgres_store()
-    yield pg
-    drop()
+    with postgres_database() as url:
+        yield SqlFeedbackStore.from_url(url)

@@ -7,6 +7,7 @@ are read and graded, evidence by evidence, and what the protocol proposes.
 ``crs-cds protocols list|show|validate`` lets a pharmacist read a protocol and
 check an edited file before deploying it. ``crs-cds feedback report`` counts, per
 card kind, the cards issued, accepted and overridden, with the top override reasons.
+``crs-cds dev-issuer`` and ``dev-token`` make a test EHR to run production mode against.
 """
 from __future__ import annotations
 
@@ -15,20 +16,24 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from fhir_mappings import CodeListError
+from fhir_mappings import CodeListError, patient_share
 from grading import GradingConfigError
 from protocols import ProtocolError, ProtocolRegistry
 
+from .. import __version__
 from ..bootstrap import bootstrap, build_assessor
 from ..ehr.offline import InputError, patient_id_of, read_input
-from ..feedback import SqlFeedbackStore, format_report
+from ..feedback import SqlFeedbackStore, StoreUnavailable, format_report
 from ..hooks import Assessor, catalogue
-from ..http.server import run_gunicorn
+from ..http.server import multiprocess_metrics, run_gunicorn
 from ..instants import parse_instant, utc_now
 from ..settings import ConfigError, Settings
+from . import dev
 from .protocols import list_cmd, show_cmd, validate_cmd
 from .render_assessment import assessment_table, assessment_to_json
 from .render_recommendations import recommendations_table, recommendations_to_json
@@ -41,25 +46,36 @@ def main(argv: Sequence[str] | None = None, *,
     """Run ``crs-cds``; ``build_assessor`` is the composition root's clinical pipeline (tests pass a fake)."""
     args = build_parser().parse_args(argv)
     args.build_assessor = build_assessor
+    if args.command == "serve":  # before anything is built: may start this command again (see there)
+        multiprocess_metrics(sys.orig_argv if argv is None else None)
     try:
         return args.run(args)
-    except (ConfigError, GradingConfigError, CodeListError) as exc:
+    except ConfigError as exc:  # one line per problem, each naming the variable or file
+        for problem in exc.problems:
+            _fail(f"configuration error: {problem}")
+        return EXIT_USAGE
+    except (GradingConfigError, CodeListError) as exc:
         return _fail(f"configuration error: {exc}")
     except ProtocolError as exc:
         return _fail(f"protocol error:\n{exc}")
+    except StoreUnavailable as exc:  # feedback report: the database named, never created
+        return _fail(f"{args.database_setting}: {exc}")
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open: Python flushes stdout at exit
         return EXIT_OK
+    except OSError as exc:  # a file named on the command line that cannot be read (a directory, no permission)
+        return _fail(f"{exc.filename or 'file'}: cannot read ({exc.strerror or type(exc).__name__})")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crs-cds", description="CDS Hooks 2.0 service grading CRS (ASTCT).")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="serve the CDS Hooks API with gunicorn")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     serve.add_argument("--port", type=_port, default=8080, help="port to bind (default: %(default)s)")
-    serve.add_argument("--workers", type=_positive, default=2, help="worker processes (default: %(default)s)")
+    serve.add_argument("--workers", type=_positive, help="worker processes (default: CRS_CDS_WORKERS, else 2)")
     serve.add_argument("--threads", type=_positive, default=1,
                        help="threads per worker; more than 1 runs gunicorn's gthread workers (default: %(default)s)")
     serve.set_defaults(run=serve_command)
@@ -94,14 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--database", metavar="URL", help="feedback store (default: CRS_CDS_DATABASE_URL, "
                         "else CRS_CDS_FEEDBACK_DB, else var/crs-cds-feedback.sqlite3)")
     report.set_defaults(run=feedback_report)
+    dev.add_commands(commands)
     return parser
 
 
 def serve_command(args: argparse.Namespace) -> int:
     # Everything is built and validated here, before forking: a bad variable, data file or
     # protocol stops start-up with file, line and path, not as a worker traceback.
-    service = bootstrap()
-    run_gunicorn(service, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+    settings = Settings.from_env().served_at(args.host, args.port)
+    if args.workers is not None:
+        settings = replace(settings, workers=args.workers)
+    service = bootstrap(settings)
+    run_gunicorn(service, host=args.host, port=args.port, workers=settings.workers, threads=args.threads)
     return EXIT_OK
 
 
@@ -118,6 +138,11 @@ def grade_command(args: argparse.Namespace) -> int:
     except InputError as exc:
         return _fail(f"{_name(args.file)}: {exc}")
     now: datetime = args.now or given.now or utc_now()
+    share = patient_share(given.resources, patient_id)
+    if share.mismatch:  # said on stderr, so that --json output stays JSON
+        print(f"crs-cds: none of the {share.scoped} resources about a patient in {_name(args.file)} is about "
+              f"patient {patient_id} ({share.for_patient} of {share.scoped} resources for this patient): nothing "
+              "below comes from the data; check --patient or the request's context.patientId", file=sys.stderr)
     result = assessor.recommend(given.resources, patient_id=patient_id, now=now, unavailable=given.unavailable)
     assessment, recs = result.assessment, result.recommendations
     if args.json:
@@ -141,13 +166,23 @@ def protocols_show(args: argparse.Namespace) -> int:
 
 
 def protocols_validate(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():  # a usage error (exit 2), not an invalid protocol (exit 1)
+        return _fail(f"{args.file}: {'is a directory' if path.is_dir() else 'no such file'}: give a protocol file "
+                     "(.yaml, .yml or .json)")
     ok, message = validate_cmd(args.file)
     print(message)
     return EXIT_OK if ok else EXIT_FAILURE
 
 
 def feedback_report(args: argparse.Namespace) -> int:
-    store = SqlFeedbackStore.from_url(args.database or Settings.from_env().feedback_url)
+    if args.database:
+        url, args.database_setting = args.database, "--database"
+    else:
+        settings = Settings.from_env()
+        url, args.database_setting = settings.feedback_url, settings.feedback_setting
+    store = SqlFeedbackStore.open_existing(url)
+    print(f"feedback database: {store.describe()}")
     for line in format_report(store.report(args.since)):
         print(line)
     return EXIT_OK

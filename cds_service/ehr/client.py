@@ -13,7 +13,10 @@ Everything here protects either the answer time or the bearer token:
   be JSON with a ``resourceType`` (an HTML error page or truncated JSON is a
   failure, never "no data");
 - logs name host, resource type, status and elapsed time — never the token,
-  the query (it holds the patient id) or what came back.
+  the query (it holds the patient id) or what came back; metrics count time by
+  resource type and failures by kind;
+- the call's ``X-Request-Id`` (and W3C ``traceparent``) go along, so the EHR's
+  server logs can be joined to ours.
 """
 from __future__ import annotations
 
@@ -30,7 +33,8 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from .. import json_text
+from .. import json_text, tracing
+from ..metrics import Metrics
 from .errors import FetchRejected, FetchUnavailable
 from .guard import FhirServer
 
@@ -58,9 +62,11 @@ class ClientLimits:
 class FhirClient:
     """``FhirFetcher`` over HTTP. Thread-safe: one instance serves the whole process."""
 
-    def __init__(self, limits: ClientLimits | None = None, *, session: requests.Session | None = None) -> None:
+    def __init__(self, limits: ClientLimits | None = None, *, session: requests.Session | None = None,
+                 metrics: Metrics | None = None) -> None:
         self.limits = limits or ClientLimits()
         self.session = session or self._new_session()
+        self.metrics = metrics
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
@@ -80,12 +86,23 @@ class FhirClient:
         nothing, or ``FetchUnavailable`` with a reason safe to show and log."""
         if deadline is None:
             deadline = time.monotonic() + self.limits.deadline_seconds
-        url = server.url(query)
-        headers = {"Accept": ACCEPT}
-        token = _bearer(authorization)
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return self._get(url, server, headers, deadline)
+        started = time.monotonic()
+        kind = "page"
+        try:
+            url = server.url(query)
+            kind = server.resource_type_of(url)
+            headers = {"Accept": ACCEPT, **tracing.outgoing_headers()}
+            token = _bearer(authorization)
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            return self._get(url, server, headers, deadline)
+        except FetchUnavailable as exc:
+            if self.metrics:
+                self.metrics.fhir_failure(exc.kind)
+            raise
+        finally:
+            if self.metrics:
+                self.metrics.fhir_fetch(kind, time.monotonic() - started)
 
     def _get(self, url: str, server: FhirServer, headers: dict[str, str], deadline: float) -> dict[str, Any] | None:
         limits = self.limits
@@ -93,7 +110,7 @@ class FhirClient:
         while True:
             remaining = deadline - time.monotonic()
             if remaining < _MIN_ATTEMPT_SECONDS:
-                raise FetchUnavailable("no answer from the FHIR server within the time allowed")
+                raise FetchUnavailable("no answer from the FHIR server within the time allowed", "deadline")
             started = time.monotonic()
             kind = server.resource_type_of(url)
             try:
@@ -102,20 +119,20 @@ class FhirClient:
                                                      min(limits.read_timeout, remaining)))
             except requests.Timeout:
                 self._log(url, kind, None, started, "timeout", level=logging.WARNING)
-                raise FetchUnavailable("the FHIR server did not answer in time") from None
+                raise FetchUnavailable("the FHIR server did not answer in time", "timeout") from None
             except requests.RequestException as exc:
                 self._log(url, kind, None, started, type(exc).__name__, level=logging.WARNING)
                 if retries < limits.max_retries and self._pause(retries, None, deadline):
                     retries += 1
                     continue
-                raise FetchUnavailable("the FHIR server could not be reached") from None
+                raise FetchUnavailable("the FHIR server could not be reached", "unreachable") from None
             status = response.status_code
             try:
                 if status in REDIRECT_STATUSES and response.headers.get("Location"):
                     self._log(url, kind, status, started)
                     redirects += 1
                     if redirects > limits.max_redirects:
-                        raise FetchUnavailable("the FHIR server redirected too many times")
+                        raise FetchUnavailable("the FHIR server redirected too many times", "redirects")
                     url = server.url(response.headers["Location"], relative_to=url)
                     continue
                 if status in RETRY_STATUSES:
@@ -124,7 +141,7 @@ class FhirClient:
                                                                       deadline):
                         retries += 1
                         continue
-                    raise FetchUnavailable(f"the FHIR server answered {status} (busy or unavailable)")
+                    raise FetchUnavailable(f"the FHIR server answered {status} (busy or unavailable)", "busy")
                 if status in (401, 403):
                     self._log(url, kind, status, started, "token rejected (expired, revoked or out of scope)",
                               level=logging.WARNING)
@@ -134,7 +151,7 @@ class FhirClient:
                     return None
                 if status != 200:
                     self._log(url, kind, status, started, level=logging.WARNING)
-                    raise FetchUnavailable(f"the FHIR server answered {status}")
+                    raise FetchUnavailable(f"the FHIR server answered {status}", "http-status")
                 body = self._read_capped(response, deadline)
             finally:
                 response.close()
@@ -146,19 +163,21 @@ class FhirClient:
         cap = self.limits.max_response_bytes
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > cap:
-            raise FetchUnavailable(f"the FHIR server's answer is larger than {cap} bytes; not read")
+            raise FetchUnavailable(f"the FHIR server's answer is larger than {cap} bytes; not read", "too-large")
         chunks: list[bytes] = []
         size = 0
         try:
             for chunk in _chunks(response):
                 size += len(chunk)
                 if size > cap:
-                    raise FetchUnavailable(f"the FHIR server's answer is larger than {cap} bytes; not read")
+                    raise FetchUnavailable(f"the FHIR server's answer is larger than {cap} bytes; not read",
+                                           "too-large")
                 if time.monotonic() > deadline:
-                    raise FetchUnavailable("the FHIR server's answer did not arrive within the time allowed")
+                    raise FetchUnavailable("the FHIR server's answer did not arrive within the time allowed",
+                                           "deadline")
                 chunks.append(chunk)
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
-            raise FetchUnavailable("the FHIR server's answer was cut off or timed out") from None
+            raise FetchUnavailable("the FHIR server's answer was cut off or timed out", "cut-off") from None
         return b"".join(chunks)
 
     def _pause(self, retries: int, retry_after: str | None, deadline: float) -> bool:
@@ -205,7 +224,8 @@ def _parse_fhir(body: bytes) -> dict[str, Any]:
     try:
         value = json_text.loads(body)  # strict UTF-8; no infinities or unpaired surrogates
     except (ValueError, RecursionError):
-        raise FetchUnavailable("the FHIR server's answer is not FHIR JSON (an error page or cut off)") from None
+        raise FetchUnavailable("the FHIR server's answer is not FHIR JSON (an error page or cut off)",
+                               "not-fhir") from None
     if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
-        raise FetchUnavailable("the FHIR server's answer is not a FHIR resource (no resourceType)")
+        raise FetchUnavailable("the FHIR server's answer is not a FHIR resource (no resourceType)", "not-fhir")
     return value

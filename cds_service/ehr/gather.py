@@ -15,6 +15,7 @@ normal.
 """
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Collection, Mapping
@@ -84,7 +85,8 @@ class _Fetch:
             return
         pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(chains)), thread_name_prefix="crs-fetch")
         try:
-            futures = [pool.submit(self._read, chain) for chain in chains]
+            # each thread runs in a copy of the call's context: the request id goes with its FHIR requests
+            futures = [pool.submit(contextvars.copy_context().run, self._read, chain) for chain in chains]
             wait(futures, timeout=max(0.0, self.deadline - time.monotonic()))
         finally:
             pool.shutdown(wait=False, cancel_futures=True)

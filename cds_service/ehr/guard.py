@@ -93,7 +93,7 @@ class FhirServer:
         base_path = urlsplit(self.base).path.rstrip("/") + "/"
         if origin(absolute) != origin(self.base) or not (urlsplit(absolute).path.rstrip("/") + "/").startswith(
                 base_path):
-            raise FetchUnavailable(OFF_SERVER)
+            raise FetchUnavailable(OFF_SERVER, "off-server")
         return absolute
 
     def resource_type_of(self, url: str) -> str:

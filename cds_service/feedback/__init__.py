@@ -1,7 +1,18 @@
 """Feedback: parsing CDS Hooks feedback, the store of issued cards and outcomes, the report."""
 from .parse import InvalidFeedback, parse_feedback
 from .report import format_report
-from .store import Feedback, FeedbackStore, IssuedCard, KindReport, SqlFeedbackStore
+from .store import (
+    Feedback,
+    FeedbackReceipt,
+    FeedbackReport,
+    FeedbackStore,
+    IssuedCard,
+    KindReport,
+    SilentAssessment,
+    SqlFeedbackStore,
+    StoreUnavailable,
+)
 
-__all__ = ["Feedback", "FeedbackStore", "InvalidFeedback", "IssuedCard", "KindReport", "SqlFeedbackStore",
-           "format_report", "parse_feedback"]
+__all__ = ["Feedback", "FeedbackReceipt", "FeedbackReport", "FeedbackStore", "InvalidFeedback", "IssuedCard",
+           "KindReport", "SilentAssessment", "SqlFeedbackStore", "StoreUnavailable", "format_report",
+           "parse_feedback"]

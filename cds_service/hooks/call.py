@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from cards import Card
+from clinical import Assessment
+from fhir_mappings import PatientShare
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,15 @@ class HookResult:
 
     cards: tuple[Card, ...]
     resources: int  # how many FHIR resources were read (for the request log)
+    share: PatientShare | None = None  # how many of them are the context patient's (for the request log)
+    silent: Assessment | None = None  # silent mode: what was graded and recorded instead of cards
+
+    @property
+    def mismatch(self) -> str | None:
+        """"0 of 57 resources for this patient" when none of the patient data is the context patient's."""
+        if self.share is None or not self.share.mismatch:
+            return None
+        return f"{self.share.for_patient} of {self.share.scoped} resources for this patient"
 
     def body(self) -> dict[str, Any]:
         """The CDS Hooks response."""

@@ -1,8 +1,12 @@
 """The hook service layer: answer a validated call with complete cards (no Flask).
 
 Gather the call's data (prefetch, then the EHR's FHIR server), refuse a record
-too large to grade whole, run the hook's composer, and remember each issued card
-for the feedback report. The HTTP layer only validates, authenticates, admits
+too large to grade whole, answer no cards when none of the patient data is the
+context patient's (the request log says so), run the hook's composer, and
+remember each issued card for the feedback report. In silent mode (go-live),
+grade the patient and record the assessment — no patient identifier — and
+answer no cards: a hospital compares those grades with its clinicians' before
+anyone sees a card. The HTTP layer only validates, authenticates, admits
 the fhirServer and serialises what this returns.
 """
 from __future__ import annotations
@@ -14,9 +18,12 @@ from datetime import datetime
 from typing import Any
 
 from cards import Card
+from clinical import Assessment
+from fhir_mappings import patient_share
 
 from ..ehr import FhirServer, Gatherer
-from ..feedback import FeedbackStore, IssuedCard
+from ..feedback import FeedbackStore, IssuedCard, SilentAssessment
+from ..metrics import Metrics
 from .assess import Assessor
 from .call import HookCall, HookResult
 from .catalogue import ServiceDefinition
@@ -51,6 +58,8 @@ class CdsHooks:
     clock: Callable[[], datetime]
     max_resources: int
     composers: Mapping[str, Composer] = field(default_factory=lambda: dict(COMPOSERS))
+    metrics: Metrics = field(default_factory=Metrics)
+    silent: bool = False
 
     def find(self, service_id: str) -> ServiceDefinition | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -72,10 +81,28 @@ class CdsHooks:
         data = self.gatherer.gather(request, service.prefetch, service.required_prefetch, server=server, now=now)
         if len(data.resources) > self.max_resources:
             raise TooManyResources(self.max_resources)
+        share = patient_share(data.resources, request["context"].get("patientId"))
+        if share.mismatch:  # none of it is this patient's: nothing to say, and never an alert about it
+            return HookResult((), len(data.resources), share)
         call = HookCall(request["context"], data.resources, now, tuple(data.unavailable))
+        if self.silent:
+            return HookResult((), len(data.resources), share, self._record_silently(service.id, call))
         cards = tuple(self.composers[service.hook](self.assessor, call))
         self._record_issued(service.id, cards)
-        return HookResult(cards, len(data.resources))
+        return HookResult(cards, len(data.resources), share)
+
+    def _record_silently(self, service_id: str, call: HookCall) -> Assessment:
+        """Grade as the cards would have, and record it; a store failure is logged, the answer stays empty."""
+        graded = self.assessor.grade(call.resources, patient_id=call.context["patientId"], now=call.now,
+                                     unavailable=call.unavailable)
+        a = graded.assessment
+        self.metrics.silent_assessment(service_id, a.status, a.grade)
+        try:
+            self.feedback_store.record_assessment(SilentAssessment(
+                service_id, a.status, a.grade, a.worst_grade, a.lower_bound, graded.protocol.id, self.clock()))
+        except Exception as exc:
+            _log.error("could not record a silent assessment for %s: %s", service_id, type(exc).__name__)
+        return a
 
     def _record_issued(self, service_id: str, cards: tuple[Card, ...]) -> None:
         """Remember each card (kind, grade, protocol; no patient data) for the feedback report.
@@ -84,6 +111,8 @@ class CdsHooks:
         """
         if not cards:
             return
+        for card in cards:
+            self.metrics.card_issued(service_id, card.kind, card.grade)
         issued_at = self.clock()
         try:
             self.feedback_store.record_issued(IssuedCard(c.uuid, service_id, c.kind, c.grade, c.protocol, issued_at)

@@ -12,12 +12,13 @@ import time
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from .. import tracing
 from ..bootstrap import Service, bootstrap
 from . import auth
-from .context import EXTENSION_KEY
+from .context import EXTENSION_KEY, current_service
 from .errors import ApiError, error_body
 from .json_provider import OrjsonProvider
-from .request_log import configure_logging, log_exception, log_request, request_id
+from .request_log import configure_logging, log_event, log_exception, log_request, request_id
 from .routes import bp
 
 _HTTP_ERROR_CODES = {404: "not-found", 405: "method-not-allowed", 413: "request-too-large",
@@ -37,8 +38,11 @@ def create_app(service: Service | None = None) -> Flask:
     _register_error_handlers(app)
     _register_request_logging(app)
     auth.install(app, service)  # after request logging: refusals are logged with their id
-    for warning in settings.insecure_defaults():
-        log.warning("insecure default: %s", warning)
+    for warning in settings.start_up_warnings():
+        log.warning("%s: %s", "insecure default" if settings.development else "caution", warning)
+    if settings.silent:
+        log.warning("silent mode (CRS_CDS_MODE=silent): assessments are graded and recorded, no card is shown")
+    log_event("start-up", service.summary())  # what runs, in one line, no secrets
     return app
 
 
@@ -81,15 +85,27 @@ def _register_request_logging(app: Flask) -> None:
     def start() -> None:
         g.request_id = request_id(request.headers.get("X-Request-Id"))
         g.started = time.perf_counter()
+        g.trace = tracing.begin(g.request_id, request.headers.get("traceparent"))
+
+    @app.teardown_request
+    def forget_trace(_: BaseException | None) -> None:
+        token = g.pop("trace", None)
+        if token is not None:
+            tracing.end(token)
 
     @app.after_request
     def finish(response: Response) -> Response:
         rid = g.get("request_id") or request_id(None)
         response.headers["X-Request-Id"] = rid
         started = g.get("started")
-        latency = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
-        log_request(requestId=rid, method=request.method, route=request.url_rule.rule if request.url_rule else None,
+        seconds = time.perf_counter() - started if started is not None else 0.0
+        latency = round(seconds * 1000, 1) if started is not None else None
+        rule = request.url_rule.rule if request.url_rule else None
+        current_service().metrics.request(rule, g.get("service"), response.status_code, seconds)
+        trace = tracing.current()
+        log_request(requestId=rid, traceId=trace.trace_id if trace else None, method=request.method, route=rule,
                     service=g.get("service"), hook=g.get("hook"), hookInstance=g.get("hook_instance"),
                     status=response.status_code, latencyMs=latency, cards=g.get("cards"), grades=g.get("grades"),
-                    error=g.get("error"), issuer=g.get("issuer"), authFailure=g.get("auth_failure"))
+                    error=g.get("error"), issuer=g.get("issuer"), authFailure=g.get("auth_failure"),
+                    down=g.get("down"), mismatch=g.get("mismatch"), silent=g.get("silent"))
         return response

@@ -17,6 +17,8 @@ from .context import current_service
 from .errors import ApiError, error_body
 from .limits import check_not_cut
 
+RETRY_AFTER_SECONDS = "5"  # a replay store outage: the EHR may retry shortly (a CDS call is cheap to repeat)
+
 
 def install(app: Flask, service: Service) -> None:
     """Attach the security hooks to ``app``."""
@@ -29,10 +31,7 @@ def install(app: Flask, service: Service) -> None:
 
 def cors_origins(service: Service) -> tuple[str, ...]:
     """Configured origins; unset: '*' in development, none in production."""
-    configured = service.settings.security.cors_origins
-    if configured is not None:
-        return configured
-    return ("*",) if service.settings.development else ()
+    return service.settings.security.effective_cors_origins(service.settings.development)
 
 
 def _preflight() -> Response | None:
@@ -45,15 +44,11 @@ def _cors_headers(response: Response) -> Response:
 
 def _unauthorized(reason: str) -> Response:
     g.error, g.auth_failure = "unauthorized", reason
+    current_service().metrics.auth_failure(reason)
     response = jsonify(error_body("unauthorized", "Missing or invalid bearer token", g.get("request_id")))
     response.status_code = 401
     response.headers["WWW-Authenticate"] = "Bearer"
     return response
-
-
-def _audience(service: Service) -> str:
-    base = service.settings.security.public_base_url
-    return base + request.path if base else request.base_url
 
 
 def _authenticate() -> Response | None:
@@ -72,14 +67,16 @@ def _authenticate() -> Response | None:
     if scheme.lower() != "bearer" or not token.strip():
         return _unauthorized("Authorization is not a bearer token")
     try:
-        g.principal = authenticator.authenticate(token.strip(), _audience(service))
+        g.principal = authenticator.authenticate(token.strip(), request.path)  # aud: configured base + path
     except AuthError as exc:
         return _unauthorized(exc.reason)
-    except ReplayCacheUnavailable:
+    except ReplayCacheUnavailable:  # fail closed: an unchecked token is never accepted
         g.error, g.auth_failure = "unavailable", "replay cache unavailable"
+        service.metrics.auth_failure(g.auth_failure)
         response = jsonify(error_body("unavailable", "Authentication is temporarily unavailable; retry",
                                       g.get("request_id")))
         response.status_code = 503
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
         return response
     g.issuer = g.principal.issuer
     return None
@@ -105,4 +102,5 @@ def admitted_fhir_server(fhir_server: object) -> FhirServer | None:
                                 https_only=not current_service().settings.development)
     except ServerNotAllowed as exc:
         g.auth_failure = "fhirServer not allowed"
+        current_service().metrics.auth_failure(g.auth_failure)
         raise ApiError(403, "forbidden", str(exc)) from None

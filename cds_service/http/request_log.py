@@ -1,8 +1,10 @@
 """Structured request logging: one JSON line per request, no patient data.
 
 A line carries what operations need to follow a call across the EHR and us —
-request id, service, hook, hookInstance, status, latency, card uuids — and
-never patient ids, names, resource contents, request values or tokens.
+request id, service, hook, hookInstance, status, latency, card uuids, and
+``mismatch`` ("0 of 57 resources for this patient") when none of the patient
+data was the context patient's — and never patient ids, names, resource
+contents, request values or tokens.
 Exceptions are logged by type and code location only: their messages may
 quote patient data.
 """
@@ -66,6 +68,11 @@ def _emit(level: int, fields: dict[str, Any]) -> None:
         line = {"time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
         line.update({k: v for k, v in fields.items() if v is not None})
         LOGGER.log(level, json.dumps(line, separators=(",", ":"), ensure_ascii=False))
+
+
+def log_event(event: str, fields: dict[str, Any], level: int = logging.INFO) -> None:
+    """One JSON line for something other than a request (start-up summary, a store found down)."""
+    _emit(level, {"event": event, **fields})
 
 
 def log_request(**fields: Any) -> None:

@@ -1,4 +1,4 @@
-"""HTTP routes: discovery, the CDS services, their feedback, health.
+"""HTTP routes: discovery, the CDS services, their feedback, health (liveness) and ready (readiness).
 
 A service call goes: parse JSON -> validate against the request schema ->
 check the hook -> admit the fhirServer -> the service layer (gather, compose,
@@ -9,6 +9,7 @@ card is complete, so a failure is an error response, never a partial card.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -19,10 +20,12 @@ from ..ehr import DataUnavailable
 from ..feedback import InvalidFeedback, parse_feedback
 from ..hooks import ServiceDefinition, TooManyResources
 from ..instants import NOW_EXTENSION, parse_instant
+from ..metrics import CONTENT_TYPE
 from ..schemas import Problem, schema_problems
 from .auth import admitted_fhir_server
 from .context import current_service
 from .errors import ApiError, invalid_json, invalid_request, precondition_failed
+from .request_log import log_event
 
 bp = Blueprint("cds", __name__)
 _JSON_TYPES = ("application/json",)
@@ -35,7 +38,30 @@ def discovery() -> Response:
 
 @bp.get("/health")
 def health() -> Response:
+    """Liveness: the process answers. Touches nothing else, so a database outage never restarts it."""
     return jsonify({"status": "ok"})
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text format (summed over the gunicorn workers); no label carries patient data."""
+    return Response(current_service().metrics.exposition(), content_type=CONTENT_TYPE)
+
+
+@bp.get("/ready")
+def ready() -> Response:
+    """Readiness: the feedback database and the replay store can be used now; 503 naming which cannot
+    (the reason, with the store's address, goes to the log, not to whoever asks)."""
+    checks = current_service().readiness()
+    down = [name for name, problem in checks.items() if problem is not None]
+    for name in down:
+        log_event("not-ready", {"requestId": g.get("request_id"), "store": name, "problem": checks[name]},
+                  logging.WARNING)
+    g.down = down or None
+    response = jsonify({"status": "unavailable" if down else "ready",
+                        "checks": {name: "down" if problem else "ok" for name, problem in checks.items()}})
+    response.status_code = 503 if down else 200
+    return response
 
 
 def known_service(service_id: str) -> ServiceDefinition:
@@ -69,6 +95,9 @@ def call_service(service_id: str) -> Response:
                                                   "send a shorter time window") from None
     g.cards = [c.uuid for c in result.cards]
     g.grades = [c.grade for c in result.cards]
+    g.mismatch = result.mismatch
+    if result.silent is not None:  # what was recorded instead of cards (a grade is not patient data)
+        g.silent = {"status": result.silent.status, "grade": result.silent.grade}
     return jsonify(result.body())
 
 
@@ -118,12 +147,15 @@ def pinned_now(body: dict[str, Any], problems: list[Problem]) -> datetime | None
 
 @bp.post("/cds-services/<service_id>/feedback")
 def feedback(service_id: str) -> Response:
-    """CDS Hooks feedback: 200 once stored (repeats are stored once), 400 naming a bad field, 404 unknown service."""
+    """CDS Hooks feedback: 200 once stored (one row per accepted suggestion, repeats stored once, cards we never
+    issued stored but flagged), 400 naming a bad field, 404 unknown service."""
     service = known_service(service_id)
     try:
         items = parse_feedback(read_json_object())
     except InvalidFeedback as exc:
         raise invalid_request(exc.problems) from None
     app = current_service()
-    new = app.feedback_store.record_feedback(service.id, items, app.clock())
-    return jsonify({"received": len(items), "stored": new})
+    receipt = app.feedback_store.record_feedback(service.id, items, app.clock())
+    for item in items:
+        app.metrics.feedback_item(service.id, item.outcome, item.card_uuid not in receipt.unknown)
+    return jsonify({"received": len(items), "stored": receipt.stored, "unknownCards": receipt.unknown_cards})

@@ -6,14 +6,23 @@ before any worker forks) and ``make serve`` needs no gunicorn configuration file
 """
 from __future__ import annotations
 
+import atexit
 import gc
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from ..bootstrap import Service
+from ..metrics import MULTIPROC_ENV, prepare_multiprocess_dir
 from ..settings import Settings
 from .app import create_app
+
+_OWNED_METRICS_DIR = "CRS_CDS_OWNED_METRICS_DIR"  # set by serve itself: the directory it made, to remove at exit
 
 
 class CdsServer(BaseApplication):
@@ -64,7 +73,36 @@ def gunicorn_options(settings: Settings, *, host: str, port: int, workers: int, 
         "accesslog": None,  # our request log replaces it (and never logs query strings)
         "errorlog": "-",
         "proc_name": "crs-cds",
+        # gunicorn >= 25.1 opens a control socket at $HOME/.gunicorn/gunicorn.ctl that can change the worker
+        # count or stop the server: one path for every instance on a host, and unwritable in a read-only
+        # container. Nothing here uses it.
+        "control_socket_disable": True,
     }
+
+
+def multiprocess_metrics(command_line: Sequence[str] | None) -> None:
+    """Give the gunicorn workers one directory for their metrics, before any of them exists.
+
+    ``prometheus_client`` picks its multiprocess mode when first imported, from
+    ``PROMETHEUS_MULTIPROC_DIR``, and this process has imported it already. So when the variable
+    is unset and ``command_line`` is this process's own (``sys.orig_argv``), serve starts itself
+    again with a fresh directory set, and removes that directory when the server (not a worker)
+    exits. A directory given by the operator (a container's volume) is emptied of a previous
+    run's files, whose counts would otherwise be added in. With neither (``crs-cds serve`` run
+    from a test), metrics stay per process.
+    """
+    folder = os.environ.get(MULTIPROC_ENV)
+    if folder:
+        prepare_multiprocess_dir(folder)
+        if os.environ.get(_OWNED_METRICS_DIR) == folder:
+            server = os.getpid()
+            atexit.register(lambda: os.getpid() == server and shutil.rmtree(folder, ignore_errors=True))
+        return
+    if command_line is None:
+        return
+    folder = tempfile.mkdtemp(prefix="crs-cds-metrics-")
+    os.environ[MULTIPROC_ENV] = os.environ[_OWNED_METRICS_DIR] = folder
+    os.execv(sys.executable, [sys.executable, *command_line[1:]])
 
 
 def run_gunicorn(service: Service, *, host: str, port: int, workers: int, threads: int = 1) -> None:

@@ -1,9 +1,10 @@
 """Security: verifying the EHR's JWT (keys, trusted issuers, replay cache) and who the caller is."""
 from .issuers import Issuer, IssuerConfigError, Tenant, load_issuers, sandbox_issuer
-from .keys import JwksFetch, KeyNotFound, KeyStore, http_fetch_jwks
-from .replay import MemoryReplayCache, RedisReplayCache, ReplayCache, ReplayCacheUnavailable
+from .keys import JwksDocument, JwksFetch, KeyNotFound, KeyStore, TrustedKey, http_fetch_jwks
+from .replay import MemoryReplayCache, PostgresReplayCache, RedisReplayCache, ReplayCache, ReplayCacheUnavailable
 from .tokens import ANONYMOUS, Authenticator, AuthError, Principal
 
-__all__ = ["ANONYMOUS", "AuthError", "Authenticator", "Issuer", "IssuerConfigError", "JwksFetch", "KeyNotFound",
-           "KeyStore", "MemoryReplayCache", "Principal", "RedisReplayCache", "ReplayCache", "ReplayCacheUnavailable",
-           "Tenant", "http_fetch_jwks", "load_issuers", "sandbox_issuer"]
+__all__ = ["ANONYMOUS", "AuthError", "Authenticator", "Issuer", "IssuerConfigError", "JwksDocument", "JwksFetch",
+           "KeyNotFound",
+           "KeyStore", "MemoryReplayCache", "PostgresReplayCache", "Principal", "RedisReplayCache", "ReplayCache",
+           "ReplayCacheUnavailable", "Tenant", "TrustedKey", "http_fetch_jwks", "load_issuers", "sandbox_issuer"]

@@ -43,6 +43,7 @@ class Issuer:
     jku: tuple[str, ...] = ()  # allowlisted JWKS URLs
     fhir_servers: tuple[str, ...] | None = ()
     tenants: tuple[Tenant, ...] = ()
+    audience: str | None = None  # the base URL this issuer calls us at; None: CRS_CDS_PUBLIC_BASE_URL
 
     def keys(self) -> list[dict[str, Any]]:
         return list(json.loads(self.jwks)["keys"]) if self.jwks else []
@@ -88,8 +89,13 @@ def _issuer(item: dict[str, Any], base: Path, path: str) -> Issuer:
                                     + "; ".join(f"{p.path}: {p.problem}" for p in problems))
     servers = tuple(_bases(item.get("fhirServers", ()), path))
     tenants = tuple(Tenant(t["id"], tuple(_bases(t.get("fhirServers", ()), path))) for t in item.get("tenants", ()))
+    audience = item.get("audience")
+    if audience is not None and normalise_base(audience) is None:
+        raise IssuerConfigError(f"{path}: issuer {item['iss']!r}: audience {audience!r} is not a plain http(s) "
+                                "base URL")
     return Issuer(iss=item["iss"], jwks=json.dumps(jwks, sort_keys=True) if jwks else None,
-                  jku=tuple(item.get("jku", ())), fhir_servers=servers, tenants=tenants)
+                  jku=tuple(item.get("jku", ())), fhir_servers=servers, tenants=tenants,
+                  audience=audience.rstrip("/") if audience else None)
 
 
 def _bases(urls: Iterable[str], path: str) -> Iterable[str]:

@@ -2,12 +2,18 @@
 
 Asymmetric algorithms only — ``none`` and HMAC are refused before any key is
 looked at, so a public key can never be used as an HMAC secret. ``aud`` must
-be the URL called, ``exp``/``iat`` are checked with a small leeway and a
+be the URL called, built from configuration only (the issuer's ``audience`` or
+``CRS_CDS_PUBLIC_BASE_URL``, plus the path): a Host header is the caller's to
+choose, so an audience built from it would accept a token minted for another
+service on the same path. ``exp``/``iat`` are checked with a small leeway and a
 maximum lifetime, and a ``jti`` is accepted once. Every failure is an
 ``AuthError`` whose reason goes to the log, never to the caller.
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -48,9 +54,10 @@ ANONYMOUS = Principal(issuer=None, tenant=None, fhir_servers=None)
 
 class Authenticator:
     def __init__(self, issuers: Sequence[Issuer], keys: KeyStore, replay: ReplayCache, *,
-                 now: Callable[[], float] = time.time, leeway: int = LEEWAY_SECONDS,
-                 max_lifetime: int = MAX_LIFETIME_SECONDS) -> None:
+                 public_base_url: str | None = None, now: Callable[[], float] = time.time,
+                 leeway: int = LEEWAY_SECONDS, max_lifetime: int = MAX_LIFETIME_SECONDS) -> None:
         self._issuers = {i.iss: i for i in issuers}
+        self._public_base_url = public_base_url
         self._keys = keys
         self._replay = replay
         self._now = now
@@ -61,42 +68,49 @@ class Authenticator:
     def configured(self) -> bool:
         return bool(self._issuers)
 
-    def authenticate(self, token: str, audience: str) -> Principal:
-        """The verified caller, or ``AuthError``."""
+    def authenticate(self, token: str, path: str) -> Principal:
+        """The verified caller of ``path`` (the path called, e.g. ``/cds-services``), or ``AuthError``."""
+        header = _header(token)
         try:
-            header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
             raise AuthError("malformed token") from None
         alg = header.get("alg")
         if alg not in ALGORITHMS:
-            raise AuthError(f"algorithm not allowed: {str(alg)[:16]}")
+            raise AuthError("algorithm not allowed")
+        if "typ" in header and header["typ"] != "JWT":
+            raise AuthError("typ is not JWT")
         issuer = self._issuers.get(unverified.get("iss")) if isinstance(unverified.get("iss"), str) else None
         if issuer is None:
             raise AuthError("issuer not trusted")
+        base = issuer.audience or self._public_base_url
+        if base is None:
+            raise AuthError("no audience configured (CRS_CDS_PUBLIC_BASE_URL)")
         try:
             key = self._keys.key(issuer, header.get("kid"), header.get("jku"))
         except KeyNotFound as exc:
             raise AuthError(str(exc)) from None
-        claims = self._verify(token, key, alg, audience)
+        if key.alg is not None and key.alg != alg:
+            raise AuthError("alg is not the key's alg")
+        claims = self._verify(token, key.jwk, alg, base + path)
         tenant = self._tenant(issuer, claims)
         if not self._replay.first_use(issuer.iss, claims["jti"], float(claims["exp"]) + self._leeway):
             raise AuthError("jti replayed")
         return Principal(issuer.iss, tenant.id if tenant else None, _servers(issuer, tenant))
 
     def _verify(self, token: str, key: jwt.PyJWK, alg: str, audience: str) -> dict[str, Any]:
+        """Signature (PyJWT, the one algorithm named), then claims by our own rules."""
         try:
-            claims = jwt.decode(token, key.key, algorithms=[alg], audience=[audience, audience + "/"],
+            claims = jwt.decode(token, key.key, algorithms=[alg],
                                 options={"require": _REQUIRED, "verify_exp": False, "verify_iat": False,
-                                         "verify_nbf": False})
-        except jwt.InvalidAudienceError:
-            raise AuthError("aud is not the URL called") from None
+                                         "verify_nbf": False, "verify_aud": False})
         except jwt.InvalidSignatureError:
             raise AuthError("bad signature") from None
         except jwt.MissingRequiredClaimError as exc:
             raise AuthError(f"missing claim {exc.claim}") from None
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise AuthError(f"invalid token ({type(exc).__name__})") from None
+        _check_audience(claims["aud"], audience)
         exp, iat, now = claims["exp"], claims["iat"], self._now()
         if not all(_finite_number(v) for v in (exp, iat)):  # NaN would pass every comparison below
             raise AuthError("exp or iat not a finite number")
@@ -120,6 +134,34 @@ class Authenticator:
         if tenant is None:
             raise AuthError("tenant not configured for the issuer")
         return tenant
+
+
+def _header(token: str) -> dict[str, Any]:
+    """The JOSE header, read here rather than by PyJWT so that ``crit`` is refused whatever PyJWT
+    version is installed (before 2.12 PyJWT ignored it, CVE-2026-32597). We implement no JWS
+    extension, so a token that names one as critical cannot be processed as its issuer meant."""
+    encoded = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except (ValueError, binascii.Error):
+        raise AuthError("malformed token") from None
+    if not isinstance(header, dict) or token.count(".") != 2:
+        raise AuthError("malformed token")
+    if "crit" in header:
+        raise AuthError("crit header: extensions we do not implement")
+    return header
+
+
+def _check_audience(aud: Any, expected: str) -> None:
+    """``aud`` is the URL called — a string, or an array holding that URL and nothing else: a token
+    that also names other audiences could be replayed against them, so it is refused."""
+    accepted = (expected, expected + "/")
+    if isinstance(aud, list):
+        if len(aud) != 1:
+            raise AuthError("aud lists other audiences")
+        aud = aud[0]
+    if aud not in accepted:
+        raise AuthError("aud is not the URL called")
 
 
 def _finite_number(value: Any) -> bool:

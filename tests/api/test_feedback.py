@@ -53,11 +53,11 @@ def test_feedback_is_stored_once_however_often_it_is_sent(api, store) -> None:
     toci, _ = issue_order_cards(api)
     body = {"feedback": [accepted(toci)]}
     first = api.post("/cds-services/crs-order-sign/feedback", json=body)
-    assert first.status_code == 200 and first.get_json() == {"received": 1, "stored": 1}
+    assert first.status_code == 200 and first.get_json() == {"received": 1, "stored": 1, "unknownCards": 0}
     again = api.post("/cds-services/crs-order-sign/feedback", json=body)
-    assert again.status_code == 200 and again.get_json() == {"received": 1, "stored": 0}
-    [report] = [r for r in store.report() if r.card_kind == "tocilizumab-dose"]
-    assert (report.issued, report.accepted, report.overridden) == (1, 1, 0)
+    assert again.status_code == 200 and again.get_json() == {"received": 1, "stored": 0, "unknownCards": 0}
+    [report] = [r for r in store.report().kinds if r.card_kind == "tocilizumab-dose"]
+    assert (report.issued, report.accepted, report.suggestions_accepted, report.overridden) == (1, 1, 1, 0)
 
 
 def test_report_counts_issued_accepted_and_overridden_per_card_kind(api, store, capsys) -> None:
@@ -71,7 +71,7 @@ def test_report_counts_issued_accepted_and_overridden_per_card_kind(api, store, 
                     json={"feedback": [{"card": view[0]["uuid"], "outcome": "overridden",
                                         "outcomeTimestamp": stamp()}]}).status_code == 200
 
-    by_kind = {r.card_kind: r for r in store.report()}
+    by_kind = {r.card_kind: r for r in store.report().kinds}
     assert (by_kind["tocilizumab-dose"].issued, by_kind["tocilizumab-dose"].accepted,
             by_kind["tocilizumab-dose"].overridden) == (2, 1, 1)
     assert by_kind["tocilizumab-dose"].override_reasons == {"Recorded weight is outdated": 1}
@@ -84,10 +84,11 @@ def test_report_counts_issued_accepted_and_overridden_per_card_kind(api, store, 
         path = store._connect().execute("PRAGMA database_list").fetchone()[2]
         assert main(["feedback", "report", "--database", path]) == 0
         lines = capsys.readouterr().out.splitlines()
+        assert lines[0] == f"feedback database: sqlite:///{path}"
         gm_line = next(line for line in lines if line.startswith("gm-csf"))
-        assert gm_line.split()[1:4] == ["2", "0", "2"] and "Clinical judgement: dose intended (2)" in gm_line
+        assert gm_line.split()[1:5] == ["2", "0", "0", "2"] and "Clinical judgement: dose intended (2)" in gm_line
         assert main(["feedback", "report", "--database", path, "--since", "2026-11-22"]) == 0
-        assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]] == []
+        assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[2:]] == []
 
 
 def test_issued_cards_carry_kind_grade_and_protocol_but_no_patient_data(api, store, tmp_path) -> None:
@@ -140,6 +141,9 @@ def test_a_failing_store_does_not_cost_the_clinician_the_cards() -> None:
         def record_issued(self, cards):
             raise sqlite3.OperationalError("disk I/O error")
 
+        def describe(self) -> str:
+            return "a broken disk"
+
     client = create_app(bootstrap(Settings(), clock=lambda: fb.NOW, feedback_store=Broken())).test_client()  # type: ignore[arg-type]
     assert kinds(cards_of(client, order_request(crs_patient(70), [draft("tocilizumab", 900)]))) == [
         "tocilizumab-dose"]
@@ -173,3 +177,43 @@ def test_issued_card_kind_grade_and_protocol_come_from_the_card() -> None:
         ("b", "crs-patient-view", "crs-protocol-options", None, "christie-doc644-v8"),
         ("c", "crs-patient-view", "gm-csf", None, "astct-generic")]
     assert {r[5] for r in rows} == {"2026-11-21T12:00:00.000000Z"}  # the service clock, no patient data
+
+
+def test_a_cards_suggestions_accepted_one_by_one_as_the_sandbox_sends_them_are_all_kept(api, store) -> None:
+    [card, *_] = cards_of(api, fb.hook_request(crs_patient(70, grade=3)), "crs-patient-view")
+    suggestions = [s["uuid"] for s in card["suggestions"]]
+    assert len(suggestions) >= 3
+    for minutes, suggestion in enumerate(suggestions):
+        body = {"feedback": [{"card": card["uuid"], "outcome": "accepted", "outcomeTimestamp": stamp(minutes),
+                              "acceptedSuggestions": [{"id": suggestion}]}]}
+        resp = api.post("/cds-services/crs-patient-view/feedback", json=body)
+        assert resp.get_json() == {"received": 1, "stored": 1, "unknownCards": 0}
+    [report] = [r for r in store.report().kinds if r.card_kind == "crs-assessment"]
+    assert (report.accepted, report.suggestions_accepted) == (1, len(suggestions))
+
+
+def test_feedback_about_a_card_never_issued_is_stored_flagged(api, store) -> None:
+    body = {"feedback": [{"card": "d6b5c1d2-0000-4000-8000-000000000000", "outcome": "accepted",
+                          "outcomeTimestamp": stamp(), "acceptedSuggestions": [{"id": "x"}]}]}
+    resp = api.post("/cds-services/crs-patient-view/feedback", json=body)
+    assert resp.status_code == 200 and resp.get_json() == {"received": 1, "stored": 1, "unknownCards": 1}
+    assert store.report().unknown_accepted == 1
+
+
+def test_epic_shaped_feedback_is_still_accepted(api, store) -> None:
+    """Epic sends ``overrideReasons`` (an object, with Epic's own extensions) rather than the spec's
+    ``overrideReason``, and one item per accepted suggestion; reading Epic's reasons belongs to the EHR
+    profiles work, but such a body must keep being stored."""
+    toci, gm = issue_order_cards(api)
+    epic = {"feedback": [
+        {"card": gm["uuid"], "outcome": "overridden", "outcomeTimestamp": stamp(),
+         "overrideReasons": {"reason": {"code": "1", "system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.657380",
+                                        "display": "Patient declined"}, "userComment": "see note",
+                             "extension": [{"url": "com.epic.cdshooks.feedback.overrideReason.reasonTitle",
+                                            "valueString": "Declined"}]}},
+        {"card": toci["uuid"], "outcome": "accepted", "outcomeTimestamp": stamp(),
+         "acceptedSuggestions": [{"id": toci["suggestions"][0]["uuid"]}]}]}
+    resp = api.post("/cds-services/crs-order-sign/feedback", json=epic)
+    assert resp.status_code == 200 and resp.get_json() == {"received": 2, "stored": 2, "unknownCards": 0}
+    by_kind = {r.card_kind: r for r in store.report().kinds}
+    assert by_kind["gm-csf"].overridden == 1 and by_kind["tocilizumab-dose"].suggestions_accepted == 1

@@ -15,10 +15,9 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from cds_service.bootstrap import bootstrap
 from cds_service.http import create_app
-from cds_service.settings import Settings
+from cds_service.settings import ConfigError, Settings
 from devkit import fhirbuild as fb
 from devkit.fhirbuild import ago
-from protocols import ProtocolError
 from tests.support.paths import PROTOCOL_DATA
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -269,7 +268,6 @@ def test_gm_csf_icans_and_antifungal_warnings_with_sources(generic):
 # ---------------------------------------------------------------- start-up
 
 def test_protocol_settings_accept_ids_and_files_and_name_bad_values():
-    from cds_service.settings import ConfigError
 
     s = Settings.from_env({"CRS_CDS_PROTOCOL": " /etc/crs/our-protocol.yaml ",
                            "CRS_CDS_PAEDIATRIC_PROTOCOL": "paediatric-seed004"})
@@ -283,13 +281,14 @@ def test_a_protocol_file_with_a_typo_stops_the_service(tmp_path: Path):
     good = PROTOCOL_DATA / "astct-generic.yaml"
     bad = tmp_path / "hospital.yaml"
     bad.write_text(good.read_text().replace("mgPerKg:", "mgPerKgg:", 1))
-    with pytest.raises(ProtocolError) as err:
+    with pytest.raises(ConfigError) as err:
         create_app(bootstrap(Settings(protocol_id=str(bad)), clock=lambda: fb.NOW))
     assert "hospital.yaml" in str(err.value) and "mgPerKg" in str(err.value)
+    assert all(line.startswith("CRS_CDS_PROTOCOL: ") for line in err.value.problems)
 
 
 def test_an_unknown_protocol_id_stops_the_service():
-    with pytest.raises(ProtocolError, match="unknown protocol id"):
+    with pytest.raises(ConfigError, match=r"CRS_CDS_PROTOCOL: .*unknown protocol id"):
         create_app(bootstrap(Settings(protocol_id="no-such-protocol"), clock=lambda: fb.NOW))
 
 

@@ -1,4 +1,5 @@
-"""Logs never carry patient identifiers, names, resource contents or tokens — on success or on any refusal.
+"""Logs and metrics never carry patient identifiers, names, resource contents or tokens — on success or on
+any refusal.
 
 Requests full of recognisable patient data and secrets go through every outcome
 (200, 400, 401, 403, 412, 413, 500); both the logging records and everything
@@ -76,6 +77,9 @@ def test_development_calls_log_no_patient_data(logs) -> None:
     del missing["prefetch"]["patient"]
     assert client.post(SERVICE, json=missing).status_code == 412
     assert client.post(SERVICE, json=patient_request(), headers=sb.bearer(tok)).status_code == 401  # replay
+    wrong_patient = patient_request()
+    wrong_patient["context"]["patientId"] = "OTHER-SECRET-31"  # a mismatch: logged in numbers only
+    assert client.post(SERVICE, json=wrong_patient).get_json() == {"cards": []}
     deep = json.dumps(patient_request())[:-1] + ', "x": ' + "[" * 100 + json.dumps(NAME) + "]" * 100 + "}"
     assert client.post(SERVICE, data=deep, content_type="application/json").status_code == 400
     assert client.post(SERVICE, data=json.dumps({"hook": NAME, "x": "a" * (17 * 1024 * 1024)}),
@@ -87,10 +91,15 @@ def test_development_calls_log_no_patient_data(logs) -> None:
     exploding = create_app(bootstrap(sb.settings(env="development"), clock=lambda: fb.NOW,
                                      composers={"patient-view": explode})).test_client()
     assert exploding.post(SERVICE, json=patient_request()).status_code == 500
+    exposition = client.get("/metrics").get_data(as_text=True)  # metrics labels: no patient data either
+    assert 'crs_cds_requests_total{endpoint="service"' in exposition
+    for secret in [*SECRETS, tok, "OTHER-SECRET-31"]:
+        assert secret not in exposition, f"{secret!r} leaked into /metrics"
     text = logs()
-    assert_clean(text, tok, tok.split(".")[2])
+    assert_clean(text, tok, tok.split(".")[2], "OTHER-SECRET-31")
     lines = [json.loads(line) for line in text.splitlines() if line.startswith('{"time"')]
     assert {line["status"] for line in lines if line["event"] == "request"} >= {200, 400, 401, 412, 413, 500}
+    assert any(line.get("mismatch") == "0 of 5 resources for this patient" for line in lines)
 
 
 def test_production_refusals_log_no_patient_data_or_tokens(logs) -> None:
@@ -105,6 +114,10 @@ def test_production_refusals_log_no_patient_data_or_tokens(logs) -> None:
     assert client.post(SERVICE, json=off_list, headers=sb.bearer(sb.token(SERVICE))).status_code == 403
     good = client.post(SERVICE, json=patient_request(), headers=sb.bearer(sb.token(SERVICE, sub=PID)))
     assert good.status_code == 200
+    exposition = client.get("/metrics").get_data(as_text=True)
+    assert "crs_cds_auth_failures_total" in exposition
+    for secret in [*SECRETS, forged, wrong_aud, MRN.lower()]:
+        assert secret not in exposition, f"{secret!r} leaked into /metrics"
     text = logs()
     assert_clean(text, forged, wrong_aud, forged.split(".")[2], MRN.lower())
     [line] = [json.loads(ln) for ln in text.splitlines() if '"status":200' in ln and ln.startswith('{"time"')][:1]

@@ -7,9 +7,8 @@ import shutil
 
 import pytest
 
-from cds_service.settings import Settings
+from cds_service.settings import ConfigError, Settings
 from devkit import fhirbuild as fb
-from protocols import ProtocolError
 from tests.support import apps
 from tests.support.order_builders import crs_patient
 from tests.support.paths import PROTOCOL_DATA
@@ -37,7 +36,7 @@ def test_a_protocol_file_edited_after_start_up_changes_nothing_until_restart(tmp
     protocol.write_text("id: [this is not a protocol\n")  # a bad edit on disk
     assert cards(client) == before  # answers as before: nothing is re-read on a request
 
-    with pytest.raises(ProtocolError, match="invalid YAML"):  # a restart reads it, and refuses it
+    with pytest.raises(ConfigError, match=r"CRS_CDS_PROTOCOL: .*invalid YAML"):  # a restart reads it, and refuses it
         apps.client(Settings(protocol_id=str(protocol)))
 
 
@@ -48,5 +47,5 @@ def test_a_removed_protocol_file_changes_nothing_until_restart(tmp_path) -> None
     before = cards(client)
     protocol.unlink()
     assert cards(client) == before
-    with pytest.raises(ProtocolError, match="file not found"):
+    with pytest.raises(ConfigError, match=r"CRS_CDS_PROTOCOL: .*file not found"):
         apps.client(Settings(protocol_id=str(protocol)))

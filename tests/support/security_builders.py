@@ -5,6 +5,7 @@ import json
 import time
 import uuid
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -42,14 +43,18 @@ def jwks(*entries: dict[str, Any]) -> dict[str, Any]:
 
 
 def issuer(iss: str = ISS, key: Any = None, kid: str = KID, fhir_servers: tuple[str, ...] = (FHIR,),
-           tenants: tuple[Tenant, ...] = (), jku: tuple[str, ...] = ()) -> Issuer:
+           tenants: tuple[Tenant, ...] = (), jku: tuple[str, ...] = (), audience: str | None = None) -> Issuer:
     keyset = jwks(public_jwk(key or ec_key(), kid)) if key is not False else None
     return Issuer(iss=iss, jwks=json.dumps(keyset) if keyset else None, jku=jku,
-                  fhir_servers=fhir_servers, tenants=tenants)
+                  fhir_servers=fhir_servers, tenants=tenants, audience=audience)
 
 
-def settings(*issuers: Issuer, env: str = "production", **security: Any) -> Settings:
-    return Settings(env=env, security=SecuritySettings(issuers=issuers or (issuer(),), **security))
+def settings(*issuers: Issuer, env: str = "production", workers: int = 1, **security: Any) -> Settings:
+    """Settings trusting ``issuers`` (default: one EC issuer); JWT ``aud`` is ``BASE`` + path unless
+    ``public_base_url`` says otherwise (the audience comes from configuration only). One worker: a test
+    app is one process, so production accepts the in-memory replay cache unless a store is given."""
+    security.setdefault("public_base_url", BASE)
+    return Settings(env=env, workers=workers, security=SecuritySettings(issuers=issuers or (issuer(),), **security))
 
 
 def token(path: str = "/cds-services", *, key: Any = None, kid: str | None = KID, alg: str = "ES384",
@@ -67,3 +72,11 @@ def token(path: str = "/cds-services", *, key: Any = None, kid: str | None = KID
 
 def bearer(tok: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {tok}"}
+
+
+def issuers_file(path: Path, *, iss: str = ISS, key: Any = None, kid: str = KID, **extra: Any) -> Path:
+    """An issuers file trusting ``key``'s public half (default: the EC key ``token`` signs with), for a
+    service started as a process."""
+    entry = {"iss": iss, "jwks": jwks(public_jwk(key or ec_key(), kid)), "fhirServers": [FHIR], **extra}
+    path.write_text(json.dumps({"issuers": [entry]}))
+    return path

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
 from cds_service.bootstrap import build_assessor
 from cds_service.http import create_app
 from cds_service.settings import ConfigError, Settings
-from grading import GradingConfigError
 from grading.config import DEFAULT_CONFIG_PATH
-from tests.support.paths import TEST_DATA
+from tests.support.paths import ROOT, TEST_DATA
 
 
 def test_no_variables_give_development_defaults() -> None:
@@ -22,10 +22,12 @@ def test_no_variables_give_development_defaults() -> None:
 def test_values_are_read_and_normalised() -> None:
     s = Settings.from_env({"CRS_CDS_PROTOCOL": " hospital-x ", "CRS_CDS_ELIGIBILITY": "OFF",
                            "CRS_CDS_LOG_LEVEL": "debug", "CRS_CDS_ENV": "Production",
-                           "CRS_CDS_ISSUERS_FILE": str(TEST_DATA / "issuers.yaml")})
+                           "CRS_CDS_ISSUERS_FILE": str(TEST_DATA / "issuers.yaml"),
+                           "CRS_CDS_PUBLIC_BASE_URL": "https://cds.example.org/"})
     assert dataclasses.replace(s, security=Settings().security) == Settings(
         protocol_id="hospital-x", eligibility=False, log_level="DEBUG", env="production")
     assert [i.iss for i in s.security.issuers] == ["https://ehr.example.org"]
+    assert s.security.public_base_url == "https://cds.example.org"
     assert not s.insecure_defaults()
 
 
@@ -60,5 +62,23 @@ def test_a_site_grading_file_is_read_at_start_up_and_a_bad_one_stops_it(tmp_path
     assert settings.grading_file == str(site)
     assert build_assessor(settings).grading.fever_window_hours == 36
     site.write_text('{"system": "ASTCT-2019"}')
-    with pytest.raises(GradingConfigError, match=str(site)):
+    with pytest.raises(ConfigError, match=f"^CRS_CDS_GRADING_FILE: .*{site}"):
         build_assessor(settings)
+
+
+@pytest.mark.parametrize("host,port,base", [("127.0.0.1", 8080, "http://127.0.0.1:8080"),
+                                            ("0.0.0.0", 9000, "http://localhost:9000"),
+                                            ("::1", 8080, "http://[::1]:8080")])
+def test_serve_in_development_takes_its_own_address_as_the_jwt_audience(host, port, base) -> None:
+    assert Settings().served_at(host, port).security.public_base_url == base
+    configured = Settings.from_env({"CRS_CDS_PUBLIC_BASE_URL": "https://cds.example.org"})
+    assert configured.served_at(host, port).security.public_base_url == "https://cds.example.org"
+
+
+def test_every_variable_the_service_reads_is_in_the_readme_table() -> None:
+    """An operator finds every CRS_CDS_* variable in the README's configuration table, and nothing else."""
+    source = (ROOT / "cds_service" / "settings.py").read_text()
+    read = set(re.findall(r'env(?:\.get\(|\[)"(CRS_CDS_[A-Z_]+)"', source)) | set(
+        re.findall(r'_positive\(env, "(CRS_CDS_[A-Z_]+)"', source))
+    table = set(re.findall(r"^\| `(CRS_CDS_[A-Z_]+)` \|", (ROOT / "README.md").read_text(), re.M))
+    assert read and read == table

@@ -158,6 +158,16 @@ def test_gaps_in_a_request_become_unavailable_notes(tmp_path, fake_pipeline, cap
         "medicationAdministrations: only the first page was provided (prefetch paginated)"]
 
 
+def test_a_file_with_none_of_the_patients_data_is_said_in_words(fake_pipeline, capsys) -> None:
+    assert grade([str(EXAMPLE), "--patient", "someone-else", "--json"], fake_pipeline) == 0
+    out, err = capsys.readouterr()
+    json.loads(out)  # stdout stays JSON
+    assert err.startswith(f"crs-cds: none of the 10 resources about a patient in {EXAMPLE} is about patient "
+                          "someone-else (0 of 10 resources for this patient)")
+    assert grade([str(EXAMPLE)], fake_pipeline) == 0
+    assert capsys.readouterr().err == ""  # the request's own patient: nothing to say
+
+
 def test_eligibility_setting_reaches_the_pipeline(tmp_path, fake_pipeline, capsys, monkeypatch) -> None:
     monkeypatch.setenv("CRS_CDS_ELIGIBILITY", "off")
     grade([write(tmp_path, fb.patient()), "--now", "2026-11-21T12:00:00Z"], fake_pipeline)
@@ -214,6 +224,8 @@ def test_serve_options() -> None:
     assert (args.host, args.port, args.workers) == ("0.0.0.0", 9000, 3)
     opts = gunicorn_options(Settings(), host="::1", port=9000, workers=3)
     assert opts["bind"] == "[::1]:9000" and opts["workers"] == 3 and opts["preload_app"] is True
+    server = CdsServer(apps.service(), opts)
+    assert server.cfg.control_socket_disable is True  # no $HOME/.gunicorn/gunicorn.ctl shared by instances
 
 
 @pytest.mark.parametrize("argv", [["serve", "--port", "0"], ["serve", "--port", "http"], ["serve", "--workers", "0"]])

@@ -83,8 +83,10 @@ def test_serve_refuses_to_start_on_a_bad_protocol_file(tmp_path):
     env = {**os.environ, "CRS_CDS_PROTOCOL": str(typo_file(tmp_path))}
     proc = subprocess.run([sys.executable, "-m", "cds_service.cli", "serve", "--port", "1", "--workers", "1"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert proc.returncode != 0
-    assert "protocol error" in proc.stderr and "hospital.yaml" in proc.stderr and "mgPerKg" in proc.stderr
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert lines and all(line.startswith("crs-cds: configuration error: CRS_CDS_PROTOCOL: ") for line in lines)
+    assert "hospital.yaml" in proc.stderr and "mgPerKg" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

@@ -10,7 +10,7 @@ from cds_service.bootstrap import bootstrap
 from cds_service.ehr.guard import normalise_base
 from cds_service.http import create_app
 from cds_service.security.issuers import SANDBOX_ISS
-from cds_service.settings import ConfigError, Settings
+from cds_service.settings import ConfigError, SecuritySettings, Settings
 from tests.support.paths import EXAMPLES, TEST_DATA
 
 DATA = TEST_DATA
@@ -19,7 +19,7 @@ PUBLIC_JWKS = json.loads((DATA / "ehr-jwks.json").read_text())
 
 
 def env(**extra: str) -> dict[str, str]:
-    return {"CRS_CDS_ENV": "production", **extra}
+    return {"CRS_CDS_ENV": "production", "CRS_CDS_PUBLIC_BASE_URL": "https://cds.example.org", **extra}
 
 
 def write(tmp_path: Path, data: object, name: str = "issuers.json") -> str:
@@ -106,3 +106,52 @@ def test_development_warns_about_what_is_insecure() -> None:
                                       ("ftp://f.org", None), ("https://f.org:99999/", None)])
 def test_fhir_server_base_urls_are_normalised(url, base) -> None:
     assert normalise_base(url) == base
+
+
+# --- the JWT audience comes from configuration only ---------------------------------------------------
+
+def test_production_refuses_to_start_without_a_public_base_url() -> None:
+    issuers = str(DATA / "issuers.yaml")
+    settings = Settings.from_env({"CRS_CDS_ENV": "production", "CRS_CDS_ISSUERS_FILE": issuers,
+                                  "CRS_CDS_WORKERS": "1"})
+    with pytest.raises(ConfigError, match="CRS_CDS_PUBLIC_BASE_URL is required in production") as caught:
+        bootstrap(settings)
+    assert "https://ehr.example.org" in str(caught.value)  # names the issuer without an audience
+    built = Settings(env="production", workers=1, security=SecuritySettings(issuers=settings.security.issuers))
+    with pytest.raises(ConfigError, match="CRS_CDS_PUBLIC_BASE_URL"):
+        bootstrap(built)  # settings built in code are held to the same rule
+
+
+def test_a_per_issuer_audience_replaces_the_public_base_url(tmp_path) -> None:
+    issuer = {"iss": "https://e.org", "fhirServers": [], "jwks": PUBLIC_JWKS, "audience": "https://cds-a.example.org/"}
+    path = write(tmp_path, {"issuers": [issuer]})
+    settings = Settings.from_env({"CRS_CDS_ENV": "production", "CRS_CDS_ISSUERS_FILE": path, "CRS_CDS_WORKERS": "1",
+                                  "CRS_CDS_FEEDBACK_DB": str(tmp_path / "fb.sqlite3")})
+    [loaded] = bootstrap(settings).settings.security.issuers  # starts: the issuer names its own audience
+    assert loaded.audience == "https://cds-a.example.org"
+    other = {**issuer, "iss": "https://other.org"}
+    del other["audience"]
+    path = write(tmp_path, {"issuers": [issuer, other]})
+    with pytest.raises(ConfigError, match=r"missing for https://other\.org$"):
+        bootstrap(Settings.from_env({"CRS_CDS_ENV": "production", "CRS_CDS_ISSUERS_FILE": path,
+                                     "CRS_CDS_WORKERS": "1"}))
+
+
+@pytest.mark.parametrize("audience", ["ftp://cds.example.org", "https://cds.example.org/?x=1", "cds.example.org"])
+def test_an_audience_that_is_not_a_base_url_is_refused(tmp_path, audience) -> None:
+    path = write(tmp_path, {"issuers": [{"iss": "https://e.org", "fhirServers": [], "jwks": PUBLIC_JWKS,
+                                         "audience": audience}]})
+    with pytest.raises(ConfigError, match="CRS_CDS_ISSUERS_FILE"):
+        Settings.from_env(env(CRS_CDS_ISSUERS_FILE=path))
+
+
+@pytest.mark.parametrize("value,seconds", [(None, 3600), ("600", 600), ("60", 60), ("86400", 86400)])
+def test_jwks_max_age_is_configurable_within_bounds(value, seconds) -> None:
+    environ = {"CRS_CDS_JWKS_MAX_AGE_SECONDS": value} if value else {}
+    assert Settings.from_env(environ).security.jwks_max_age_seconds == seconds
+
+
+@pytest.mark.parametrize("value", ["59", "86401", "1h", "-5"])
+def test_a_jwks_max_age_out_of_bounds_names_the_variable(value) -> None:
+    with pytest.raises(ConfigError, match="CRS_CDS_JWKS_MAX_AGE_SECONDS"):
+        Settings.from_env({"CRS_CDS_JWKS_MAX_AGE_SECONDS": value})
