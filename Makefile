@@ -23,8 +23,9 @@ test: install
 	$(BIN)/python -m pytest
 
 # Service over HTTP vs its parse-only floor vs json.loads, the no-prefetch fetch, then worker
-# memory over 1,000 14-day calls. wrk is the load generator (Debian package, installed if missing).
+# memory over 1,000 14-day calls and the feedback database's growth per call. wrk is the load generator (Debian package, installed if missing).
 bench: install
 	@command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || sudo apt-get install -y wrk; }
 	$(BIN)/python benchmarks/bench_http.py
 	$(BIN)/python benchmarks/bench_memory.py
+	$(BIN)/python benchmarks/bench_feedback_growth.py

@@ -21,7 +21,7 @@ from protocols import Protocol, ProtocolError, ProtocolRegistry, load_protocol
 
 from . import __version__
 from .ehr import ClientLimits, FhirClient, FhirFetcher, Gatherer, HistoryPlan
-from .feedback import FeedbackStore, SqlFeedbackStore, StoreUnavailable
+from .feedback import FeedbackStore, Retention, SqlFeedbackStore, StoreUnavailable
 from .hooks import COMPOSERS, Assessor, CdsHooks, Composer, catalogue
 from .instants import utc_now
 from .metrics import Metrics
@@ -175,8 +175,9 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     history = HistoryPlan(assessor.grading.eligibility_window_days)
     client = FhirClient(ClientLimits(deadline_seconds=settings.fetch_deadline_seconds), metrics=metrics)
     gatherer = Gatherer(fetcher or client, settings.fetch_deadline_seconds, history)
+    retention = Retention(store, settings.retention_days) if settings.retention_days else None
     hooks = CdsHooks(catalogue(assessor.codes), assessor, gatherer, store, clock, security.max_resources,
-                     dict(composers), metrics, settings.silent)
+                     dict(composers), metrics, settings.silent, retention)
     keys = key_store or KeyStore(jwks_fetch, max_age_seconds=security.jwks_max_age_seconds)
     authenticator = Authenticator(security.issuers, keys, replay,
                                   public_base_url=security.public_base_url)

@@ -253,6 +253,7 @@ class Settings:
     grading_file: str | None = None  # the site's copy of grading/data/astct.json (None: the shipped one)
     workers: int = DEFAULT_WORKERS  # gunicorn worker processes of `crs-cds serve`
     mode: str = "active"  # silent: grade and record every assessment, answer no cards (go-live comparison)
+    retention_days: int | None = None  # per-call records (issued cards, silent assessments) kept this long
 
     @property
     def development(self) -> bool:
@@ -283,6 +284,7 @@ class Settings:
             grading_file=None if _blank(env.get("CRS_CDS_GRADING_FILE")) else env["CRS_CDS_GRADING_FILE"].strip(),
             workers=problems.take(lambda: _positive(env, "CRS_CDS_WORKERS", DEFAULT_WORKERS), DEFAULT_WORKERS),
             mode=problems.take(lambda: _mode(env.get("CRS_CDS_MODE")), "active"),
+            retention_days=problems.take(lambda: _positive(env, "CRS_CDS_RETENTION_DAYS", 0), 0) or None,
         )
         problems.raise_if_any()
         return settings

@@ -1,6 +1,7 @@
 """Feedback: parsing CDS Hooks feedback, the store of issued cards and outcomes, the report."""
 from .parse import InvalidFeedback, parse_feedback
 from .report import format_report
+from .retention import Retention
 from .store import (
     Feedback,
     FeedbackReceipt,
@@ -14,5 +15,5 @@ from .store import (
 )
 
 __all__ = ["Feedback", "FeedbackReceipt", "FeedbackReport", "FeedbackStore", "InvalidFeedback", "IssuedCard",
-           "KindReport", "SilentAssessment", "SqlFeedbackStore", "StoreUnavailable", "format_report",
+           "KindReport", "Retention", "SilentAssessment", "SqlFeedbackStore", "StoreUnavailable", "format_report",
            "parse_feedback"]

@@ -71,6 +71,11 @@ SCHEMA = (
         assessed_at TEXT NOT NULL
     )""",
 )
+# What the report and retention look up by time; created on existing databases too.
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS issued_cards_by_time ON issued_cards (issued_at)",
+    "CREATE INDEX IF NOT EXISTS silent_assessments_by_time ON silent_assessments (assessed_at)",
+)
 LEGACY_FEEDBACK = "card_feedback"  # 0.1: one row per card and outcome (later suggestions were dropped)
 
 
@@ -161,6 +166,7 @@ class FeedbackStore(Protocol):
     def report(self, since: datetime | None = None) -> FeedbackReport: ...
     def ping(self) -> None: ...
     def describe(self) -> str: ...
+    def prune(self, before: datetime) -> int: ...
 
 
 def _iso(t: datetime) -> str:
@@ -205,7 +211,8 @@ class SqlFeedbackStore:
         """Open (creating the tables, migrating 0.1's) ``postgresql://…`` / ``postgres://…``,
         ``sqlite:///path`` or a plain file path. ``StoreUnavailable`` names the database."""
         if url.startswith(("postgresql://", "postgres://")):
-            return cls(_KeptConnection(url), "%s", shown=display_url(url))
+            return cls(_KeptConnection(lambda: psycopg.connect(url, connect_timeout=5)), "%s",
+                       shown=display_url(url))
         path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
         if path == ":memory:":
             shared = sqlite3.connect(":memory:", check_same_thread=False)
@@ -215,14 +222,15 @@ class SqlFeedbackStore:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreUnavailable(f"cannot open the feedback database {shown} ({_reason(exc)})") from None
-        return cls(lambda: sqlite3.connect(path, timeout=10), "?", shown=shown)
+        return cls(_KeptConnection(lambda: _open_sqlite(path)), "?", shown=shown)
 
     @classmethod
     def open_existing(cls, url: str) -> SqlFeedbackStore:
         """Open a database the service has already created, read-only for SQLite; never create one
         (a mistyped path or URL is an error, not an empty report)."""
         if url.startswith(("postgresql://", "postgres://")):
-            return cls(_KeptConnection(url), "%s", shown=display_url(url), create=False)
+            return cls(_KeptConnection(lambda: psycopg.connect(url, connect_timeout=5)), "%s",
+                       shown=display_url(url), create=False)
         path = Path(url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url)
         shown = f"sqlite:///{path.resolve()}"
         if not path.is_file():
@@ -238,8 +246,22 @@ class SqlFeedbackStore:
     def _sql(self, statement: str) -> str:
         return statement.replace("?", self._ph)
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._connect, self._lock)
+    def _transaction(self, *, durable: bool = True) -> _Transaction:
+        """A unit of work. ``durable=False`` for the per-call records (issued cards, silent
+        assessments): committed without waiting for the disk (PostgreSQL ``synchronous_commit
+        off``, SQLite ``synchronous NORMAL`` in WAL mode), so they cost ~0.1 ms on the
+        patient-view path instead of a flush. A crash of the database server or machine (not of
+        the service) may lose the last fraction of a second of them; feedback, which a client
+        was told we stored, is always committed durably."""
+        return _Transaction(self._connect, self._lock, self._relaxed if not durable else self._durable)
+
+    # The first statement of a unit of work; on PostgreSQL it also finds a kept connection the server
+    # dropped (a restart, an idle timeout), which the transaction then replaces once.
+    def _relaxed(self, cur: Any) -> None:
+        cur.execute("SET LOCAL synchronous_commit TO OFF" if self.postgres else "PRAGMA synchronous = NORMAL")
+
+    def _durable(self, cur: Any) -> None:
+        cur.execute("SELECT 1" if self.postgres else "PRAGMA synchronous = FULL")
 
     def _tables(self, cur: Any) -> set[str]:
         if self.postgres:
@@ -254,7 +276,7 @@ class SqlFeedbackStore:
         with self._transaction() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(hashtext('crs-cds schema'))" if self.postgres
                         else "BEGIN IMMEDIATE")
-            for statement in SCHEMA:
+            for statement in (*SCHEMA, *INDEXES):
                 cur.execute(statement)
             if LEGACY_FEEDBACK in self._tables(cur):
                 self._migrate_legacy(cur)
@@ -306,14 +328,35 @@ class SqlFeedbackStore:
         rows = [(c.card_uuid, c.service_id, c.card_kind, c.grade, c.protocol, _iso(c.issued_at)) for c in cards]
         if not rows:
             return
-        with self._transaction() as cur:
+        with self._transaction(durable=False) as cur:
             cur.executemany(self._sql(
                 "INSERT INTO issued_cards (card_uuid, service_id, card_kind, grade, protocol, issued_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (card_uuid) DO NOTHING"), rows)
 
+    def prune(self, before: datetime, *, batch: int = 1000) -> int:
+        """Delete the per-call records older than ``before`` (``CRS_CDS_RETENTION_DAYS``): issued
+        cards no feedback refers to, and silent-mode assessments. Feedback is kept, and so is the
+        issued-card row it joins to. Deleted ``batch`` rows per transaction, so that calls
+        recording cards meanwhile wait milliseconds, not the whole deletion. Returns the count."""
+        cutoff = _iso(before)
+        removed = 0
+        for table, key, column, unless in (
+                ("issued_cards", "card_uuid", "issued_at",
+                 " AND NOT EXISTS (SELECT 1 FROM feedback_items f WHERE f.card_uuid = t.card_uuid)"),
+                ("silent_assessments", "assessment_id", "assessed_at", "")):
+            while True:
+                with self._transaction(durable=False) as cur:
+                    cur.execute(self._sql(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} t "
+                                          f"WHERE {column} < ?{unless} LIMIT {int(batch)})"), (cutoff,))
+                    count = max(cur.rowcount, 0)
+                removed += count
+                if count < batch:
+                    break
+        return removed
+
     def record_assessment(self, assessment: SilentAssessment) -> None:
         a = assessment
-        with self._transaction() as cur:
+        with self._transaction(durable=False) as cur:
             cur.execute(self._sql(
                 "INSERT INTO silent_assessments (assessment_id, service_id, status, grade, worst_grade, lower_bound, "
                 "protocol, assessed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
@@ -382,16 +425,25 @@ _INSERT_FEEDBACK = (
 
 
 class _Transaction:
-    """Connection per unit of work, committed on success; serialised per process for SQLite."""
+    """A unit of work on the process's connection, committed on success; serialised per process."""
 
-    def __init__(self, connect: Any, lock: threading.Lock) -> None:
-        self._connect, self._lock = connect, lock
+    def __init__(self, connect: Any, lock: threading.Lock, begin: Callable[[Any], None]) -> None:
+        self._connect, self._lock, self._begin = connect, lock, begin
 
     def __enter__(self) -> Any:
         self._lock.acquire()
         try:
             self._conn = self._connect()
             self._cur = self._conn.cursor()
+            try:
+                self._begin(self._cur)
+            except DB_ERRORS:
+                reopen = getattr(self._connect, "reopen", None)
+                if reopen is None:
+                    raise
+                self._conn = reopen()  # the kept connection was dropped: one fresh one, once
+                self._cur = self._conn.cursor()
+                self._begin(self._cur)
         except BaseException:
             self._lock.release()
             raise
@@ -408,24 +460,39 @@ class _Transaction:
             self._lock.release()
 
 
-class _KeptConnection:
-    """PostgreSQL: one connection per process, kept between units of work (the store's lock serialises
-    them), opened again after a fork, a failure or an idle connection dropped by the server. Opening one
-    costs ~7 ms on loopback, a statement on an open one ~0.1 ms: on the patient-view path that matters."""
+def _open_sqlite(path: str) -> sqlite3.Connection:
+    """A SQLite file in WAL mode: readers never wait for the writer, and a commit that need not be
+    durable (``synchronous NORMAL``) costs no flush. ``check_same_thread`` is off because the
+    store's lock, not the thread, owns the connection."""
+    conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode = WAL")
+    return conn
 
-    def __init__(self, url: str) -> None:
-        self._url = url
-        self._conn: psycopg.Connection | None = None
+
+class _KeptConnection:
+    """One connection per process, kept between units of work (the store's lock serialises them),
+    opened again after a fork or a failure, or when the server dropped it (``reopen``). Opening a
+    PostgreSQL connection costs ~7 ms on loopback and a SQLite file ~1 ms with its first commit; a
+    unit of work on a kept one ~0.1 ms: on the patient-view path that matters."""
+
+    def __init__(self, open_connection: Callable[[], Any]) -> None:
+        self._open = open_connection
+        self._conn: Any = None
         self._pid = os.getpid()
 
     def __call__(self) -> _Borrowed:
         conn = self._conn
-        if conn is not None and (self._pid != os.getpid() or conn.closed or conn.broken or not _alive(conn)):
-            conn = None  # a parent's socket is not ours to use, nor to close
+        if conn is not None and (self._pid != os.getpid() or _unusable(conn)):
+            conn = None  # a parent's connection is not ours to use, nor to close
         if conn is None:
-            conn = psycopg.connect(self._url, connect_timeout=5)
+            conn = self._open()
             self._conn, self._pid = conn, os.getpid()
         return _Borrowed(conn)
+
+    def reopen(self) -> _Borrowed:
+        """A new connection in place of one the server dropped."""
+        self.release()
+        return self()
 
     def release(self) -> None:
         conn, self._conn = self._conn, None
@@ -433,14 +500,8 @@ class _KeptConnection:
             conn.close()
 
 
-def _alive(conn: psycopg.Connection) -> bool:
-    """The server has not dropped it while it was idle (a restart, an idle timeout)."""
-    try:
-        conn.execute("SELECT 1")
-        conn.rollback()
-        return True
-    except psycopg.Error:
-        return False
+def _unusable(conn: Any) -> bool:
+    return bool(getattr(conn, "closed", False) or getattr(conn, "broken", False))
 
 
 class _Borrowed:

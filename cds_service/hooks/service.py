@@ -22,7 +22,7 @@ from clinical import Assessment
 from fhir_mappings import patient_share
 
 from ..ehr import FhirServer, Gatherer
-from ..feedback import FeedbackStore, IssuedCard, SilentAssessment
+from ..feedback import FeedbackStore, IssuedCard, Retention, SilentAssessment
 from ..metrics import Metrics
 from .assess import Assessor
 from .call import HookCall, HookResult
@@ -60,6 +60,7 @@ class CdsHooks:
     composers: Mapping[str, Composer] = field(default_factory=lambda: dict(COMPOSERS))
     metrics: Metrics = field(default_factory=Metrics)
     silent: bool = False
+    retention: Retention | None = None  # CRS_CDS_RETENTION_DAYS: old per-call records deleted in the background
 
     def find(self, service_id: str) -> ServiceDefinition | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -102,6 +103,8 @@ class CdsHooks:
                 service_id, a.status, a.grade, a.worst_grade, a.lower_bound, graded.protocol.id, self.clock()))
         except Exception as exc:
             _log.error("could not record a silent assessment for %s: %s", service_id, type(exc).__name__)
+        if self.retention is not None:
+            self.retention.due(self.clock())
         return a
 
     def _record_issued(self, service_id: str, cards: tuple[Card, ...]) -> None:
@@ -120,3 +123,5 @@ class CdsHooks:
         except Exception as exc:
             # Type only, like every other error log: a driver's message may quote the failing row.
             _log.error("could not record issued cards for %s: %s", service_id, type(exc).__name__)
+        if self.retention is not None:
+            self.retention.due(issued_at)

@@ -81,7 +81,7 @@ def test_report_counts_issued_accepted_and_overridden_per_card_kind(api, store, 
     assert by_kind["crs-assessment"].override_reasons == {"(no reason given)": 1}
 
     if isinstance(store, SqlFeedbackStore) and store._ph == "?":  # the CLI reads the same SQLite file
-        path = store._connect().execute("PRAGMA database_list").fetchone()[2]
+        path = store.describe().removeprefix("sqlite:///")
         assert main(["feedback", "report", "--database", path]) == 0
         lines = capsys.readouterr().out.splitlines()
         assert lines[0] == f"feedback database: sqlite:///{path}"

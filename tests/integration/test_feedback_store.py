@@ -215,3 +215,43 @@ def test_postgresql_keeps_one_connection_per_process_and_replaces_a_dropped_one(
     store.record_issued([issued("crs-assessment")])  # still works, on a new connection
     assert backend() != first
     assert store.report().kinds[0].issued == 1
+
+
+def test_per_call_records_commit_without_a_flush_and_feedback_with_one(store) -> None:
+    """Issued cards are on every patient-view's path: committed without waiting for the disk. Feedback,
+    which the client was told we stored, waits for it (PostgreSQL synchronous_commit, SQLite synchronous)."""
+    query, relaxed, durable = (("SHOW synchronous_commit", "off", "on") if store.postgres
+                               else ("PRAGMA synchronous", 1, 2))  # SQLite: 1 = NORMAL, 2 = FULL
+    with store._transaction(durable=False) as cur:
+        cur.execute(query)
+        assert cur.fetchone()[0] == relaxed
+    with store._transaction() as cur:
+        cur.execute(query)
+        assert cur.fetchone()[0] == durable
+
+
+def test_a_sqlite_store_writes_ahead_so_readers_never_wait(tmp_path) -> None:
+    path = tmp_path / "feedback.sqlite3"
+    SqlFeedbackStore.from_url(str(path)).record_issued([issued("crs-assessment")])
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert SqlFeedbackStore.open_existing(str(path)).report().kinds[0].issued == 1  # read-only, as the CLI does
+
+
+def test_pruning_deletes_old_per_call_records_but_keeps_feedback_and_its_cards(store) -> None:
+    def card(days_ago: float) -> IssuedCard:
+        return IssuedCard(str(uuid.uuid4()), "crs-patient-view", "crs-assessment", 3, "astct-generic",
+                          T0 - timedelta(days=days_ago))
+
+    old, old_with_feedback, recent = [card(40) for _ in range(5)], card(41), card(10)
+    store.record_issued([*old, old_with_feedback, recent])
+    store.record_feedback("crs-patient-view", [overridden(old_with_feedback, "Not CRS")], T0)
+    for days_ago in (45, 5):
+        store.record_assessment(SilentAssessment("crs-patient-view", "graded", 2, 2, False, "astct-generic",
+                                                 T0 - timedelta(days=days_ago)))
+    assert store.prune(T0 - timedelta(days=30), batch=2) == 6  # 5 cards and 1 assessment, two rows at a time
+    report = store.report()
+    [kind] = report.kinds
+    assert (kind.issued, kind.overridden) == (2, 1)  # the recent card and the one feedback refers to
+    assert report.silent == {("graded", 2): 1}
+    assert store.prune(T0 - timedelta(days=30)) == 0
