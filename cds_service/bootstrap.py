@@ -13,13 +13,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from fhir_mappings import load_code_lists
+from fhir_mappings import load_code_lists, load_local_codes
 from grading import GradingConfig, load_grading_config
 from protocols import ProtocolRegistry
 
 from .ehr import ClientLimits, FhirClient, FhirFetcher, Gatherer, HistoryPlan
 from .feedback import FeedbackStore, SqlFeedbackStore
-from .hooks import COMPOSERS, Assessor, CdsHooks, Composer, catalogue, loinc_tokens
+from .hooks import COMPOSERS, Assessor, CdsHooks, Composer, catalogue, local_tokens, loinc_tokens
 from .instants import utc_now
 from .security import (
     Authenticator,
@@ -45,14 +45,15 @@ class Service:
 
 
 def build_assessor(settings: Settings, *, grading: GradingConfig | None = None) -> Assessor:
-    """The clinical pipeline with its knowledge loaded and validated (code lists, grading
-    configuration, protocols). A bad data or protocol file fails here, naming the file."""
+    """The clinical pipeline with its knowledge loaded and validated (code lists with the site's local
+    codes, grading configuration, protocols). A bad data or protocol file fails here, naming the file."""
     if grading is None:
         overrides = {} if settings.eligibility else {"eligibility_required": False}
         grading = load_grading_config(settings.grading_file, **overrides)
     protocols = ProtocolRegistry.load(settings.protocol_id, settings.paediatric_protocol_id,
                                       adult_age_years=grading.adult_age_years)
-    return Assessor(load_code_lists(), grading, protocols)
+    local = load_local_codes(settings.local_codes_file) if settings.local_codes_file else ()
+    return Assessor(load_code_lists(local=local), grading, protocols)
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now,
@@ -69,7 +70,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     if not settings.development and not security.issuers:
         raise ConfigError("CRS_CDS_ENV=production requires CRS_CDS_ISSUERS_FILE (the trusted JWT issuers)")
     assessor = build_assessor(settings, grading=grading)
-    history = HistoryPlan(loinc_tokens(assessor.codes, "temperature"), assessor.grading.eligibility_window_days)
+    temperatures = (*loinc_tokens(assessor.codes, "temperature"), *local_tokens(assessor.codes, "temperature"))
+    history = HistoryPlan(temperatures, assessor.grading.eligibility_window_days)
     gatherer = Gatherer(fetcher or FhirClient(ClientLimits(deadline_seconds=settings.fetch_deadline_seconds)),
                         settings.fetch_deadline_seconds, history)
     store = feedback_store if feedback_store is not None else SqlFeedbackStore.from_url(settings.feedback_url)

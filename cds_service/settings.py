@@ -121,6 +121,7 @@ class Settings:
     security: SecuritySettings = field(default_factory=SecuritySettings)  # JWT issuers, CORS, limits
     fetch_deadline_seconds: float = DEFAULT_FETCH_DEADLINE  # reading gaps from fhirServer, all queries together
     grading_file: str | None = None  # the site's copy of grading/data/astct.json (None: the shipped one)
+    local_codes_file: str | None = None  # the site's flowsheet rows and local codes, added to the code lists
 
     @property
     def development(self) -> bool:
@@ -141,6 +142,8 @@ class Settings:
             fetch_deadline_seconds=_seconds("CRS_CDS_FETCH_DEADLINE_SECONDS", env.get("CRS_CDS_FETCH_DEADLINE_SECONDS"),
                                             DEFAULT_FETCH_DEADLINE),
             grading_file=None if _blank(env.get("CRS_CDS_GRADING_FILE")) else env["CRS_CDS_GRADING_FILE"].strip(),
+            local_codes_file=None if _blank(env.get("CRS_CDS_LOCAL_CODES_FILE"))
+            else env["CRS_CDS_LOCAL_CODES_FILE"].strip(),
         )
 
     def insecure_defaults(self) -> list[str]:

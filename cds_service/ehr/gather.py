@@ -26,7 +26,7 @@ from .errors import FetchUnavailable
 from .fetch import FhirFetcher
 from .guard import FhirServer
 from .history import HistoryPlan, HistoryQuery, may_be_cut, medication_queries, missing_medications, template_count
-from .prefetch import is_resource, unpack, unpack_prefetch
+from .prefetch import OMITTED, is_resource, unpack, unpack_prefetch
 from .templates import TemplateError, render_template
 
 MAX_EXTRA_PAGES = 20  # bounds the time spent paging: CDS clients expect answers in ~500 ms
@@ -125,14 +125,18 @@ class Gatherer:
     history: HistoryPlan
 
     def gather(self, request: Mapping[str, Any], templates: Mapping[str, str], required: Collection[str], *,
-               server: FhirServer | None, now: datetime) -> CallData:
+               server: FhirServer | None, now: datetime, prefetch_only: Collection[str] = ()) -> CallData:
         """Resources for a service with prefetch ``templates`` (``required`` keys or 412).
 
         ``server`` is the request's admitted fhirServer (None: the request names none,
-        so nothing is fetched)."""
+        so nothing is fetched). A ``prefetch_only`` key is read when the client sends it and
+        never fetched: left out, it is passed over without a note."""
         deadline = time.monotonic() + self.deadline_seconds
         prefetch = request.get("prefetch") if isinstance(request.get("prefetch"), Mapping) else {}
         found = unpack_prefetch(prefetch, templates)
+        for key in prefetch_only:
+            if found.unsatisfied.get(key) == OMITTED:
+                del found.unsatisfied[key]
         context = request.get("context") or {}
         resources = found.resources
         unavailable: list[str] = []
