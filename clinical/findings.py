@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Literal
 
 from .evidence import HypotensionThreshold, SupportTier
+from .neuro import Consciousness, IcansDomain, NeuroFinding
 from .snapshot import BloodPressure, OxygenSupport, SpO2, Temperature
 
 # ----------------------------------------------------------------------------------------- drivers
@@ -80,6 +81,22 @@ class HypoxiaDriver:
 
 Driver = FeverDriver | VasopressorDriver | HypotensionDriver | HypoxiaDriver
 
+
+@dataclass(frozen=True, slots=True)
+class IcansDriver:
+    """An ICANS domain at its ASTCT grade: the most severe finding of the domain in the window.
+
+    An ICE score of 0 is grade 4 when the patient is unarousable and grade 3 when awake (global
+    aphasia): ``ice_zero`` says which reading applied and ``awake`` the level of consciousness it
+    was read with ("unknown": no level charted near it, so grade 3 as a lower bound).
+    """
+
+    domain: IcansDomain
+    tier: int
+    finding: NeuroFinding
+    ice_zero: Literal["unarousable", "awake", "unknown"] | None = None
+    awake: Consciousness | None = None
+
 # ----------------------------------------------------------------------------------------- missing
 
 MissingReason = Literal[
@@ -109,7 +126,25 @@ class Unavailable:
     description: str
 
 
-Missing = MissingInput | Unavailable
+IcansMissingReason = Literal[
+    "none-in-window",  # a required domain (ICE or CAPD score, level of consciousness) not charted in the window
+    "ice-zero-consciousness",  # ICE 0 with no level of consciousness near it: unarousable (4) or awake (3)?
+    "seizure-duration",  # a seizure neither resolved nor timed: grade 4 if > 5 min or repetitive
+    "oedema-extent",  # cerebral oedema charted without its extent: grade 4 if diffuse
+]
+
+
+@dataclass(frozen=True, slots=True)
+class MissingIcansInput:
+    """An ICANS input that cannot be assessed from the data; the ICANS grade is then a lower bound."""
+
+    domain: IcansDomain
+    reason: IcansMissingReason
+    window_hours: float
+    finding: NeuroFinding | None = None  # the finding whose detail is missing
+
+
+Missing = MissingInput | Unavailable | MissingIcansInput
 
 # ------------------------------------------------------------------------------------------- notes
 
@@ -235,6 +270,41 @@ class RoomAirAssumed:
     spo2: SpO2
 
 
+@dataclass(frozen=True, slots=True)
+class AttributedToOtherCause:
+    """An ICANS finding a clinician charted as due to another cause: left out of the grade."""
+
+    finding: NeuroFinding
+
+
+@dataclass(frozen=True, slots=True)
+class IcansLatestLess:
+    """Graded by the most severe finding of a domain in the window; the latest one is less severe."""
+
+    worst: NeuroFinding
+    latest: NeuroFinding
+    window_hours: float
+
+
+@dataclass(frozen=True, slots=True)
+class CapdUsed:
+    """Graded with the CAPD score: the patient is under ``under_age_years`` (``charted``: older, a CAPD
+    charted and the site counts it, e.g. developmental delay)."""
+
+    age_years: float | None
+    under_age_years: float
+    charted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreNotUsed:
+    """A cognitive score of the instrument that does not apply at this age (ICE under 12, CAPD from 12)."""
+
+    finding: NeuroFinding
+    age_years: float | None
+
+
 Note = (NotGraded | Masked | NoTemperatureAfterOnset | WorstGrade | LowerBound | Eligibility | AgeUnknown |
         StaleTemperature | FeverBeforeIndexTherapy | StaleBloodPressure | InotropeNotCounted | SupportNotUsed |
-        GradedByMostSevere | StaleSupport | RoomAirAssumed)
+        GradedByMostSevere | StaleSupport | RoomAirAssumed | AttributedToOtherCause | IcansLatestLess | CapdUsed |
+        ScoreNotUsed)

@@ -138,6 +138,7 @@ def grade_crs(snapshot: ClinicalSnapshot, now: datetime, config: GradingConfig) 
         onset=onset,
         fever_threshold_c=config.fever_threshold_c,
         index_therapy=elig.index_therapy,
+        latest_index_therapy=elig.latest_index_therapy,
         drivers=_drivers(fever, hypo, hypox, febrile),
         evidence=unique_evidence(evidence),
         missing=tuple(dict.fromkeys(missing)),

@@ -5,6 +5,8 @@ from datetime import datetime
 
 from clinical.findings import (
     AgeUnknown,
+    AttributedToOtherCause,
+    CapdUsed,
     Driver,
     Eligibility,
     FeverBeforeIndexTherapy,
@@ -12,15 +14,19 @@ from clinical.findings import (
     GradedByMostSevere,
     HypotensionDriver,
     HypoxiaDriver,
+    IcansDriver,
+    IcansLatestLess,
     InotropeNotCounted,
     LowerBound,
     Masked,
     Missing,
+    MissingIcansInput,
     MissingInput,
     Note,
     NoTemperatureAfterOnset,
     NotGraded,
     RoomAirAssumed,
+    ScoreNotUsed,
     StaleBloodPressure,
     StaleSupport,
     StaleTemperature,
@@ -30,7 +36,7 @@ from clinical.findings import (
     WorstGrade,
 )
 
-from . import readings
+from . import neuro, readings
 from .numbers import hours, hours_ago, number, stamp
 
 COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
@@ -40,9 +46,12 @@ def _names(drugs: tuple[str, ...]) -> str:
     return ", ".join(drugs)
 
 
-def driver(d: Driver) -> str:
-    """``hypotension: one vasopressor (norepinephrine)``, ``hypoxia: nasal cannula 4 L/min (low-flow)``."""
+def driver(d: Driver | IcansDriver) -> str:
+    """``hypotension: one vasopressor (norepinephrine)``, ``hypoxia: nasal cannula 4 L/min (low-flow)``,
+    ``ICE score 5``."""
     match d:
+        case IcansDriver():
+            return neuro.driver(d)
         case FeverDriver(temperature=t):
             return f"fever {readings.temperature(t)}"
         case HypotensionDriver(measure=measure, mmhg=mmhg, threshold=thr):
@@ -73,6 +82,8 @@ def missing(m: Missing) -> str:
     """``cannot grade hypoxia: no SpO2 or oxygen support recorded in the last 12 h``."""
     if isinstance(m, Unavailable):
         return m.description
+    if isinstance(m, MissingIcansInput):
+        return neuro.missing(m)
     span = hours(m.window_hours)
     match m.reason:
         case "no-temperature":
@@ -96,6 +107,8 @@ def _unusable_support(m: MissingInput) -> str:
 
 def note(n: Note, now: datetime) -> str:
     """One note of an assessment as of ``now`` (stale data are said with how long ago)."""
+    if isinstance(n, AttributedToOtherCause | IcansLatestLess | CapdUsed | ScoreNotUsed):
+        return neuro.note(n, now)
     match n:
         case NotGraded(since_onset=False):
             return ("hypotension/hypoxia without documented fever — not graded as CRS; evaluate other causes "

@@ -13,13 +13,13 @@ from typing import Any
 
 from clinical import Assessment, ClinicalSnapshot
 from fhir_mappings import CodeLists, map_resources
-from grading import GradingConfig, grade_crs
+from grading import GradingConfig, grade
 from protocols import Protocol, ProtocolRegistry, Recommendations, recommend
 
 
 @dataclass(frozen=True, slots=True)
 class Graded:
-    """One patient's snapshot, CRS assessment and the protocol selected for them."""
+    """One patient's snapshot, CRS assessment (with ICANS) and the protocol selected for them."""
 
     snapshot: ClinicalSnapshot
     assessment: Assessment
@@ -43,10 +43,10 @@ class Assessor:
 
     def grade(self, resources: Iterable[dict[str, Any]], *, patient_id: str, now: datetime,
               unavailable: Iterable[str] = ()) -> Graded:
-        """Map the FHIR resources, grade CRS at ``now`` and select the patient's protocol."""
+        """Map the FHIR resources, grade CRS and ICANS at ``now`` and select the patient's protocol."""
         snapshot = map_resources(resources, patient_id=patient_id, now=now, codes=self.codes,
                                  unavailable=tuple(unavailable))
-        assessment = grade_crs(snapshot, now, self.grading)
+        assessment = grade(snapshot, now, self.grading)
         return Graded(snapshot, assessment, self.protocols.for_age(snapshot.age_years(now)))
 
     def recommend(self, resources: Iterable[dict[str, Any]], *, patient_id: str, now: datetime,
