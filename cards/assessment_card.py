@@ -1,9 +1,13 @@
-"""The CRS assessment card shown on patient-view.
+"""The CRS and ICANS assessment card shown on patient-view.
 
-One card per eligible patient with something to say: a grade with its drivers
-and evidence, hypotension/hypoxia without documented fever, or data too
-incomplete to grade. Silence (no card) only when the patient is not eligible
-or was assessed on complete data and has no CRS signs.
+One card per eligible patient with something to say: a CRS or ICANS grade with
+its drivers and evidence, hypotension/hypoxia without documented fever, or data
+too incomplete to grade CRS. Silence (no card) only when the patient is not
+eligible, or was assessed on complete CRS data with no CRS signs and has no
+ICANS (an ICANS gap alone is said on a card that has another reason to show:
+sites that do not chart the ICE score would otherwise see a card for every
+patient). The summary states both gradings ("CRS grade 2 · ICANS grade 3
+(ASTCT)") and the indicator follows the worse of the two.
 """
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from clinical import Assessment, Evidence
+from clinical import Assessment, Evidence, IcansAssessment
 from clinical.findings import FeverDriver
 from protocols import Recommendations
 
@@ -20,12 +24,15 @@ from .markdown import bullets, table, truncate, when
 from .recommendation_cards import (
     PROTOCOL_TOPIC,
     alternatives_card,
-    combinable_orders,
+    combined_orders,
+    concurrent_section,
     exclusive_groups,
+    first_section,
+    merged_warnings,
     recommendations_section,
-    suggestions,
     warnings_section,
 )
+from .suggestions import order_suggestion
 from .wording import evidence, findings
 from .wording.numbers import celsius
 
@@ -42,7 +49,7 @@ _ROLE_ORDER = {"fever": 0, "hypotension": 1, "vasopressor": 2, "hypoxia": 3, "ma
 
 def assessment_extension(assessment: Assessment, protocol_id: str) -> dict[str, Any]:
     """The machine-readable ``crs-cds.assessment`` value (shape fixed by design.md)."""
-    return {
+    extension: dict[str, Any] = {
         "system": assessment.system,
         "status": assessment.status,
         "grade": assessment.grade,
@@ -51,14 +58,48 @@ def assessment_extension(assessment: Assessment, protocol_id: str) -> dict[str, 
         "missing": [findings.missing(m) for m in assessment.missing],
         "protocol": protocol_id,
     }
+    if assessment.icans is not None:
+        extension["icans"] = icans_extension(assessment.icans)
+    return extension
 
 
-def grade_text(assessment: Assessment) -> str:
+def icans_extension(icans: IcansAssessment) -> dict[str, Any]:
+    """The ``icans`` object of ``crs-cds.assessment``: the same shape as the CRS fields (design.md)."""
+    return {
+        "system": icans.system,
+        "status": icans.status,
+        "grade": icans.grade,
+        "worstGrade": icans.worst_grade,
+        "drivers": [findings.driver(d) for d in icans.drivers],
+        "missing": [findings.missing(m) for m in icans.missing],
+    }
+
+
+def grade_text(assessment: Assessment | IcansAssessment) -> str:
     """``3`` or ``≥ 2`` when missing data make the grade a lower bound."""
     return f"≥ {assessment.grade}" if assessment.lower_bound else str(assessment.grade)
 
 
 def _summary(assessment: Assessment) -> str:
+    if assessment.icans is not None and assessment.has_icans:
+        return truncate(_both_summary(assessment, assessment.icans), SUMMARY_LIMIT)
+    return truncate(_crs_summary(assessment), SUMMARY_LIMIT)
+
+
+def _both_summary(assessment: Assessment, icans: IcansAssessment) -> str:
+    """``CRS grade 2 · ICANS grade 3 (ASTCT): <CRS main driver>; <ICANS main driver>``, or ICANS alone
+    with what CRS is when it has no grade."""
+    icans_head = f"ICANS grade {grade_text(icans)}"
+    icans_driver = findings.driver(icans.drivers[0])
+    if assessment.has_crs:
+        crs_driver = _headline_drivers(assessment)[:1]
+        return f"CRS grade {grade_text(assessment)} · {icans_head} (ASTCT): " + "; ".join([*crs_driver, icans_driver])
+    crs_state = {"not-graded": "hypotension/hypoxia not graded as CRS (no fever)",
+                 "insufficient-data": "CRS cannot be assessed"}.get(assessment.status)
+    return f"{icans_head} (ASTCT): {icans_driver}" + (f"; {crs_state}" if crs_state else "")
+
+
+def _crs_summary(assessment: Assessment) -> str:
     if assessment.status == "not-graded":
         text = "Hypotension/hypoxia without documented fever: not graded as CRS; evaluate other causes"
     elif assessment.status == "insufficient-data":
@@ -69,7 +110,7 @@ def _summary(assessment: Assessment) -> str:
             findings.missing(assessment.missing[0]) if assessment.missing else "see details")
     else:
         text = f"CRS grade {grade_text(assessment)} (ASTCT): " + "; ".join(_headline_drivers(assessment))
-    return truncate(text, SUMMARY_LIMIT)
+    return text
 
 
 def _headline_drivers(assessment: Assessment) -> list[str]:
@@ -80,15 +121,57 @@ def _headline_drivers(assessment: Assessment) -> list[str]:
     return [findings.driver(d) for d in drivers]
 
 
+_INDICATORS = ("info", "warning", "critical")
+
+
 def _indicator(assessment: Assessment) -> str:
+    """The worse of the CRS and the ICANS indicators."""
+    levels = [_crs_indicator(assessment)]
+    if assessment.icans is not None and assessment.has_icans and assessment.icans.grade is not None:
+        levels.append(INDICATOR_BY_GRADE[assessment.icans.grade])
+    return max(levels, key=_INDICATORS.index)
+
+
+def _crs_indicator(assessment: Assessment) -> str:
     if assessment.status != "graded" or assessment.grade is None:
         return "info"
     return INDICATOR_BY_GRADE[assessment.grade]
 
 
-def _evidence_rows(assessment: Assessment) -> list[list[str]]:
+def _evidence_rows(assessment: Assessment | IcansAssessment) -> list[list[str]]:
     ordered: list[Evidence] = sorted(assessment.evidence, key=lambda e: (_ROLE_ORDER.get(e.role, 9), e.time))
     return [[e.role, e.what, evidence.value(e), when(e.time, assessment.now), e.source] for e in ordered]
+
+
+def _icans_detail(icans: IcansAssessment) -> str:
+    """The ICANS section: grade, drivers, evidence, missing data and notes."""
+    if icans.status == "insufficient-data":
+        parts = ["**ICANS cannot be assessed** from the data available."]
+    else:
+        head = f"**ASTCT ICANS grade {grade_text(icans)}**"
+        if icans.worst_grade is not None:
+            head += f" (worst since onset: {icans.worst_grade})"
+        parts = [head]
+        if icans.lower_bound:
+            parts.append("Some ICANS inputs are missing, so the ICANS grade is a lower bound: the true grade may be "
+                         "higher.")
+    if icans.onset is not None:
+        parts.append(f"ICANS onset (first finding of grade ≥ 1 after the index therapy): "
+                     f"{when(icans.onset, icans.now)}.")
+    if icans.drivers:
+        parts.append("**What drives the ICANS grade**\n\n" + bullets(findings.driver(d) for d in icans.drivers))
+    if icans.evidence:
+        parts.append("**ICANS evidence**\n\n" + table(["For", "What", "Value", "When", "Source"],
+                                                       _evidence_rows(icans)))
+    if icans.missing:
+        parts.append("**Missing ICANS data**\n\n" + bullets(findings.missing(m) for m in icans.missing))
+    if icans.notes:
+        parts.append("**ICANS notes**\n\n" + bullets(findings.note(n, icans.now) for n in icans.notes))
+    parts.append(f"ICANS graded by the ASTCT consensus ({icans.system}): the most severe domain "
+                 + ("(CAPD, level of consciousness, seizure, motor findings, raised ICP / cerebral oedema)."
+                    if icans.paediatric else
+                    "(ICE score, level of consciousness, seizure, motor findings, raised ICP / cerebral oedema)."))
+    return "\n\n".join(parts)
 
 
 def _detail(assessment: Assessment, protocol_id: str) -> str:
@@ -118,6 +201,8 @@ def _detail(assessment: Assessment, protocol_id: str) -> str:
         parts.append("**Notes**\n\n" + bullets(findings.note(n, assessment.now) for n in assessment.notes))
     parts.append(f"Graded by the ASTCT consensus ({assessment.system}); protocol `{protocol_id}`. "
                  "Organ toxicities are graded separately (CTCAE) and do not change the CRS grade.")
+    if assessment.icans is not None and assessment.icans.status != "not-eligible":
+        parts.append(_icans_detail(assessment.icans))
     return "\n\n".join(parts)
 
 
@@ -125,6 +210,8 @@ def needs_card(assessment: Assessment) -> bool:
     """Whether patient-view should show the assessment at all."""
     if assessment.status == "not-eligible":
         return False
+    if assessment.has_icans:
+        return True
     if assessment.status == "graded" and (assessment.grade or 0) == 0:
         return assessment.lower_bound  # incomplete data is a finding; complete and normal is silence
     return True
@@ -144,32 +231,43 @@ def assessment_card(assessment: Assessment, *, protocol_id: str,
 
 
 def patient_view_cards(assessment: Assessment, *, protocol_id: str, recommendations: Recommendations | None = None,
-                       patient_id: str | None = None, encounter_id: str | None = None,
+                       icans_recommendations: Recommendations | None = None, patient_id: str | None = None,
+                       encounter_id: str | None = None,
                        new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())) -> list[Card]:
     """Cards for the patient-view hook.
 
-    Without recommendations (or without CRS): zero or one assessment card. With
-    CRS and recommendations: the assessment card gains the protocol section,
-    safety warnings and the combinable order suggestions, followed by one
-    ``at-most-one`` card per set of mutually exclusive orders.
+    Without recommendations (or without CRS or ICANS): zero or one assessment card. With CRS and/or
+    ICANS and their recommendations: the assessment card gains what the protocol says first (pause a
+    T-cell engager infusion), the protocol sections (with concurrent CRS and ICANS, the ICANS section
+    first, saying why the corticosteroid comes first), the safety warnings and the combinable order
+    suggestions, followed by one ``at-most-one`` card per set of mutually exclusive orders.
     """
     if not needs_card(assessment):
         return []
     card = assessment_card(assessment, protocol_id=protocol_id, new_uuid=new_uuid)
     issued = Card(card, ASSESSMENT_KIND, assessment.grade, protocol_id)
-    if recommendations is None or not assessment.has_crs or patient_id is None:
+    active = [r for r, present in ((recommendations, assessment.has_crs),
+                                   (icans_recommendations, assessment.has_icans)) if r is not None and present]
+    if not active or patient_id is None:
         return [issued]
-    recs = recommendations
-    sections = [recommendations_section(recs, assessment.now), warnings_section(recs, assessment.now)]
+    if len(active) == 2 and active[1].concurrent is not None:
+        active.reverse()  # concurrent CRS and ICANS: the ICANS section, corticosteroid first, leads
+    now = assessment.now
+    first = first_section(active, now)
+    if first:
+        card["detail"] = first + "\n\n" + card["detail"]
+    sections = [concurrent_section(r) for r in active] + [recommendations_section(r, now) for r in active]
+    sections.append(warnings_section(merged_warnings(active), now))
     card["detail"] += "\n\n" + "\n\n".join(s for s in sections if s)
-    orders = combinable_orders(recs)
+    orders = combined_orders(active)
     if orders:
-        card["suggestions"] = suggestions(orders, recs, patient_id=patient_id, encounter_id=encounter_id,
-                                          new_uuid=new_uuid)
+        card["suggestions"] = [order_suggestion(r, grade=recs.grade, syndrome=recs.syndrome, patient_id=patient_id,
+                                                encounter_id=encounter_id, new_uuid=new_uuid) for r, recs in orders]
         card["selectionBehavior"] = "any"
     cards = [issued]
-    for group, options in exclusive_groups(recs).items():
-        cards.append(Card(alternatives_card(group, options, recs, assessment.now, patient_id=patient_id,
-                                            encounter_id=encounter_id, new_uuid=new_uuid),
-                          PROTOCOL_TOPIC["code"], None, recs.protocol_id))
+    for recs in active:
+        for group, options in exclusive_groups(recs).items():
+            cards.append(Card(alternatives_card(group, options, recs, now, patient_id=patient_id,
+                                                encounter_id=encounter_id, new_uuid=new_uuid),
+                              PROTOCOL_TOPIC["code"], None, recs.protocol_id))
     return cards

@@ -11,7 +11,7 @@ import re
 import uuid
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
@@ -25,10 +25,18 @@ UCUM = "http://unitsofmeasure.org"
 TERMINOLOGY: dict[str, Any] = json.loads((Path(__file__).parent / "data" / "terminology.json").read_text())
 
 
-def crs_reason(grade: int | None) -> dict[str, Any]:
-    """ICD-10-CM D89.83x for the grade the order treats."""
+Syndrome = Literal["crs", "icans"]
+
+
+def diagnosis_coding(syndrome: Syndrome, grade: int | None) -> dict[str, Any]:
+    """ICD-10-CM D89.83x (CRS) or G92.0x (ICANS) for a grade; grade unspecified without a grade."""
     key = str(grade) if grade in (1, 2, 3, 4) else "unspecified"
-    return {"coding": [TERMINOLOGY["crsReason"][key]]}
+    return dict(TERMINOLOGY["crsReason" if syndrome == "crs" else "icansReason"][key])
+
+
+def crs_reason(grade: int | None, syndrome: Syndrome = "crs") -> dict[str, Any]:
+    """The reason an order treats: ICD-10-CM for the grade of CRS (D89.83x) or ICANS (G92.0x)."""
+    return {"coding": [diagnosis_coding(syndrome, grade)]}
 
 
 def _timing(every_hours: float | None, once: bool) -> dict[str, Any] | None:
@@ -45,7 +53,7 @@ def _number(value: float) -> float | int:
 
 def medication_request(*, patient_id: str, drug_display: str, rxnorm: str | None, dose_mg: float,
                        route: str, every_hours: float | None, text: str, grade: int | None,
-                       once: bool = False, encounter_id: str | None = None,
+                       once: bool = False, encounter_id: str | None = None, syndrome: Syndrome = "crs",
                        resource_id: str | None = None, note: str | None = None) -> dict[str, Any]:
     """A draft MedicationRequest for one dose regimen (dose in mg, UCUM ``mg``)."""
     coding = [{"system": RXNORM, "code": rxnorm, "display": drug_display}] if rxnorm else []
@@ -62,7 +70,7 @@ def medication_request(*, patient_id: str, drug_display: str, rxnorm: str | None
         "intent": "order",
         "medicationCodeableConcept": {**({"coding": coding} if coding else {}), "text": drug_display},
         "subject": {"reference": f"Patient/{patient_id}"},
-        "reasonCode": [crs_reason(grade)],
+        "reasonCode": [crs_reason(grade, syndrome)],
         "dosageInstruction": [dosage],
     }
     if encounter_id:
@@ -74,7 +82,7 @@ def medication_request(*, patient_id: str, drug_display: str, rxnorm: str | None
 
 def service_request(*, patient_id: str, code: dict[str, Any], text: str, grade: int | None,
                     encounter_id: str | None = None, resource_id: str | None = None,
-                    priority: str | None = None) -> dict[str, Any]:
+                    priority: str | None = None, syndrome: Syndrome = "crs") -> dict[str, Any]:
     """A draft ServiceRequest (ICU transfer, echocardiogram, labs, cultures)."""
     resource: dict[str, Any] = {
         "resourceType": "ServiceRequest",
@@ -83,7 +91,7 @@ def service_request(*, patient_id: str, code: dict[str, Any], text: str, grade: 
         "intent": "order",
         "code": {"coding": [code], "text": text},
         "subject": {"reference": f"Patient/{patient_id}"},
-        "reasonCode": [crs_reason(grade)],
+        "reasonCode": [crs_reason(grade, syndrome)],
     }
     if priority:
         resource["priority"] = priority

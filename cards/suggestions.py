@@ -12,7 +12,7 @@ from typing import Any
 
 from protocols import MedicationRecommendation, Recommendation, ServiceRecommendation
 
-from .orders import medication_request, service_request
+from .orders import Syndrome, medication_request, service_request
 from .wording import recommendations
 from .wording.numbers import num
 
@@ -54,7 +54,7 @@ def order_extension(rec: Orderable) -> dict[str, Any]:
 
 
 def order_suggestion(rec: Recommendation, *, grade: int | None, patient_id: str, encounter_id: str | None = None,
-                     new_uuid: NewId = _new_uuid) -> dict[str, Any]:
+                     syndrome: Syndrome = "crs", new_uuid: NewId = _new_uuid) -> dict[str, Any]:
     """One suggestion (call only for ``rec.orderable``): one ``create`` action for a medication;
     one per code for a service, since a panel (CBC, CMP, ...) is several orders the EHR
     applies together, and one CodeableConcept may hold only equivalent codings."""
@@ -66,13 +66,14 @@ def order_suggestion(rec: Recommendation, *, grade: int | None, patient_id: str,
         resource = medication_request(patient_id=patient_id, drug_display=rec.drug.display, rxnorm=rec.drug.rxnorm,
                                       dose_mg=rec.dose_mg, route=rec.route, every_hours=rec.every_hours,
                                       once=rec.once, text=recommendations.medication(rec), grade=grade,
-                                      encounter_id=encounter_id, note=rec.note)
+                                      syndrome=syndrome, encounter_id=encounter_id, note=rec.note)
         actions = [{"type": "create", "description": label, "resource": resource}]
     else:
         label = service_label(rec)
         actions = [{"type": "create", "description": f"Order {code.display}",
                     "resource": service_request(patient_id=patient_id, text=code.display if len(rec.codes) > 1
-                                                else rec.text, grade=grade, encounter_id=encounter_id,
+                                                else rec.text, grade=grade, syndrome=syndrome,
+                                                encounter_id=encounter_id,
                                                 code={"system": code.system, "code": code.code,
                                                       "display": code.display},
                                                 priority=rec.priority)}

@@ -123,7 +123,8 @@ class ServiceRecommendation:
 
 @dataclass(frozen=True, slots=True)
 class AdviceRecommendation:
-    """Care the service can only describe (fluids, antipyretics, call the ICU team)."""
+    """Care the service can only describe (fluids, antipyretics, call the ICU team); ``first``: stated
+    before anything else on the card (pause the T-cell engager infusion)."""
 
     action_id: str
     text: str
@@ -131,6 +132,7 @@ class AdviceRecommendation:
     rationale: tuple[Reason, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     escalates: str | None = None
+    first: bool = False
     kind: Literal["advice"] = field(default="advice")
 
     @property
@@ -175,6 +177,14 @@ class NoCrs:
 
 
 @dataclass(frozen=True, slots=True)
+class NoIcans:
+    """No ICANS grade 1-4 (or no ICANS section in the protocol): no ICANS actions."""
+
+    status: str | None  # the ICANS assessment's status (None: not assessed)
+    section: bool = True  # the protocol has an ICANS section
+
+
+@dataclass(frozen=True, slots=True)
 class LowerBoundActions:
     """The grade is a lower bound: these are the actions of ``grade``, the true grade may be higher."""
 
@@ -194,12 +204,18 @@ class WarningNotEvaluated:
     reasons: tuple[Reason, ...]
 
 
-ProtocolNote = NoCrs | LowerBoundActions | IndexTherapyUnknown | WarningNotEvaluated
+ProtocolNote = NoCrs | NoIcans | LowerBoundActions | IndexTherapyUnknown | WarningNotEvaluated
 
 
 @dataclass(frozen=True, slots=True)
 class Recommendations:
-    """Everything the protocol says for one patient at one time."""
+    """Everything the protocol says for one patient at one time, for one syndrome.
+
+    ``syndrome`` says which grade the items answer (CRS, or ICANS from the protocol's ICANS section);
+    ``pathway`` names the index-therapy pathway whose CRS actions these are (e.g. ``t-cell-engager``);
+    ``concurrent`` is the ICANS section's rule for concurrent CRS (corticosteroid first) when CRS is
+    present too.
+    """
 
     protocol_id: str
     protocol_title: str
@@ -209,6 +225,9 @@ class Recommendations:
     warnings: tuple[WarningRecommendation, ...] = ()
     notes: tuple[ProtocolNote, ...] = ()  # e.g. the grade is a lower bound, a warning not evaluated
     lower_bound: bool = False
+    syndrome: Literal["crs", "icans"] = "crs"
+    pathway: str | None = None
+    concurrent: WarningRecommendation | None = None
 
     @property
     def medications(self) -> tuple[MedicationRecommendation, ...]:

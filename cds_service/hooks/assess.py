@@ -14,7 +14,7 @@ from typing import Any
 from clinical import Assessment, ClinicalSnapshot
 from fhir_mappings import CodeLists, map_resources
 from grading import GradingConfig, grade
-from protocols import Protocol, ProtocolRegistry, Recommendations, recommend
+from protocols import Protocol, ProtocolRegistry, Recommendations, recommend, recommend_icans
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +28,10 @@ class Graded:
 
 @dataclass(frozen=True, slots=True)
 class Recommended(Graded):
-    """A graded patient and what the selected protocol recommends for them."""
+    """A graded patient and what the selected protocol recommends for them (CRS, and ICANS)."""
 
     recommendations: Recommendations
+    icans_recommendations: Recommendations
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,8 @@ class Assessor:
         """Map, grade, then apply the protocol selected for this patient."""
         g = self.grade(resources, patient_id=patient_id, now=now, unavailable=unavailable)
         recommendations = recommend(g.assessment, g.snapshot, g.protocol, now, grading=self.grading)
-        return Recommended(g.snapshot, g.assessment, g.protocol, recommendations)
+        icans = recommend_icans(g.assessment, g.snapshot, g.protocol, now, grading=self.grading)
+        return Recommended(g.snapshot, g.assessment, g.protocol, recommendations, icans)
 
     def with_protocols(self, protocols: ProtocolRegistry) -> Assessor:
         """The same pipeline under other protocols (``crs-cds grade --protocol``)."""

@@ -12,12 +12,23 @@ from clinical import (
     Assessment,
     DrugAdministration,
     Evidence,
+    IcansAssessment,
+    IcansDriver,
+    NeuroReading,
     OxygenSupport,
     SupportTier,
     Temperature,
     TemperatureReading,
 )
-from clinical.findings import FeverDriver, HypoxiaDriver, MissingInput, NotGraded, VasopressorDriver
+from clinical.findings import (
+    FeverDriver,
+    HypoxiaDriver,
+    MissingIcansInput,
+    MissingInput,
+    NotGraded,
+    VasopressorDriver,
+)
+from clinical.neuro import IceScore
 from devkit.fhirbuild import NOW
 
 CAR_T = DrugAdministration(drug="axicabtagene-ciloleucel", drug_class="index-therapy",
@@ -165,3 +176,82 @@ def test_summary_keeps_the_main_driver_and_the_fever_when_there_are_more_drivers
                            HypoxiaDriver(cannula, SupportTier(2, "device-flow"), 2), FeverDriver(FEVER)))
     [card] = bodies(a, protocol_id="astct-generic")
     assert card["summary"] == "CRS grade 3 (ASTCT): hypotension: one vasopressor (norepinephrine); fever 39.2 °C"
+
+
+# --------------------------------------------------------------------------------------------- ICANS
+
+ICE_3 = IceScore(2, NOW - timedelta(hours=1), "Observation/ice-1", "ICE score 2")
+
+
+def icans(grade: int | None, *, status: str = "graded", lower_bound: bool = False, missing=(), drivers=None):
+    drivers = drivers if drivers is not None else (
+        (IcansDriver("ice", grade, IceScore(grade and 7 - grade * 2, NOW - timedelta(hours=1), "Observation/ice-1",
+                                            "ICE")),) if grade else ())
+    return IcansAssessment(status=status, now=NOW, grade=grade, worst_grade=grade, lower_bound=lower_bound,  # type: ignore[arg-type]
+                           drivers=drivers, missing=missing,
+                           evidence=tuple(Evidence("icans", "ICE score", NeuroReading(d.finding), d.finding.time,
+                                                   d.finding.source) for d in drivers))
+
+
+def test_summary_states_both_gradings_crs_first() -> None:
+    a = graded(2, drivers=(HypoxiaDriver(OxygenSupport(NOW, "Observation/o2", device="nasal-cannula", flow_l_min=4),
+                                         SupportTier(2, "device-flow"), 2), FeverDriver(FEVER)),
+               icans=icans(3, drivers=(IcansDriver("ice", 3, ICE_3),)))
+    [card] = bodies(a, protocol_id="astct-generic")
+    assert card["summary"].startswith("CRS grade 2 · ICANS grade 3 (ASTCT): ")
+    assert card["summary"] == ("CRS grade 2 · ICANS grade 3 (ASTCT): hypoxia: nasal cannula 4 L/min (low-flow); "
+                               "ICE score 2")
+
+
+def test_icans_extension_has_exactly_the_documented_shape() -> None:
+    gap = MissingIcansInput("consciousness", "none-in-window", 12)
+    a = graded(3, icans=icans(3, lower_bound=True, missing=(gap,), drivers=(IcansDriver("ice", 3, ICE_3),)))
+    [card] = bodies(a, protocol_id="astct-generic")
+    assert card["extension"]["crs-cds.assessment"]["icans"] == {
+        "system": "ASTCT-2019", "status": "graded", "grade": 3, "worstGrade": 3,
+        "drivers": ["ICE score 2"], "missing": ["no level of consciousness charted in the last 12 h"],
+    }
+
+
+def test_a_patient_with_icans_and_no_crs_still_gets_a_card() -> None:
+    a = graded(0, drivers=(), evidence=(), fever_present=False, icans=icans(2))
+    [card] = bodies(a, protocol_id="astct-generic")
+    assert card["summary"] == "ICANS grade 2 (ASTCT): ICE score 3"
+    assert card["indicator"] == "warning"
+    assert "**ASTCT ICANS grade 2**" in card["detail"]
+
+
+def test_icans_with_crs_not_graded_says_both() -> None:
+    a = Assessment(status="not-graded", now=NOW, notes=(NotGraded(since_onset=False, window_hours=24),),
+                   index_therapy=CAR_T, hypotension_grade=2, icans=icans(1))
+    [card] = bodies(a, protocol_id="astct-generic")
+    assert card["summary"] == "ICANS grade 1 (ASTCT): ICE score 5; hypotension/hypoxia not graded as CRS (no fever)"
+
+
+@pytest.mark.parametrize("crs,icans_grade,indicator", [(1, 3, "critical"), (3, 1, "critical"), (1, 2, "warning"),
+                                                       (2, 1, "warning"), (1, 1, "info"), (0, 4, "critical")])
+def test_indicator_follows_the_worse_of_crs_and_icans(crs: int, icans_grade: int, indicator: str) -> None:
+    a = graded(crs, icans=icans(icans_grade)) if crs else graded(0, drivers=(), evidence=(), icans=icans(icans_grade))
+    [card] = bodies(a, protocol_id="astct-generic")
+    assert card["indicator"] == indicator
+
+
+def test_an_icans_gap_alone_makes_no_card_but_is_said_on_a_crs_card() -> None:
+    gap = (MissingIcansInput("consciousness", "none-in-window", 12), MissingIcansInput("ice", "none-in-window", 12))
+    nothing = icans(None, status="insufficient-data", missing=gap)
+    assert patient_view_cards(graded(0, drivers=(), evidence=(), icans=nothing), protocol_id="astct-generic") == []
+    [card] = bodies(graded(2, icans=nothing), protocol_id="astct-generic")
+    assert "**ICANS cannot be assessed** from the data available." in card["detail"]
+    assert "no ICE score in the last 12 h" in card["detail"]
+    assert card["extension"]["crs-cds.assessment"]["icans"]["status"] == "insufficient-data"
+
+
+def test_icans_detail_has_its_drivers_evidence_and_lower_bound() -> None:
+    gap = MissingIcansInput("ice", "none-in-window", 12)
+    a = graded(1, icans=icans(2, lower_bound=True, missing=(gap,)))
+    [card] = bodies(a, protocol_id="astct-generic")
+    detail = card["detail"]
+    assert "**ASTCT ICANS grade ≥ 2** (worst since onset: 2)" in detail
+    assert "the ICANS grade is a lower bound" in detail
+    assert "| icans | ICE score | ICE score 3 | 2026-11-21 11:00 UTC (1 h ago) | Observation/ice-1 |" in detail
+    assert card["summary"].startswith("CRS grade 1 · ICANS grade ≥ 2 (ASTCT)")
