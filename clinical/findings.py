@@ -12,7 +12,7 @@ from typing import Literal
 
 from .evidence import HypotensionThreshold, SupportTier
 from .neuro import Consciousness, IcansDomain, NeuroFinding
-from .snapshot import BloodPressure, OxygenSupport, SpO2, Temperature
+from .snapshot import BloodPressure, DrugAdministration, OxygenSupport, SpO2, Temperature
 
 # ----------------------------------------------------------------------------------------- drivers
 
@@ -105,6 +105,8 @@ MissingReason = Literal[
     "support-without-tier",  # hypoxia: support recorded without a device tier or flow (FiO2 only)
     "no-oxygen-support",  # hypoxia: SpO2 recorded but the last support is older than the window
     "no-spo2-or-support",  # hypoxia: neither SpO2 nor support in the window
+    "overlap-unknown",  # hypotension: two vasopressors charted as single time points may or may not have overlapped
+    "vasopressor-running-unknown",  # hypotension: a point-charted vasopressor before the window may still run
 ]
 
 
@@ -117,6 +119,7 @@ class MissingInput:
     window_hours: float
     record: OxygenSupport | None = None  # support-without-tier: the record
     how: SupportTier | None = None
+    drugs: tuple[str, ...] = ()  # overlap-unknown, vasopressor-running-unknown: the vasopressors
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +171,8 @@ class Masked:
 
 @dataclass(frozen=True, slots=True)
 class NoTemperatureAfterOnset:
-    """Onset documented but no temperature in the window: signs graded as CRS, fever unknown."""
+    """Onset documented, no temperature in the window and no masking drug since onset, but hypotension or
+    hypoxia now: the CRS grade cannot be established (fever unknown, masking rule not met)."""
 
     window_hours: float
 
@@ -222,6 +226,15 @@ class StaleBloodPressure:
 
     reading: BloodPressure
     window_hours: float
+
+
+@dataclass(frozen=True, slots=True)
+class NotAnInfusion:
+    """A vasopressor given by a route that is not an infusion (IM epinephrine for anaphylaxis) or as a
+    bolus (a single time point with a dose in mg): shown, not counted as requiring vasopressors."""
+
+    administration: DrugAdministration
+    reason: Literal["route", "bolus"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,4 +320,4 @@ class ScoreNotUsed:
 Note = (NotGraded | Masked | NoTemperatureAfterOnset | WorstGrade | LowerBound | Eligibility | AgeUnknown |
         StaleTemperature | FeverBeforeIndexTherapy | StaleBloodPressure | InotropeNotCounted | SupportNotUsed |
         GradedByMostSevere | StaleSupport | RoomAirAssumed | AttributedToOtherCause | IcansLatestLess | CapdUsed |
-        ScoreNotUsed)
+        ScoreNotUsed | NotAnInfusion)

@@ -99,6 +99,9 @@ class GradingConfig:
     vasopressors: frozenset[str]
     not_counted_for_multiple: frozenset[str]
     inotropes: frozenset[str]
+    excluded_infusion_routes: frozenset[str]  # a vasopressor given so is not an infusion (IM epinephrine)
+    single_point_mass_dose_is_bolus: bool  # a single time point with a mass dose and no rate is a bolus
+    point_unknown_hours: float  # a point-charted infusion may still be running this long afterwards
     oxygen_device_tiers: Mapping[str, int]
     low_flow_max_l_min: float
     low_flow_tier: int
@@ -113,7 +116,7 @@ class GradingConfig:
     def __post_init__(self) -> None:
         # Accept lists/sets/dicts from overrides but store immutable values.
         for name in ("vasopressors", "not_counted_for_multiple", "inotropes", "flow_dependent_devices",
-                     "masking_drug_classes"):
+                     "masking_drug_classes", "excluded_infusion_routes"):
             object.__setattr__(self, name, frozenset(getattr(self, name)))
         object.__setattr__(self, "oxygen_device_tiers", MappingProxyType(dict(self.oxygen_device_tiers)))
         bands = tuple(b if isinstance(b, HypotensionBand) else HypotensionBand(**b) for b in self.paediatric_bands)
@@ -173,6 +176,9 @@ def _from_document(doc: Mapping[str, Any]) -> dict[str, Any]:
         "vasopressors": vaso["drugs"],
         "not_counted_for_multiple": vaso["not_counted_for_multiple"],
         "inotropes": vaso["inotropes_not_counted"],
+        "excluded_infusion_routes": vaso["infusions"]["excluded_routes"],
+        "single_point_mass_dose_is_bolus": vaso["infusions"]["single_point_mass_dose_is_bolus"],
+        "point_unknown_hours": float(vaso["infusions"]["point_unknown_hours"]),
         "oxygen_device_tiers": oxygen["device_tiers"],
         "low_flow_max_l_min": float(oxygen["low_flow_max_l_min"]),
         "low_flow_tier": oxygen["low_flow_tier"],

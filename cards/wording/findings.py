@@ -22,6 +22,7 @@ from clinical.findings import (
     Missing,
     MissingIcansInput,
     MissingInput,
+    NotAnInfusion,
     Note,
     NoTemperatureAfterOnset,
     NotGraded,
@@ -95,6 +96,12 @@ def missing(m: Missing) -> str:
                     f"({_unusable_support(m)})")
         case "no-oxygen-support":
             return f"cannot grade hypoxia: no oxygen support recorded in the last {span}"
+        case "overlap-unknown":
+            return (f"cannot tell whether {' and '.join(m.drugs)} ran together in the last {span}: charted at single "
+                    "time points without start and stop — grade 4 if they overlapped")
+        case "vasopressor-running-unknown":
+            return (f"cannot tell whether {_names(m.drugs)} is still running: charted at a single time point "
+                    f"before the last {span}")
     return f"cannot grade hypoxia: no SpO2 or oxygen support recorded in the last {span}"
 
 
@@ -123,8 +130,10 @@ def note(n: Note, now: datetime) -> str:
             return (f"no fever, hypotension or hypoxia since {_names(drugs)} given after CRS onset: CRS resolved "
                     "or masked (grade 0)")
         case NoTemperatureAfterOnset(window_hours=window):
-            return (f"no temperature in the last {hours(window)}: hypotension/hypoxia graded as CRS because CRS "
-                    "onset was documented; fever status unknown")
+            return (f"no temperature in the last {hours(window)}: the CRS grade cannot be established — after CRS "
+                    f"onset, hypotension/hypoxia count as CRS only with fever in the last {hours(window)} or when "
+                    "fever may be masked (an antipyretic or anticytokine given since onset: none given); record a "
+                    "temperature")
         case WorstGrade(grade=grade, time=time):
             return f"worst grade since onset: {grade}, reached at {stamp(time)}"
         case LowerBound(grade=grade):
@@ -146,6 +155,11 @@ def note(n: Note, now: datetime) -> str:
         case StaleBloodPressure(reading=bp, window_hours=window):
             return (f"last blood pressure {hours_ago(bp.time, now)} ({bp.source}) is older than {hours(window)}: "
                     "not used")
+        case NotAnInfusion(administration=a, reason=reason):
+            route = f" {a.route}" if a.route else ""
+            why = f"given by the {a.route} route" if reason == "route" else "a bolus (a single dose, no rate)"
+            return (f"{a.drug}{readings.dose(a)}{route} at {stamp(a.start)} ({a.source}): {why}, not a "
+                    "vasopressor infusion — not counted by ASTCT")
         case InotropeNotCounted(drug=drug, running=running, window_hours=window):
             state = "running" if running else f"given in the last {hours(window)}"
             return f"{drug} {state} (inotrope), not counted by ASTCT"

@@ -91,6 +91,9 @@ DRUG_CLASSES = {
 }
 
 
+MASS_UNITS = {"mg": 1.0, "ug": 0.001, "g": 1000.0}  # as the mapping converts them (fhir_mappings/data/units.json)
+
+
 def drug(name: str, hours_ago: float, *, end_hours_ago: float | str | None = "same", status: str = "completed",
          source: str | None = None, dose: tuple[float, str] | None = None, **kw: Any) -> DrugAdministration:
     """An administration at ``hours_ago``; ``end_hours_ago=None`` means an open period."""
@@ -100,7 +103,8 @@ def drug(name: str, hours_ago: float, *, end_hours_ago: float | str | None = "sa
         drug=name, drug_class=DRUG_CLASSES.get(name, "other"),  # type: ignore[arg-type]
         start=start, end=end, status=status, source=_ref("MedicationAdministration", source),
         matched_by="code", matched_on=name, display=name.replace("-", " ").title(),
-        dose_value=dose[0] if dose else None, dose_unit=dose[1] if dose else None, **kw)
+        dose_value=dose[0] if dose else None, dose_unit=dose[1] if dose else None,
+        dose_mg=dose[0] * MASS_UNITS[dose[1]] if dose and dose[1] in MASS_UNITS else None, **kw)
 
 
 def pressor(name: str, started_hours_ago: float, stopped_hours_ago: float | None = None, *,
