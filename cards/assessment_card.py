@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from clinical import Assessment, Evidence, IcansAssessment
-from clinical.findings import FeverDriver
+from clinical.findings import FeverDriver, NotGraded
 from protocols import Recommendations
 
 from .card import SUMMARY_LIMIT, Card
@@ -33,8 +33,9 @@ from .recommendation_cards import (
     warnings_section,
 )
 from .suggestions import order_suggestion
-from .wording import evidence, findings
-from .wording.numbers import celsius
+from .wording import evidence, findings, readings
+from .wording import recommendations as recommendation_words
+from .wording.numbers import celsius, hours, stamp
 
 ASSESSMENT_KIND = "crs-assessment"
 ASTCT_SOURCE: dict[str, Any] = {
@@ -43,6 +44,9 @@ ASTCT_SOURCE: dict[str, Any] = {
     "topic": {"system": "urn:crs-cds:card-kind", "code": ASSESSMENT_KIND, "display": "CRS assessment"},
 }
 INDICATOR_BY_GRADE = {0: "info", 1: "info", 2: "warning", 3: "critical", 4: "critical"}
+# A hypotension or hypoxia tier this high (a vasopressor; high-flow oxygen or positive pressure) is urgent even
+# when it is not graded as CRS (clinical review): the card is at least a warning.
+URGENT_SIGN_TIER = 3
 _ROLE_ORDER = {"fever": 0, "hypotension": 1, "vasopressor": 2, "hypoxia": 3, "masking": 4,
                "index-therapy": 5, "context": 6}
 
@@ -99,9 +103,21 @@ def _both_summary(assessment: Assessment, icans: IcansAssessment) -> str:
     return f"{icans_head} (ASTCT): {icans_driver}" + (f"; {crs_state}" if crs_state else "")
 
 
+def _lapsed(assessment: Assessment) -> NotGraded | None:
+    """The note that fever was documented (CRS onset) but has gone from the fever window."""
+    return next((n for n in assessment.notes if isinstance(n, NotGraded) and n.since_onset), None)
+
+
 def _crs_summary(assessment: Assessment) -> str:
-    if assessment.status == "not-graded":
+    lapsed = _lapsed(assessment)
+    if assessment.status == "not-graded" and lapsed is not None and assessment.onset is not None:
+        text = (f"Not graded as CRS: fever window lapsed (CRS onset {stamp(assessment.onset)}, no fever in "
+                f"{hours(lapsed.window_hours)}); hypotension/hypoxia now — evaluate other causes")
+    elif assessment.status == "not-graded":
         text = "Hypotension/hypoxia without documented fever: not graded as CRS; evaluate other causes"
+    elif assessment.status == "insufficient-data" and assessment.drivers:
+        text = ("CRS grade cannot be established (ASTCT): no current temperature; "
+                + findings.driver(assessment.drivers[0]))
     elif assessment.status == "insufficient-data":
         first = findings.missing(assessment.missing[0]) if assessment.missing else "data missing"
         text = f"Cannot assess CRS (ASTCT): {first}"
@@ -132,7 +148,15 @@ def _indicator(assessment: Assessment) -> str:
     return max(levels, key=_INDICATORS.index)
 
 
+def _urgent_sign(assessment: Assessment) -> bool:
+    """Not graded as CRS, but a vasopressor, high-flow oxygen or positive pressure is needed now."""
+    return assessment.status in ("not-graded", "insufficient-data") and max(
+        assessment.hypotension_grade or 0, assessment.hypoxia_grade or 0) >= URGENT_SIGN_TIER
+
+
 def _crs_indicator(assessment: Assessment) -> str:
+    if _urgent_sign(assessment):
+        return "warning"  # a new vasopressor or high-flow/positive-pressure need is urgent whatever its cause
     if assessment.status != "graded" or assessment.grade is None:
         return "info"
     return INDICATOR_BY_GRADE[assessment.grade]
@@ -176,15 +200,26 @@ def _icans_detail(icans: IcansAssessment) -> str:
 
 def _detail(assessment: Assessment, protocol_id: str) -> str:
     parts: list[str] = []
+    lapsed = _lapsed(assessment)
     if assessment.status == "graded":
         head = f"**ASTCT CRS grade {grade_text(assessment)}**"
         if assessment.worst_grade is not None:
             head += f" (worst since onset: {assessment.worst_grade})"
         parts.append(head)
+    elif assessment.status == "not-graded" and lapsed is not None and assessment.onset is not None:
+        parts.append(f"**Not graded as CRS**: CRS onset {when(assessment.onset, assessment.now)}, but no fever in the "
+                     f"last {hours(lapsed.window_hours)} and no antipyretic or anticytokine therapy since onset — the "
+                     "fever window has lapsed.")
     elif assessment.status == "not-graded":
         parts.append("**Not graded as CRS**: no documented fever since the index therapy.")
+    elif assessment.drivers:
+        parts.append("**The CRS grade cannot be established** without a current temperature (see the notes); the "
+                     "signs below are shown, not graded.")
     else:
         parts.append("**CRS cannot be assessed** from the data available.")
+    if _urgent_sign(assessment):
+        parts.append(f"**Urgent whatever its cause**: a new need for a vasopressor, high-flow oxygen or positive "
+                     f"pressure after {readings.index_therapy(assessment.index_class)} needs review now.")
     if assessment.lower_bound:
         parts.append("Some inputs are missing, so the grade is a lower bound: the true grade may be higher.")
     if assessment.onset is not None:
@@ -242,9 +277,15 @@ def patient_view_cards(assessment: Assessment, *, protocol_id: str, recommendati
     first, saying why the corticosteroid comes first), the safety warnings and the combinable order
     suggestions, followed by one ``at-most-one`` card per set of mutually exclusive orders.
     """
-    if not needs_card(assessment):
+    check = recommendations.oxygen_check if recommendations is not None else None
+    if not needs_card(assessment) and check is None:
         return []
     card = assessment_card(assessment, protocol_id=protocol_id, new_uuid=new_uuid)
+    if check is not None:
+        card["detail"] = f"**{recommendation_words.oxygen_check(check)}**\n\n" + card["detail"]
+        if not needs_card(assessment):  # the prompt is what this card is for
+            card["summary"] = truncate(recommendation_words.oxygen_check_summary(check), SUMMARY_LIMIT)
+            card["indicator"] = max(card["indicator"], "warning", key=_INDICATORS.index)
     issued = Card(card, ASSESSMENT_KIND, assessment.grade, protocol_id)
     active = [r for r, present in ((recommendations, assessment.has_crs),
                                    (icans_recommendations, assessment.has_icans)) if r is not None and present]

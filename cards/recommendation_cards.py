@@ -186,7 +186,7 @@ def warnings_section(warnings: Sequence[WarningRecommendation], now: datetime) -
         return None
     lines = []
     for w in warnings:
-        line = f"- **{w.text}**"
+        line = f"- **{recommendations.text(w)}**"
         for e in w.evidence:
             line += "\n  - Evidence: " + evidence_text(e, now)
         line += "\n  - Source: " + "; ".join(c.label for c in w.sources)

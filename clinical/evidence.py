@@ -144,6 +144,7 @@ class CountedDose:
     drug: str
     dose_mg: float | None
     pending: bool = False
+    stopped: bool = False  # an administration stopped before completion, counted as given
 
 
 @dataclass(frozen=True, slots=True)

@@ -279,7 +279,7 @@ _HANDLERS: dict[str, Callable[[Condition, Facts], Outcome]] = {
 
 
 def dose_evidence(doses: Iterable[GivenDose]) -> tuple[Evidence, ...]:
-    return tuple(Evidence("context", d.drug, CountedDose(d.drug, d.dose_mg, d.pending), d.time, d.source)
+    return tuple(Evidence("context", d.drug, CountedDose(d.drug, d.dose_mg, d.pending, d.stopped), d.time, d.source)
                  for d in doses)
 
 

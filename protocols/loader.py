@@ -41,6 +41,7 @@ from .model import (
     NeverGiveCheck,
     OrderCheck,
     OrderTarget,
+    OxygenTarget,
     Pathway,
     Protocol,
     RegimenCheck,
@@ -469,7 +470,8 @@ class _Builder:
             max_doses_since_index_therapy=raw.get("maxDosesSinceIndexTherapy"),
             source=self.citation(raw["source"]),
         ) for drug, raw in settings.get("repeatLimits", {}).items()}
-        warnings = tuple(WarningRule(w["id"], w["text"], self.citation(w["source"]), self.conditions(w.get("when")))
+        warnings = tuple(WarningRule(w["id"], w["text"], self.citation(w["source"]), self.conditions(w.get("when")),
+                                     w.get("namesIndexTherapy", False))
                          for w in d["warnings"])
         crs = self.section(d)
         return Protocol(
@@ -481,6 +483,7 @@ class _Builder:
                 running_window=timedelta(hours=float(_dec(settings["runningWindowHours"]))),
                 anc_max_age=timedelta(hours=float(_dec(settings["ancMaxAgeHours"]))),
                 repeat_limits=frozen_map(limits),
+                **self.plausibility(settings),
             ),
             drugs=frozen_map(self.drugs),
             all_grades=crs.all_grades,
@@ -494,6 +497,20 @@ class _Builder:
                                  for name, raw in d.get("pathways", {}).items()}),
             icans=self.icans(d["icans"]) if "icans" in d else None,
         )
+
+    def plausibility(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Weight plausibility, stopped doses and the SpO2 target, where the file sets them."""
+        out: dict[str, Any] = {}
+        if "weightPlausibility" in settings:
+            raw = settings["weightPlausibility"]
+            out["weight_max_change_percent"] = _dec(raw["maxChangePercent"])
+            out["weight_change_within"] = timedelta(days=float(_dec(raw["withinDays"])))
+        if "countStoppedDoses" in settings:
+            out["count_stopped_doses"] = settings["countStoppedDoses"]
+        if "oxygenTarget" in settings:
+            target = settings["oxygenTarget"]
+            out["oxygen_target"] = OxygenTarget(_dec(target["spo2Percent"]), self.citation(target["source"]))
+        return out
 
     def section(self, raw: dict[str, Any]) -> Section:
         return Section(self.actions(raw.get("allGrades", [])),

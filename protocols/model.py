@@ -233,10 +233,14 @@ class AdviceAction:
 
 @dataclass(frozen=True, slots=True)
 class WarningRule:
+    """A safety warning; ``names_index_therapy``: the card adds the patient's index therapy class
+    ("not recommended after CAR-T cells" / "after a T-cell engager")."""
+
     id: str
     text: str
     source: Citation
     when: tuple[Condition, ...] = ()
+    names_index_therapy: bool = False
     kind: Literal["warning"] = field(default="warning")
 
 
@@ -359,15 +363,29 @@ OrderCheck = RepeatLimitsCheck | DoseCheck | MaximumDoseCheck | NeverGiveCheck |
 
 
 @dataclass(frozen=True, slots=True)
+class OxygenTarget:
+    """The SpO2 the protocol keeps the patient above (e.g. 92 %), with its source."""
+
+    spo2_percent: Decimal
+    source: Citation
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
-    """How the protocol reads the patient's data: how old a weight, height or ANC may be, and
-    how long a given drug counts as "running" (a site's choice, so data, never Python)."""
+    """How the protocol reads the patient's data: how old a weight, height or ANC may be, how long a
+    given drug counts as "running", when a weight is implausible, whether a stopped dose counts towards
+    repeat limits, the SpO2 target (a site's choice, so data, never Python)."""
 
     weight_max_age_days: int
     height_max_age_days: int
     running_window: timedelta  # a drug given this recently counts as running (drug_class_planned_or_running)
     anc_max_age: timedelta  # an older ANC is stale: neutropenia cannot be assessed from it
     repeat_limits: Mapping[str, RepeatLimits] = field(default_factory=frozen_map)
+    # A weight differing from the previous one by more than this, within ``weight_change_within``, is suspect.
+    weight_max_change_percent: Decimal = Decimal(20)
+    weight_change_within: timedelta = timedelta(days=7)
+    count_stopped_doses: bool = True  # a "stopped" administration counts towards repeat limits (the safe reading)
+    oxygen_target: OxygenTarget | None = None
 
 
 @dataclass(frozen=True, slots=True)

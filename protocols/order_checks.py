@@ -160,7 +160,8 @@ def _repeat_limits(order: DraftMedication, ctx: _Context, kind: str) -> list[Ord
     if limits is None:
         return []
     index = ctx.assessment.index_therapy
-    prior = given_doses(ctx.snapshot, ctx.pending_for(order), drug=order.drug)
+    prior = given_doses(ctx.snapshot, ctx.pending_for(order), drug=order.drug,
+                        include_stopped=ctx.protocol.settings.count_stopped_doses)
     verdict = check_repeat(prior, limits, ctx.now, index.start if index else None)
     if verdict.allowed:
         return []
@@ -219,7 +220,8 @@ def _no_weight(order: DraftMedication, ctx: _Context, action: MedicationAction, 
 def _never_give(order: DraftMedication, ctx: _Context, kind: str, rule: WarningRule, label: str
                 ) -> list[OrderFinding]:
     """A drug the protocol's warning forbids: delete, citing the warning."""
-    return [ctx.finding(order, kind, indicator="critical", problem=NeverGive(order.display, label, rule),
+    never = NeverGive(order.display, label, rule, ctx.assessment.index_class)
+    return [ctx.finding(order, kind, indicator="critical", problem=never,
                         sources=(rule.source,), action="delete")]
 
 

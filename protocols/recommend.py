@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 
-from clinical import Assessment, ClinicalSnapshot, DrugAdministration, unique_evidence
+from clinical import Assessment, ClinicalSnapshot, DrugAdministration, SaturationReading, unique_evidence
+from clinical.findings import RoomAirAssumed
 from grading import GradingConfig
 
 from .conditions import Facts, Outcome, all_hold, dose_evidence
@@ -27,6 +29,7 @@ from .recommendation import (
     MedicationRecommendation,
     NoCrs,
     NoIcans,
+    OxygenCheck,
     ProtocolNote,
     Recommendation,
     Recommendations,
@@ -48,7 +51,8 @@ def recommend(assessment: Assessment, snapshot: ClinicalSnapshot, protocol: Prot
     index = assessment.latest_index_therapy or assessment.index_therapy
     pathway = protocol.pathway_for(index.drug if index else None, assessment.index_class)
     header = Recommendations(protocol.id, protocol.title, protocol.version, assessment.grade,
-                             lower_bound=assessment.lower_bound, pathway=pathway.index_class if pathway else None)
+                             lower_bound=assessment.lower_bound, pathway=pathway.index_class if pathway else None,
+                             oxygen_check=oxygen_check(assessment, protocol))
     if not assessment.has_crs or assessment.grade is None:
         return replace(header, notes=(NoCrs(assessment.status),))
     facts = Facts(assessment, snapshot, now, grading, protocol.settings, _classified(pending, protocol),
@@ -73,6 +77,20 @@ def recommend_icans(assessment: Assessment, snapshot: ClinicalSnapshot, protocol
                                         (section.concurrent_crs.source,)) if assessment.has_crs else None)
     return replace(_section(header, section.section, icans.grade, icans.lower_bound, facts, protocol),
                    concurrent=concurrent)
+
+
+def oxygen_check(assessment: Assessment, protocol: Protocol) -> OxygenCheck | None:
+    """The lowest SpO2 in the current window when it is below the protocol's target and no oxygen support is
+    charted at all (grading took the patient to be on room air): grading by support stays as ASTCT says,
+    but the card prompts a check of the support."""
+    target = protocol.settings.oxygen_target
+    if target is None or not any(isinstance(n, RoomAirAssumed) for n in assessment.notes):
+        return None
+    readings = [e.fact.spo2 for e in assessment.evidence if isinstance(e.fact, SaturationReading)]
+    lowest = min(readings, key=lambda s: (s.percent, s.time), default=None)
+    if lowest is None or Decimal(str(lowest.percent)) >= target.spo2_percent:
+        return None
+    return OxygenCheck(lowest, target.spo2_percent, target.source)
 
 
 def _section(header: Recommendations, section: Section, grade: int, lower_bound: bool, facts: Facts,
@@ -118,7 +136,8 @@ def _medication(action: MedicationAction, facts: Facts, size: BodySize, protocol
     recommended = action.recommended or bool(upgrade and upgrade.holds)
     dose = compute_dose(action.dose, action.frequency, size)
     limits = protocol.settings.repeat_limits.get(action.drug.key)
-    prior = given_doses(facts.snapshot, facts.pending, drug=action.drug.key)
+    prior = given_doses(facts.snapshot, facts.pending, drug=action.drug.key,
+                        include_stopped=protocol.settings.count_stopped_doses)
     check = check_repeat(prior, limits, facts.now, facts.index_start) if limits else None
     blocked = check is not None and not check.allowed
     shown_doses = [d for d in prior if facts.index_start is None or d.time >= facts.index_start][-MAX_DOSE_EVIDENCE:]
@@ -176,7 +195,9 @@ def _warnings(protocol: Protocol, facts: Facts) -> tuple[list[WarningRecommendat
         outcome = all_hold(rule.when, facts)
         if outcome.holds:
             warnings.append(WarningRecommendation(rule.id, rule.text, (rule.source,), rationale=outcome.reasons,
-                                                  evidence=outcome.evidence))
+                                                  evidence=outcome.evidence,
+                                                  names_index_therapy=rule.names_index_therapy,
+                                                  index_class=facts.assessment.index_class))
         elif outcome.unknown:
             notes.append(WarningNotEvaluated(rule.id, outcome.reasons))
     return warnings, notes

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from clinical import Evidence
+from clinical import Evidence, IndexClass, SpO2
 
 from .calculation import DoseCalculation, DoseProblem
 from .history import RepeatCheck
@@ -153,6 +153,8 @@ class WarningRecommendation:
     sources: tuple[Citation, ...]
     rationale: tuple[Reason, ...] = ()
     evidence: tuple[Evidence, ...] = ()
+    names_index_therapy: bool = False  # the card adds "not recommended after <index_class>"
+    index_class: IndexClass | None = None  # the patient's index therapy class (None: unknown)
     kind: Literal["warning"] = field(default="warning")
 
     @property
@@ -167,6 +169,16 @@ class WarningRecommendation:
 Recommendation = MedicationRecommendation | ServiceRecommendation | AdviceRecommendation
 
 # -------------------------------------------------------------------------- notes
+
+
+@dataclass(frozen=True, slots=True)
+class OxygenCheck:
+    """An SpO2 below the protocol's target with no oxygen support charted: check the oxygen support (ASTCT
+    grades hypoxia by the support the patient is on, so none is counted)."""
+
+    spo2: SpO2
+    target_percent: Decimal
+    source: Citation
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +240,7 @@ class Recommendations:
     syndrome: Literal["crs", "icans"] = "crs"
     pathway: str | None = None
     concurrent: WarningRecommendation | None = None
+    oxygen_check: OxygenCheck | None = None  # CRS recommendations: SpO2 below target, no oxygen support charted
 
     @property
     def medications(self) -> tuple[MedicationRecommendation, ...]:

@@ -25,6 +25,7 @@ from clinical.findings import (
     HypoxiaDriver,
     MissingIcansInput,
     MissingInput,
+    NoTemperatureAfterOnset,
     NotGraded,
     VasopressorDriver,
 )
@@ -34,7 +35,7 @@ from devkit.fhirbuild import NOW
 CAR_T = DrugAdministration(drug="axicabtagene-ciloleucel", drug_class="index-therapy",
                            start=NOW - timedelta(days=5), end=NOW - timedelta(days=5), status="completed",
                            source="MedicationAdministration/cart", matched_by="name",
-                           matched_on="axicabtagene ciloleucel", display="Yescarta")
+                           matched_on="axicabtagene ciloleucel", display="Yescarta", index_class="car-t")
 
 
 FEVER = Temperature(39.2, NOW - timedelta(hours=1), "Observation/t1", "39.2 Cel")
@@ -139,13 +140,17 @@ def test_grade_0_on_incomplete_data_is_said_not_silent() -> None:
     assert gap in card["summary"]
 
 
-def test_hypotension_without_fever_gets_an_info_card_marked_not_graded() -> None:
+def test_hypotension_without_fever_gets_a_card_marked_not_graded_at_least_warning_on_a_vasopressor() -> None:
+    # Clinical review (issue 12): a new vasopressor need after CAR-T is urgent whatever its cause, so this
+    # not-graded card (hypotension grade 3: a vasopressor) is a warning; it was "info" before.
     note = ("hypotension/hypoxia without documented fever — not graded as CRS; evaluate other causes "
             "(sepsis, cardiac); if antipyretics were given from the start, CRS may be masked")
     a = Assessment(status="not-graded", now=NOW, notes=(NotGraded(since_onset=False, window_hours=24),),
                    index_therapy=CAR_T, hypotension_grade=3)
     [card] = bodies(a, protocol_id="astct-generic")
-    assert card["indicator"] == "info"
+    assert card["indicator"] == "warning"
+    assert ("**Urgent whatever its cause**: a new need for a vasopressor, high-flow oxygen or positive pressure "
+            "after CAR-T cells needs review now.") in card["detail"]
     assert card["extension"]["crs-cds.assessment"]["status"] == "not-graded"
     assert card["extension"]["crs-cds.assessment"]["grade"] is None
     assert "without documented fever" in card["summary"]
@@ -255,3 +260,46 @@ def test_icans_detail_has_its_drivers_evidence_and_lower_bound() -> None:
     assert "the ICANS grade is a lower bound" in detail
     assert "| icans | ICE score | ICE score 3 | 2026-11-21 11:00 UTC (1 h ago) | Observation/ice-1 |" in detail
     assert card["summary"].startswith("CRS grade 1 · ICANS grade ≥ 2 (ASTCT)")
+
+
+
+def test_hypotension_without_fever_and_without_a_vasopressor_stays_an_info_card() -> None:
+    a = Assessment(status="not-graded", now=NOW, notes=(NotGraded(since_onset=False, window_hours=24),),
+                   index_therapy=CAR_T, hypotension_grade=2, hypoxia_grade=2)
+    [card] = bodies(a, protocol_id="astct-generic")
+    assert card["indicator"] == "info" and "Urgent" not in card["detail"]
+
+
+@pytest.mark.parametrize("hypotension,hypoxia", [(3, 0), (4, 0), (0, 3), (0, 4)])
+def test_a_vasopressor_high_flow_or_positive_pressure_need_not_graded_as_crs_is_at_least_a_warning(
+        hypotension: int, hypoxia: int) -> None:
+    a = Assessment(status="not-graded", now=NOW, notes=(NotGraded(since_onset=False, window_hours=24),),
+                   index_therapy=CAR_T, hypotension_grade=hypotension, hypoxia_grade=hypoxia)
+    assert bodies(a, protocol_id="astct-generic")[0]["indicator"] == "warning"
+
+
+def test_fever_documented_but_older_than_24_h_names_the_onset_and_the_lapsed_window() -> None:
+    onset = NOW - timedelta(hours=40)
+    a = Assessment(status="not-graded", now=NOW, onset=onset, fever_threshold_c=38.0, index_therapy=CAR_T,
+                   hypotension_grade=2, notes=(NotGraded(since_onset=True, window_hours=24),))
+    [card] = bodies(a, protocol_id="astct-generic")
+    assert card["summary"] == ("Not graded as CRS: fever window lapsed (CRS onset 2026-11-19 20:00 UTC, no fever in "
+                               "24 h); hypotension/hypoxia now — evaluate other causes")
+    assert "without documented fever" not in card["summary"] + card["detail"]
+    assert ("**Not graded as CRS**: CRS onset 2026-11-19 20:00 UTC (40 h ago), but no fever in the last 24 h and no "
+            "antipyretic or anticytokine therapy since onset — the fever window has lapsed.") in card["detail"]
+    assert "CRS onset (first fever ≥ 38.0 °C after the index therapy): 2026-11-19 20:00 UTC" in card["detail"]
+
+
+def test_no_current_temperature_after_onset_with_a_vasopressor_says_the_grade_cannot_be_established() -> None:
+    gap = MissingInput("fever", "no-temperature", 24)
+    a = Assessment(status="insufficient-data", now=NOW, onset=NOW - timedelta(hours=30), index_therapy=CAR_T,
+                   hypotension_grade=3, drivers=(VasopressorDriver(3, ("norepinephrine",)),), missing=(gap,),
+                   notes=(NoTemperatureAfterOnset(24),))
+    [card] = bodies(a, protocol_id="astct-generic")
+    assert card["summary"] == ("CRS grade cannot be established (ASTCT): no current temperature; hypotension: one "
+                               "vasopressor (norepinephrine)")
+    assert card["indicator"] == "warning"
+    assert "grade ≥" not in card["summary"] and card["extension"]["crs-cds.assessment"]["grade"] is None
+    assert "cannot assess fever: no temperature recorded in the last 24 h" in card["detail"]
+    assert "when fever may be masked (an antipyretic or anticytokine given since onset: none given)" in card["detail"]
