@@ -32,7 +32,7 @@ from .recommendation_cards import (
     recommendations_section,
     warnings_section,
 )
-from .suggestions import order_suggestion
+from .suggestions import diagnosis_suggestion, order_suggestion
 from .wording import evidence, findings, readings
 from .wording import recommendations as recommendation_words
 from .wording.numbers import celsius, hours, stamp
@@ -265,6 +265,23 @@ def assessment_card(assessment: Assessment, *, protocol_id: str,
     }
 
 
+def diagnosis_suggestions(assessment: Assessment, *, patient_id: str, encounter_id: str | None,
+                          new_uuid: Callable[[], str]) -> list[dict[str, Any]]:
+    """For each graded syndrome (CRS, ICANS grade >= 1), a suggestion to record the diagnosis with its
+    ICD-10-CM code, grade and onset."""
+    out = []
+    if assessment.has_crs and assessment.grade is not None:
+        out.append(diagnosis_suggestion(syndrome="crs", grade=assessment.grade, lower_bound=assessment.lower_bound,
+                                        onset=assessment.onset, patient_id=patient_id, encounter_id=encounter_id,
+                                        new_uuid=new_uuid))
+    icans = assessment.icans
+    if icans is not None and icans.has_icans and icans.grade is not None:
+        out.append(diagnosis_suggestion(syndrome="icans", grade=icans.grade, lower_bound=icans.lower_bound,
+                                        onset=icans.onset, patient_id=patient_id, encounter_id=encounter_id,
+                                        new_uuid=new_uuid))
+    return out
+
+
 def patient_view_cards(assessment: Assessment, *, protocol_id: str, recommendations: Recommendations | None = None,
                        icans_recommendations: Recommendations | None = None, patient_id: str | None = None,
                        encounter_id: str | None = None,
@@ -287,9 +304,15 @@ def patient_view_cards(assessment: Assessment, *, protocol_id: str, recommendati
             card["summary"] = truncate(recommendation_words.oxygen_check_summary(check), SUMMARY_LIMIT)
             card["indicator"] = max(card["indicator"], "warning", key=_INDICATORS.index)
     issued = Card(card, ASSESSMENT_KIND, assessment.grade, protocol_id)
+    if patient_id is None:
+        return [issued]
+    diagnoses = diagnosis_suggestions(assessment, patient_id=patient_id, encounter_id=encounter_id,
+                                      new_uuid=new_uuid)
+    if diagnoses:
+        card["suggestions"], card["selectionBehavior"] = diagnoses, "any"
     active = [r for r, present in ((recommendations, assessment.has_crs),
                                    (icans_recommendations, assessment.has_icans)) if r is not None and present]
-    if not active or patient_id is None:
+    if not active:
         return [issued]
     if len(active) == 2 and active[1].concurrent is not None:
         active.reverse()  # concurrent CRS and ICANS: the ICANS section, corticosteroid first, leads
@@ -303,7 +326,8 @@ def patient_view_cards(assessment: Assessment, *, protocol_id: str, recommendati
     orders = combined_orders(active)
     if orders:
         card["suggestions"] = [order_suggestion(r, grade=recs.grade, syndrome=recs.syndrome, patient_id=patient_id,
-                                                encounter_id=encounter_id, new_uuid=new_uuid) for r, recs in orders]
+                                                encounter_id=encounter_id, new_uuid=new_uuid)
+                               for r, recs in orders] + diagnoses
         card["selectionBehavior"] = "any"
     cards = [issued]
     for recs in active:

@@ -9,16 +9,23 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import BaseModel
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 UCUM = "http://unitsofmeasure.org"
+ICD10CM_OID = "urn:oid:2.16.840.1.113883.6.90"  # ICD-10-CM as Epic names it (ehr-notes.md): the same code twice
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+SYNDROME_NAMES = {"crs": "Cytokine release syndrome", "icans": "Immune effector cell-associated neurotoxicity syndrome"}
 
 
 # Codes the orders carry (routes, ICD-10-CM reasons): package data, read once at import.
@@ -98,6 +105,36 @@ def service_request(*, patient_id: str, code: dict[str, Any], text: str, grade: 
     if encounter_id:
         resource["encounter"] = {"reference": f"Encounter/{encounter_id}"}
     return _validated(ServiceRequest, resource)
+
+
+def diagnosis_condition(*, patient_id: str, syndrome: Syndrome, grade: int, lower_bound: bool,
+                        onset: datetime | None, encounter_id: str | None = None,
+                        resource_id: str | None = None) -> dict[str, Any]:
+    """A draft Condition (encounter diagnosis) recording the syndrome with its ICD-10-CM code for the grade
+    (grade unspecified when the grade is a lower bound: the code must not claim a grade the data cannot
+    show), the ASTCT grade as its stage and the onset."""
+    coding = diagnosis_coding(syndrome, None if lower_bound else grade)
+    grade_text = f"≥ {grade}" if lower_bound else str(grade)
+    resource: dict[str, Any] = {
+        "resourceType": "Condition",
+        "id": resource_id or str(uuid.uuid4()),
+        "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active", "display": "Active"}]},
+        "verificationStatus": {"coding": [{"system": CONDITION_VERIFICATION, "code": "confirmed",
+                                           "display": "Confirmed"}]},
+        "category": [{"coding": [{"system": CONDITION_CATEGORY, "code": "encounter-diagnosis",
+                                  "display": "Encounter Diagnosis"}]}],
+        "code": {"coding": [coding, {**coding, "system": ICD10CM_OID}],
+                 "text": f"{SYNDROME_NAMES[syndrome]}, grade {grade_text} (ASTCT)"},
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "stage": [{"summary": {"text": f"ASTCT grade {grade_text}"
+                               + (" (lower bound: some inputs missing)" if lower_bound else "")},
+                   "type": {"text": "ASTCT 2019 consensus grade"}}],
+    }
+    if onset is not None:
+        resource["onsetDateTime"] = onset.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if encounter_id:
+        resource["encounter"] = {"reference": f"Encounter/{encounter_id}"}
+    return _validated(Condition, resource)
 
 
 # Per-call parts of an order; everything else is fixed by the protocol and the grade.

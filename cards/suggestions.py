@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from protocols import MedicationRecommendation, Recommendation, ServiceRecommendation
 
-from .orders import Syndrome, medication_request, service_request
+from .orders import Syndrome, diagnosis_condition, medication_request, service_request
 from .wording import recommendations
 from .wording.numbers import num
 
 ORDER_EXTENSION = "crs-cds.order"
+DIAGNOSIS_EXTENSION = "crs-cds.diagnosis"
 NewId = Callable[[], str]
 Orderable = MedicationRecommendation | ServiceRecommendation
 
@@ -89,3 +91,22 @@ def order_suggestion(rec: Recommendation, *, grade: int | None, patient_id: str,
 
 def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
+
+
+def diagnosis_suggestion(*, syndrome: Syndrome, grade: int, lower_bound: bool, onset: datetime | None, patient_id: str,
+                         encounter_id: str | None = None, new_uuid: NewId = _new_uuid) -> dict[str, Any]:
+    """A suggestion to record the diagnosis as an encounter-diagnosis Condition (ICD-10-CM by grade): many
+    charts never record a CRS or ICANS grade. Never pre-selected: the clinician confirms it."""
+    resource = diagnosis_condition(patient_id=patient_id, syndrome=syndrome, grade=grade, lower_bound=lower_bound,
+                                   onset=onset, encounter_id=encounter_id)
+    coding = resource["code"]["coding"][0]
+    label = f"Record diagnosis: {resource['code']['text']} — {coding['code']}"
+    return {
+        "label": label,
+        "uuid": new_uuid(),
+        "isRecommended": False,
+        "actions": [{"type": "create", "description": label, "resource": resource}],
+        "extension": {DIAGNOSIS_EXTENSION: {"syndrome": syndrome, "code": coding["code"], "system": coding["system"],
+                                           "grade": grade, "lowerBound": lower_bound,
+                                           "onset": resource.get("onsetDateTime")}},
+    }

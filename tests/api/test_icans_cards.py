@@ -10,7 +10,7 @@ from cds_service.settings import Settings
 from devkit import fhirbuild as fb
 from devkit.fhirbuild import ago
 from tests.support.apps import client as app_client
-from tests.support.card_checks import check_card, details, dose, med_orders, one_order, suggestions
+from tests.support.card_checks import check_card, diagnoses, details, dose, med_orders, one_order, suggestions
 from tests.support.paths import EXAMPLES
 
 SITE_CODES = str(EXAMPLES / "local-codes.example.yaml")
@@ -174,3 +174,28 @@ def test_generic_protocol_blinatumomab_patient_keeps_the_car_t_pathway(generic) 
     detail = details(call(generic, *crs_after_blinatumomab(3)))
     assert "Pause the blinatumomab infusion" not in detail
     assert "grade 3 actions\n" in detail
+
+
+# ------------------------------------------------------------------------------ record the diagnosis
+
+def test_a_graded_card_offers_to_record_crs_and_icans_with_their_icd10cm_codes(generic) -> None:
+    cards = call(generic, fb.car_t(), fb.temperature(38.8, ago(hours=30)), fb.temperature(39.1, ago(hours=1)),
+                 fb.blood_pressure(84, 50, ago(hours=1)), fb.spo2(97, ago(hours=1)),
+                 fb.oxygen_device("room-air", ago(hours=1)), fb.weight(70, ago(days=1)),
+                 fb.ice_score(5, ago(hours=3)), fb.consciousness("alert", ago(hours=1)))
+    assert diagnoses(cards[:1]) == [
+        {"syndrome": "crs", "code": "D89.832", "system": "http://hl7.org/fhir/sid/icd-10-cm", "grade": 2,
+         "lowerBound": False, "onset": "2026-11-20T06:00:00Z"},
+        {"syndrome": "icans", "code": "G92.02", "system": "http://hl7.org/fhir/sid/icd-10-cm", "grade": 2,
+         "lowerBound": False, "onset": "2026-11-21T09:00:00Z"}]
+
+
+def test_a_lower_bound_grade_is_offered_as_grade_unspecified(generic) -> None:
+    cards = call(generic, fb.car_t(), fb.temperature(38.6, ago(hours=1)))  # no blood pressure, no oxygen data
+    [d] = diagnoses(cards)
+    assert (d["code"], d["grade"], d["lowerBound"]) == ("D89.839", 1, True)
+
+
+def test_no_diagnosis_is_offered_without_a_grade(generic) -> None:
+    cards = call(generic, fb.car_t(), *afebrile(sbp=84))  # hypotension without fever: not graded
+    assert cards and diagnoses(cards) == []

@@ -129,7 +129,7 @@ def test_grade4_methylprednisolone_or_anakinra_at_most_one_exactly_one_recommend
     assert dose(drugs["methylprednisolone"]["actions"][0]["resource"]) == (500, "47625008", "IV", 12)
     assert dose(drugs["anakinra"]["actions"][0]["resource"]) == (100, "47625008", "IV", 6)
     # the exclusive options are not also on the assessment card
-    assert not any(s["extension"]["crs-cds.order"].get("drug") in drugs for s in cards[0].get("suggestions", []))
+    assert not any(s["extension"].get("crs-cds.order", {}).get("drug") in drugs for s in cards[0].get("suggestions", []))
     assert cards[0]["selectionBehavior"] == "any"
 
 

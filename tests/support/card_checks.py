@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 MODELS = {"MedicationRequest": MedicationRequest, "ServiceRequest": ServiceRequest}
+DIAGNOSIS = "crs-cds.diagnosis"
 
 
 def check_card(card: dict[str, Any]) -> None:
@@ -25,6 +27,9 @@ def check_card(card: dict[str, Any]) -> None:
         assert sum(bool(s.get("isRecommended")) for s in card["suggestions"]) <= 1
     for s in card["suggestions"]:
         assert s["uuid"] and s["label"] and s["actions"]
+        if DIAGNOSIS in s["extension"]:
+            agrees_with_diagnosis(s)
+            continue
         order = s["extension"]["crs-cds.order"]
         for action in s["actions"]:
             assert action["type"] == "create"
@@ -53,8 +58,30 @@ def agrees_with_medication(order: dict[str, Any], res: dict[str, Any]) -> None:
     assert res["medicationCodeableConcept"]["text"].lower() == order["drug"]
 
 
+def agrees_with_diagnosis(s: dict[str, Any]) -> None:
+    """A diagnosis suggestion: one valid R4 encounter-diagnosis Condition whose ICD-10-CM code, grade and onset
+    are those of its ``crs-cds.diagnosis`` extension; never pre-selected."""
+    [action] = s["actions"]
+    assert action["type"] == "create" and s["isRecommended"] is False
+    res = action["resource"]
+    Condition.model_validate(res)
+    d = s["extension"][DIAGNOSIS]
+    codings = res["code"]["coding"]
+    assert {(c["system"], c["code"]) for c in codings} == {("http://hl7.org/fhir/sid/icd-10-cm", d["code"]),
+                                                           ("urn:oid:2.16.840.1.113883.6.90", d["code"])}
+    assert res["category"][0]["coding"][0]["code"] == "encounter-diagnosis"
+    assert res.get("onsetDateTime") == d["onset"] and res["subject"] == {"reference": "Patient/p1"}
+    grade = f"≥ {d['grade']}" if d["lowerBound"] else str(d["grade"])
+    assert res["stage"][0]["summary"]["text"].startswith(f"ASTCT grade {grade}")
+
+
 def suggestions(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [s for c in cards for s in c.get("suggestions", [])]
+    """The order suggestions of the cards (diagnosis suggestions are read with ``diagnoses``)."""
+    return [s for c in cards for s in c.get("suggestions", []) if DIAGNOSIS not in s["extension"]]
+
+
+def diagnoses(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [s["extension"][DIAGNOSIS] for c in cards for s in c.get("suggestions", []) if DIAGNOSIS in s["extension"]]
 
 
 def med_orders(cards: list[dict[str, Any]], drug: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
