@@ -10,7 +10,7 @@ from cds_service.settings import Settings
 from devkit import fhirbuild as fb
 from devkit.fhirbuild import ago
 from tests.support.apps import client as app_client
-from tests.support.card_checks import check_card, diagnoses, details, dose, med_orders, one_order, suggestions
+from tests.support.card_checks import check_card, details, diagnoses, dose, med_orders, one_order, suggestions
 from tests.support.paths import EXAMPLES
 
 SITE_CODES = str(EXAMPLES / "local-codes.example.yaml")
