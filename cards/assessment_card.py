@@ -53,29 +53,21 @@ _ROLE_ORDER = {"fever": 0, "hypotension": 1, "vasopressor": 2, "hypoxia": 3, "ma
 
 def assessment_extension(assessment: Assessment, protocol_id: str) -> dict[str, Any]:
     """The machine-readable ``crs-cds.assessment`` value (shape fixed by design.md)."""
-    extension: dict[str, Any] = {
-        "system": assessment.system,
-        "status": assessment.status,
-        "grade": assessment.grade,
-        "worstGrade": assessment.worst_grade,
-        "drivers": [findings.driver(d) for d in assessment.drivers],
-        "missing": [findings.missing(m) for m in assessment.missing],
-        "protocol": protocol_id,
-    }
+    extension: dict[str, Any] = {**grading_extension(assessment), "protocol": protocol_id}
     if assessment.icans is not None:
-        extension["icans"] = icans_extension(assessment.icans)
+        extension["icans"] = grading_extension(assessment.icans)
     return extension
 
 
-def icans_extension(icans: IcansAssessment) -> dict[str, Any]:
-    """The ``icans`` object of ``crs-cds.assessment``: the same shape as the CRS fields (design.md)."""
+def grading_extension(grading: Assessment | IcansAssessment) -> dict[str, Any]:
+    """One grading's fields (CRS, or the ``icans`` object: the same shape, design.md)."""
     return {
-        "system": icans.system,
-        "status": icans.status,
-        "grade": icans.grade,
-        "worstGrade": icans.worst_grade,
-        "drivers": [findings.driver(d) for d in icans.drivers],
-        "missing": [findings.missing(m) for m in icans.missing],
+        "system": grading.system,
+        "status": grading.status,
+        "grade": grading.grade,
+        "worstGrade": grading.worst_grade,
+        "drivers": [findings.driver(d) for d in grading.drivers],
+        "missing": [findings.missing(m) for m in grading.missing],
     }
 
 
