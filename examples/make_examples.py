@@ -30,6 +30,12 @@ def _request(resources: list[dict[str, Any]], hook_instance: str) -> dict[str, A
     return req
 
 
+def _icans(grade: int, *drivers: str) -> dict[str, Any]:
+    """The expected ``icans`` object of an example graded on complete ICANS data."""
+    return {"system": "ASTCT-2019", "status": "graded", "grade": grade, "worstGrade": grade,
+            "drivers": list(drivers), "missing": []}
+
+
 def examples() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     """name -> (request, expected assessment extension fields)."""
     cart = fb.car_t(fb.ago(days=4), rid="cart-1")
@@ -115,23 +121,18 @@ def examples() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
         "patient-view-icans": (
             _request(icans, "5f1b7e3c-7a54-4f0e-9a53-0d9d3c1b2a05"),
             {"replay": site_codes, "status": "graded", "grade": 0,
-             "icans": {"system": "ASTCT-2019", "status": "graded", "grade": 3, "worstGrade": 3,
-                       "drivers": ["ICE score 2", "level of consciousness: awakens to voice "
-                                                  "(Level of consciousness (ICANS): Awakens to voice)"],
-                       "missing": []}}),
+             "icans": _icans(3, "ICE score 2", "level of consciousness: awakens to voice "
+                                               "(Level of consciousness (ICANS): Awakens to voice)")}),
         "patient-view-crs-icans": (
             _request(crs_icans, "5f1b7e3c-7a54-4f0e-9a53-0d9d3c1b2a06"),
             {"replay": site_codes, "status": "graded", "grade": 2,
-             "icans": {"system": "ASTCT-2019", "status": "graded", "grade": 2, "worstGrade": 2,
-                       "drivers": ["ICE score 5", "level of consciousness: awakens spontaneously "
-                                                  "(Level of consciousness (ICANS): Drowsy, awakens spontaneously)"],
-                       "missing": []}}),
+             "icans": _icans(2, "ICE score 5", "level of consciousness: awakens spontaneously "
+                                               "(Level of consciousness (ICANS): Drowsy, awakens spontaneously)")}),
         "patient-view-blinatumomab-christie": (
             _request(blinatumomab, "5f1b7e3c-7a54-4f0e-9a53-0d9d3c1b2a07"),
             {"replay": {**site_codes, "protocol": "christie-doc644-v8"}, "status": "graded", "grade": 2,
              "protocol": "christie-doc644-v8",
-             "icans": {"system": "ASTCT-2019", "status": "graded", "grade": 0, "worstGrade": 0, "drivers": [],
-                       "missing": []}}),
+             "icans": _icans(0)}),
     }
 
 
