@@ -11,24 +11,39 @@ import json
 import math
 import re
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 UCUM = "http://unitsofmeasure.org"
+ICD10CM_OID = "urn:oid:2.16.840.1.113883.6.90"  # ICD-10-CM as Epic names it (ehr-notes.md): the same code twice
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+SYNDROME_NAMES = {"crs": "Cytokine release syndrome", "icans": "Immune effector cell-associated neurotoxicity syndrome"}
 
 
 # Codes the orders carry (routes, ICD-10-CM reasons): package data, read once at import.
 TERMINOLOGY: dict[str, Any] = json.loads((Path(__file__).parent / "data" / "terminology.json").read_text())
 
 
-def crs_reason(grade: int | None) -> dict[str, Any]:
-    """ICD-10-CM D89.83x for the grade the order treats."""
+Syndrome = Literal["crs", "icans"]
+
+
+def diagnosis_coding(syndrome: Syndrome, grade: int | None) -> dict[str, Any]:
+    """ICD-10-CM D89.83x (CRS) or G92.0x (ICANS) for a grade; grade unspecified without a grade."""
     key = str(grade) if grade in (1, 2, 3, 4) else "unspecified"
-    return {"coding": [TERMINOLOGY["crsReason"][key]]}
+    return dict(TERMINOLOGY["crsReason" if syndrome == "crs" else "icansReason"][key])
+
+
+def crs_reason(grade: int | None, syndrome: Syndrome = "crs") -> dict[str, Any]:
+    """The reason an order treats: ICD-10-CM for the grade of CRS (D89.83x) or ICANS (G92.0x)."""
+    return {"coding": [diagnosis_coding(syndrome, grade)]}
 
 
 def _timing(every_hours: float | None, once: bool) -> dict[str, Any] | None:
@@ -45,19 +60,19 @@ def _number(value: float) -> float | int:
 
 def medication_request(*, patient_id: str, drug_display: str, rxnorm: str | None, dose_mg: float,
                        route: str, every_hours: float | None, text: str, grade: int | None,
-                       once: bool = False, encounter_id: str | None = None,
+                       once: bool = False, encounter_id: str | None = None, syndrome: Syndrome = "crs",
                        resource_id: str | None = None, note: str | None = None) -> dict[str, Any]:
     """A draft MedicationRequest for one dose regimen (dose in mg, UCUM ``mg``); ValueError
     naming the field when a value would make it invalid."""
     return _validated(build_medication_request(
         patient_id=patient_id, drug_display=drug_display, rxnorm=rxnorm, dose_mg=dose_mg, route=route,
         every_hours=every_hours, text=text, grade=grade, once=once, encounter_id=encounter_id,
-        resource_id=resource_id, note=note))
+        syndrome=syndrome, resource_id=resource_id, note=note))
 
 
 def build_medication_request(*, patient_id: str, drug_display: str, rxnorm: str | None, dose_mg: float,
                              route: str, every_hours: float | None, text: str, grade: int | None,
-                             once: bool = False, encounter_id: str | None = None,
+                             once: bool = False, encounter_id: str | None = None, syndrome: Syndrome = "crs",
                              resource_id: str | None = None, note: str | None = None) -> dict[str, Any]:
     """The MedicationRequest as built, unchecked (``medication_request`` checks it)."""
     coding = [{"system": RXNORM, "code": rxnorm, "display": drug_display}] if rxnorm else []
@@ -74,7 +89,7 @@ def build_medication_request(*, patient_id: str, drug_display: str, rxnorm: str 
         "intent": "order",
         "medicationCodeableConcept": {**({"coding": coding} if coding else {}), "text": drug_display},
         "subject": {"reference": f"Patient/{patient_id}"},
-        "reasonCode": [crs_reason(grade)],
+        "reasonCode": [crs_reason(grade, syndrome)],
         "dosageInstruction": [dosage],
     }
     if encounter_id:
@@ -86,7 +101,7 @@ def build_medication_request(*, patient_id: str, drug_display: str, rxnorm: str 
 
 def service_request(*, patient_id: str, code: dict[str, Any], text: str, grade: int | None,
                     encounter_id: str | None = None, resource_id: str | None = None,
-                    priority: str | None = None) -> dict[str, Any]:
+                    priority: str | None = None, syndrome: Syndrome = "crs") -> dict[str, Any]:
     """A draft ServiceRequest (ICU transfer, echocardiogram, labs, cultures); ValueError naming
     the field when a value would make it invalid."""
     resource: dict[str, Any] = {
@@ -96,10 +111,40 @@ def service_request(*, patient_id: str, code: dict[str, Any], text: str, grade: 
         "intent": "order",
         "code": {"coding": [code], "text": text},
         "subject": {"reference": f"Patient/{patient_id}"},
-        "reasonCode": [crs_reason(grade)],
+        "reasonCode": [crs_reason(grade, syndrome)],
     }
     if priority:
         resource["priority"] = priority
+    if encounter_id:
+        resource["encounter"] = {"reference": f"Encounter/{encounter_id}"}
+    return _validated(resource)
+
+
+def diagnosis_condition(*, patient_id: str, syndrome: Syndrome, grade: int, lower_bound: bool,
+                        onset: datetime | None, encounter_id: str | None = None,
+                        resource_id: str | None = None) -> dict[str, Any]:
+    """A draft Condition (encounter diagnosis) recording the syndrome with its ICD-10-CM code for the grade
+    (grade unspecified when the grade is a lower bound: the code must not claim a grade the data cannot
+    show), the ASTCT grade as its stage and the onset."""
+    coding = diagnosis_coding(syndrome, None if lower_bound else grade)
+    grade_text = f"≥ {grade}" if lower_bound else str(grade)
+    resource: dict[str, Any] = {
+        "resourceType": "Condition",
+        "id": resource_id or str(uuid.uuid4()),
+        "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active", "display": "Active"}]},
+        "verificationStatus": {"coding": [{"system": CONDITION_VERIFICATION, "code": "confirmed",
+                                           "display": "Confirmed"}]},
+        "category": [{"coding": [{"system": CONDITION_CATEGORY, "code": "encounter-diagnosis",
+                                  "display": "Encounter Diagnosis"}]}],
+        "code": {"coding": [coding, {**coding, "system": ICD10CM_OID}],
+                 "text": f"{SYNDROME_NAMES[syndrome]}, grade {grade_text} (ASTCT)"},
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "stage": [{"summary": {"text": f"ASTCT grade {grade_text}"
+                               + (" (lower bound: some inputs missing)" if lower_bound else "")},
+                   "type": {"text": "ASTCT 2019 consensus grade"}}],
+    }
+    if onset is not None:
+        resource["onsetDateTime"] = onset.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if encounter_id:
         resource["encounter"] = {"reference": f"Encounter/{encounter_id}"}
     return _validated(resource)
@@ -131,7 +176,7 @@ def _validated(resource: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"{field}: {value!r} has an id longer than FHIR's 64 characters")
     if resource["resourceType"] == "MedicationRequest":
         _check_medication(resource)
-    else:
+    elif resource["resourceType"] == "ServiceRequest":
         _check_coding(resource["code"]["coding"][0], "code.coding")
         _check_text(resource["code"]["text"], "code.text")
         priority = resource.get("priority")
@@ -200,11 +245,21 @@ def validate_order_builders() -> None:
         *({"route": route} for route in TERMINOLOGY["routes"]),
         *({"grade": grade} for grade in (2, 3, 4, None)),
     ]
-    for change in variants:
+    for change in [*variants, {"syndrome": "icans"}]:
         MedicationRequest.model_validate(medication_request(**{**base, **change}))
     code = {"system": "http://snomed.info/sct", "code": "1", "display": "service"}
     service: dict[str, Any] = {"patient_id": "shape", "code": code, "text": "service", "grade": 3}
-    changes: list[dict[str, Any]] = [{}, {"priority": "urgent"}, {"encounter_id": "e"}, {"grade": None}]
+    changes: list[dict[str, Any]] = [{}, {"priority": "urgent"}, {"encounter_id": "e"}, {"grade": None},
+                                     {"syndrome": "icans"}]
     for change in changes:
         ServiceRequest.model_validate(service_request(**{**service, **change}))
+    onset = datetime(2026, 1, 1, tzinfo=UTC)
+    for syndrome in ("crs", "icans"):
+        reasons = TERMINOLOGY["crsReason" if syndrome == "crs" else "icansReason"]
+        for grade in (int(key) for key in reasons if key.isdigit()):
+            for lower_bound in (False, True):
+                Condition.model_validate(diagnosis_condition(patient_id="shape", syndrome=syndrome, grade=grade,
+                                                             lower_bound=lower_bound, onset=onset))
+    Condition.model_validate(diagnosis_condition(patient_id="shape", syndrome="crs", grade=1, lower_bound=False,
+                                                 onset=None, encounter_id="e"))
     _builders_validated = True

@@ -9,11 +9,13 @@ protocol's safety warnings are written in the detail, never silently dropped.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from clinical import Evidence
 from protocols import (
+    AdviceRecommendation,
     MedicationRecommendation,
     Recommendation,
     Recommendations,
@@ -23,7 +25,7 @@ from protocols import (
 
 from .card import SUMMARY_LIMIT
 from .markdown import bullets, truncate, when
-from .suggestions import NewId, order_suggestion, timing_text
+from .suggestions import NewId, order_extension, order_suggestion, timing_text
 from .wording import doses, evidence, reasons, recommendations
 from .wording.numbers import num, stamp
 
@@ -53,8 +55,38 @@ def combinable_orders(recs: Recommendations) -> tuple[Recommendation, ...]:
 
 def suggestions(items: tuple[Recommendation, ...], recs: Recommendations, *, patient_id: str,
                 encounter_id: str | None, new_uuid: NewId) -> list[dict[str, Any]]:
-    return [order_suggestion(r, grade=recs.grade, patient_id=patient_id, encounter_id=encounter_id,
-                             new_uuid=new_uuid) for r in items]
+    return [order_suggestion(r, grade=recs.grade, syndrome=recs.syndrome, patient_id=patient_id,
+                             encounter_id=encounter_id, new_uuid=new_uuid) for r in items]
+
+
+def combined_orders(active: Sequence[Recommendations]) -> list[tuple[Recommendation, Recommendations]]:
+    """The combinable orders of every section, each with its section; an order two sections both make
+    (ICU transfer for CRS and ICANS) once. With concurrent CRS and ICANS the ICANS corticosteroid comes
+    first: the card's concurrent-CRS line says why."""
+    seen: list[dict[str, Any]] = []
+    out: list[tuple[Recommendation, Recommendations]] = []
+    for recs in active:
+        for r in combinable_orders(recs):
+            key = order_extension(r)  # type: ignore[arg-type]
+            if key not in seen:
+                seen.append(key)
+                out.append((r, recs))
+
+    def steroid_first(item: tuple[Recommendation, Recommendations]) -> bool:
+        r, recs = item
+        return not (recs.concurrent is not None and isinstance(r, MedicationRecommendation)
+                    and r.drug.drug_class == "corticosteroid")
+
+    return sorted(out, key=steroid_first)
+
+
+def merged_warnings(active: Sequence[Recommendations]) -> list[WarningRecommendation]:
+    """Every section's safety warnings, each once."""
+    found: dict[str, WarningRecommendation] = {}
+    for recs in active:
+        for w in recs.warnings:
+            found.setdefault(w.warning_id, w)
+    return list(found.values())
 
 
 # ------------------------------------------------------------------ detail text
@@ -110,10 +142,16 @@ def _item(rec: Recommendation, recs: Recommendations, now: datetime) -> str:
     return "\n".join(lines)
 
 
+def section_label(recs: Recommendations) -> str:
+    """``grade 2 actions``, ``ICANS grade 3 actions``, ``grade 3 actions after a T-cell engager``."""
+    label = f"{'ICANS ' if recs.syndrome == 'icans' else ''}grade {recs.grade} actions"
+    return label + (f" after a {recs.pathway.replace('-', ' ')}" if recs.pathway else "")
+
+
 def recommendations_section(recs: Recommendations, now: datetime) -> str:
     """Every applicable protocol item with its status, evidence and source, plus notes."""
     parts = [f"**Protocol: {recs.protocol_title}** (`{recs.protocol_id}` version {recs.protocol_version}), "
-             f"grade {recs.grade} actions"]
+             f"{section_label(recs)}"]
     if recs.items:
         parts.append("\n".join(_item(r, recs, now) for r in recs.items))
     if recs.notes:
@@ -121,13 +159,34 @@ def recommendations_section(recs: Recommendations, now: datetime) -> str:
     return "\n\n".join(parts)
 
 
-def warnings_section(recs: Recommendations, now: datetime) -> str | None:
+def first_section(active: Sequence[Recommendations], now: datetime) -> str | None:
+    """What the protocol says to do before anything else (pause the blinatumomab infusion), with the
+    administration it names."""
+    lines = []
+    for recs in active:
+        for r in recs.items:
+            if isinstance(r, AdviceRecommendation) and r.first:
+                line = f"**First: {r.text}**"
+                line += "".join("\n  - Evidence: " + evidence_text(e, now) for e in r.evidence)
+                lines.append(f"- {line}\n  - Source: " + "; ".join(c.label for c in r.sources))
+    return "\n".join(lines) if lines else None
+
+
+def concurrent_section(recs: Recommendations) -> str | None:
+    """The ICANS section's rule for concurrent CRS, said at the head of the protocol part."""
+    c = recs.concurrent
+    if c is None:
+        return None
+    return f"**{c.text}** (Source: {'; '.join(x.label for x in c.sources)})"
+
+
+def warnings_section(warnings: Sequence[WarningRecommendation], now: datetime) -> str | None:
     """The protocol's safety warnings that apply now, each with its evidence and source."""
-    if not recs.warnings:
+    if not warnings:
         return None
     lines = []
-    for w in recs.warnings:
-        line = f"- **{w.text}**"
+    for w in warnings:
+        line = f"- **{recommendations.text(w)}**"
         for e in w.evidence:
             line += "\n  - Evidence: " + evidence_text(e, now)
         line += "\n  - Source: " + "; ".join(c.label for c in w.sources)
@@ -147,7 +206,8 @@ def alternatives_card(group: str, options: tuple[MedicationRecommendation, ...],
     detail = [f"These options are mutually exclusive (protocol group `{group}`): order at most one."
               + (f" The protocol recommends **{_short(chosen)}**." if chosen else "")]
     detail.append("\n".join(_item(r, recs, now) for r in options))
-    detail.append(f"Protocol: {recs.protocol_title} (`{recs.protocol_id}` version {recs.protocol_version}).")
+    detail.append(f"Protocol: {recs.protocol_title} (`{recs.protocol_id}` version {recs.protocol_version}), "
+                  f"{section_label(recs)}.")
     return {
         "uuid": new_uuid(),
         "summary": truncate(summary, SUMMARY_LIMIT),

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from protocols import MedicationRecommendation, Recommendation, ServiceRecommendation
 
-from .orders import medication_request, service_request
+from .orders import Syndrome, diagnosis_condition, medication_request, service_request
 from .wording import recommendations
 from .wording.numbers import num
 
 ORDER_EXTENSION = "crs-cds.order"
+DIAGNOSIS_EXTENSION = "crs-cds.diagnosis"
 NewId = Callable[[], str]
 Orderable = MedicationRecommendation | ServiceRecommendation
 
@@ -54,7 +56,7 @@ def order_extension(rec: Orderable) -> dict[str, Any]:
 
 
 def order_suggestion(rec: Recommendation, *, grade: int | None, patient_id: str, encounter_id: str | None = None,
-                     new_uuid: NewId = _new_uuid) -> dict[str, Any]:
+                     syndrome: Syndrome = "crs", new_uuid: NewId = _new_uuid) -> dict[str, Any]:
     """One suggestion (call only for ``rec.orderable``): one ``create`` action for a medication;
     one per code for a service, since a panel (CBC, CMP, ...) is several orders the EHR
     applies together, and one CodeableConcept may hold only equivalent codings."""
@@ -66,13 +68,14 @@ def order_suggestion(rec: Recommendation, *, grade: int | None, patient_id: str,
         resource = medication_request(patient_id=patient_id, drug_display=rec.drug.display, rxnorm=rec.drug.rxnorm,
                                       dose_mg=rec.dose_mg, route=rec.route, every_hours=rec.every_hours,
                                       once=rec.once, text=recommendations.medication(rec), grade=grade,
-                                      encounter_id=encounter_id, note=rec.note)
+                                      syndrome=syndrome, encounter_id=encounter_id, note=rec.note)
         actions = [{"type": "create", "description": label, "resource": resource}]
     else:
         label = service_label(rec)
         actions = [{"type": "create", "description": f"Order {code.display}",
                     "resource": service_request(patient_id=patient_id, text=code.display if len(rec.codes) > 1
-                                                else rec.text, grade=grade, encounter_id=encounter_id,
+                                                else rec.text, grade=grade, syndrome=syndrome,
+                                                encounter_id=encounter_id,
                                                 code={"system": code.system, "code": code.code,
                                                       "display": code.display},
                                                 priority=rec.priority)}
@@ -88,3 +91,22 @@ def order_suggestion(rec: Recommendation, *, grade: int | None, patient_id: str,
 
 def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
+
+
+def diagnosis_suggestion(*, syndrome: Syndrome, grade: int, lower_bound: bool, onset: datetime | None, patient_id: str,
+                         encounter_id: str | None = None, new_uuid: NewId = _new_uuid) -> dict[str, Any]:
+    """A suggestion to record the diagnosis as an encounter-diagnosis Condition (ICD-10-CM by grade): many
+    charts never record a CRS or ICANS grade. Never pre-selected: the clinician confirms it."""
+    resource = diagnosis_condition(patient_id=patient_id, syndrome=syndrome, grade=grade, lower_bound=lower_bound,
+                                   onset=onset, encounter_id=encounter_id)
+    coding = resource["code"]["coding"][0]
+    label = f"Record diagnosis: {resource['code']['text']} — {coding['code']}"
+    return {
+        "label": label,
+        "uuid": new_uuid(),
+        "isRecommended": False,
+        "actions": [{"type": "create", "description": label, "resource": resource}],
+        "extension": {DIAGNOSIS_EXTENSION: {"syndrome": syndrome, "code": coding["code"], "system": coding["system"],
+                                           "grade": grade, "lowerBound": lower_bound,
+                                           "onset": resource.get("onsetDateTime")}},
+    }

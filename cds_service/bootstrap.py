@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from cards import validate_order_builders
-from fhir_mappings import CodeListError, CodeLists, load_code_lists
+from fhir_mappings import CodeListError, CodeLists, load_code_lists, load_local_codes
 from grading import GradingConfig, GradingConfigError, load_grading_config
 from protocols import Protocol, ProtocolError, ProtocolRegistry, load_protocol
 
@@ -82,13 +82,13 @@ class Service:
 
 
 def build_assessor(settings: Settings, *, grading: GradingConfig | None = None) -> Assessor:
-    """The clinical pipeline with its knowledge loaded and validated (code lists, grading
-    configuration, protocols). ``ConfigError`` lists every bad file, one line each naming the
+    """The clinical pipeline with its knowledge loaded and validated (code lists with the site's local
+    codes, grading configuration, protocols). ``ConfigError`` lists every bad file, one line each naming the
     variable that points at it."""
     problems = Problems()
     if grading is None:
         grading = problems.take(lambda: _grading(settings), None)
-    codes = problems.take(_code_lists, None)
+    codes = problems.take(lambda: _code_lists(settings), None)
     default = problems.take(lambda: _protocol("CRS_CDS_PROTOCOL", settings.protocol_id), None)
     paediatric = problems.take(lambda: _protocol("CRS_CDS_PAEDIATRIC_PROTOCOL", settings.paediatric_protocol_id),
                                None) if settings.paediatric_protocol_id else None
@@ -106,11 +106,17 @@ def _grading(settings: Settings) -> GradingConfig:
         raise ConfigError(f"{'CRS_CDS_GRADING_FILE' if settings.grading_file else 'grading data'}: {exc}") from None
 
 
-def _code_lists() -> CodeLists:
+def _code_lists(settings: Settings) -> CodeLists:
+    """The shipped code lists with the site's local codes (``CRS_CDS_LOCAL_CODES_FILE``)."""
     try:
-        return load_code_lists()
+        local = load_local_codes(settings.local_codes_file) if settings.local_codes_file else ()
     except CodeListError as exc:
-        raise ConfigError(f"code lists (fhir_mappings/data): {exc}") from None
+        raise ConfigError(f"CRS_CDS_LOCAL_CODES_FILE: {exc}") from None
+    try:
+        return load_code_lists(local=local)
+    except CodeListError as exc:
+        where = "CRS_CDS_LOCAL_CODES_FILE" if local else "code lists (fhir_mappings/data)"
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _protocol(setting: str, id_or_path: str) -> Protocol:

@@ -254,6 +254,7 @@ class Settings:
     workers: int = DEFAULT_WORKERS  # gunicorn worker processes of `crs-cds serve`
     mode: str = "active"  # silent: grade and record every assessment, answer no cards (go-live comparison)
     retention_days: int | None = None  # per-call records (issued cards, silent assessments) kept this long
+    local_codes_file: str | None = None  # the site's flowsheet rows and local codes, added to the code lists
 
     @property
     def development(self) -> bool:
@@ -285,6 +286,8 @@ class Settings:
             workers=problems.take(lambda: _positive(env, "CRS_CDS_WORKERS", DEFAULT_WORKERS), DEFAULT_WORKERS),
             mode=problems.take(lambda: _mode(env.get("CRS_CDS_MODE")), "active"),
             retention_days=problems.take(lambda: _positive(env, "CRS_CDS_RETENTION_DAYS", 0), 0) or None,
+            local_codes_file=None if _blank(env.get("CRS_CDS_LOCAL_CODES_FILE"))
+            else env["CRS_CDS_LOCAL_CODES_FILE"].strip(),
         )
         problems.raise_if_any()
         return settings

@@ -2,7 +2,7 @@
 evidence, assessments). Imports nothing else from the project, so that the FHIR adapter
 produces these values and grading, protocols and cards consume them without knowing FHIR.
 """
-from .assessment import Assessment, Status
+from .assessment import Assessment, IcansAssessment, Status
 from .evidence import (
                        Administered,
                        CountedDose,
@@ -11,6 +11,7 @@ from .evidence import (
                        Fact,
                        HypotensionThreshold,
                        MeasurementReading,
+                       NeuroReading,
                        PressureReading,
                        SaturationReading,
                        SupportReading,
@@ -19,7 +20,7 @@ from .evidence import (
                        TemperatureReading,
                        unique_evidence,
 )
-from .findings import Driver, Missing, Note
+from .findings import Driver, IcansDriver, Missing, Note
 from .orders import DraftMedication
 from .snapshot import (
                        BloodPressure,
@@ -27,6 +28,7 @@ from .snapshot import (
                        DrugAdministration,
                        DrugClass,
                        Exclusion,
+                       IndexClass,
                        MatchedBy,
                        Measurement,
                        OxygenDevice,
@@ -38,7 +40,8 @@ from .snapshot import (
 __all__ = [
     "Administered", "Assessment", "BloodPressure", "ClinicalSnapshot", "CountedDose", "DraftMedication",
     "Driver", "DrugAdministration", "DrugClass", "Evidence", "EvidenceRole", "Exclusion", "Fact",
-    "HypotensionThreshold", "MatchedBy", "Measurement", "MeasurementReading", "Missing", "Note", "OxygenDevice",
+    "HypotensionThreshold", "IcansAssessment", "IcansDriver", "IndexClass", "MatchedBy", "Measurement",
+    "MeasurementReading", "Missing", "NeuroReading", "Note", "OxygenDevice",
     "OxygenSupport", "PressureReading", "SaturationReading", "SpO2", "Status", "SupportReading", "SupportRule",
     "SupportTier", "Temperature", "TemperatureReading", "unique_evidence",
 ]

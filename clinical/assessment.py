@@ -6,10 +6,38 @@ from datetime import datetime
 from typing import Literal
 
 from .evidence import Evidence
-from .findings import Driver, Missing, Note
-from .snapshot import DrugAdministration
+from .findings import Driver, IcansDriver, Missing, Note
+from .snapshot import DrugAdministration, IndexClass
 
 Status = Literal["graded", "not-graded", "insufficient-data", "not-eligible"]
+
+
+@dataclass(frozen=True, slots=True)
+class IcansAssessment:
+    """ASTCT ICANS assessment at ``now``: the grade is the most severe domain in the window.
+
+    ``status``: ``graded`` (0-4), ``insufficient-data`` (nothing charted in the window; ``missing``
+    names what) or ``not-eligible``. Missing domains make the grade a lower bound (``lower_bound``).
+    ``worst_grade`` is the highest since the index therapy; ``onset`` the first finding of grade >= 1.
+    ``paediatric``: graded with the CAPD score instead of the ICE score.
+    """
+
+    status: Status
+    now: datetime
+    grade: int | None = None
+    worst_grade: int | None = None
+    lower_bound: bool = False
+    onset: datetime | None = None
+    paediatric: bool = False
+    drivers: tuple[IcansDriver, ...] = ()  # the most severe domain first
+    evidence: tuple[Evidence, ...] = ()
+    missing: tuple[Missing, ...] = ()
+    notes: tuple[Note, ...] = ()
+    system: str = "ASTCT-2019"
+
+    @property
+    def has_icans(self) -> bool:
+        return self.status == "graded" and (self.grade or 0) >= 1
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
@@ -44,7 +72,19 @@ class Assessment:
     missing: tuple[Missing, ...] = ()  # e.g. MissingInput("hypoxia", "no-spo2-or-support", 12)
     notes: tuple[Note, ...] = field(default=())  # e.g. InotropeNotCounted("dobutamine", True, 12)
     system: str = "ASTCT-2019"
+    icans: IcansAssessment | None = None  # ICANS graded at the same time (None: not assessed)
+    latest_index_therapy: DrugAdministration | None = None  # the most recent index therapy in the window
 
     @property
     def has_crs(self) -> bool:
         return self.status == "graded" and (self.grade or 0) >= 1
+
+    @property
+    def has_icans(self) -> bool:
+        return self.icans is not None and self.icans.has_icans
+
+    @property
+    def index_class(self) -> IndexClass | None:
+        """CAR-T cells or a T-cell engager: the class of the most recent index therapy in the window."""
+        latest = self.latest_index_therapy or self.index_therapy
+        return latest.index_class if latest is not None else None

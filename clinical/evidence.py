@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from .neuro import NeuroFinding
 from .snapshot import BloodPressure, DrugAdministration, Measurement, OxygenSupport, SpO2, Temperature
 
 # What a piece of evidence is evidence *for*; cards group and order by it.
@@ -22,6 +23,7 @@ EvidenceRole = Literal[
     "vasopressor",
     "masking",
     "index-therapy",
+    "icans",
     "context",
 ]
 
@@ -142,6 +144,7 @@ class CountedDose:
     drug: str
     dose_mg: float | None
     pending: bool = False
+    stopped: bool = False  # an administration stopped before completion, counted as given
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +154,17 @@ class MeasurementReading:
     measurement: Measurement
 
 
+@dataclass(frozen=True, slots=True)
+class NeuroReading:
+    """An ICANS finding as charted; ``mark`` says why it is shown (its domain's latest, or left out as
+    attributed to another cause)."""
+
+    finding: NeuroFinding
+    mark: Literal["latest", "attributed"] | None = None
+
+
 Fact = (TemperatureReading | PressureReading | SupportReading | SaturationReading | Administered | CountedDose |
-        MeasurementReading)
+        MeasurementReading | NeuroReading)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Literal
 
 from .evidence import HypotensionThreshold, SupportTier
-from .snapshot import BloodPressure, OxygenSupport, SpO2, Temperature
+from .neuro import Consciousness, IcansDomain, NeuroFinding
+from .snapshot import BloodPressure, DrugAdministration, OxygenSupport, SpO2, Temperature
 
 # ----------------------------------------------------------------------------------------- drivers
 
@@ -80,6 +81,22 @@ class HypoxiaDriver:
 
 Driver = FeverDriver | VasopressorDriver | HypotensionDriver | HypoxiaDriver
 
+
+@dataclass(frozen=True, slots=True)
+class IcansDriver:
+    """An ICANS domain at its ASTCT grade: the most severe finding of the domain in the window.
+
+    An ICE score of 0 is grade 4 when the patient is unarousable and grade 3 when awake (global
+    aphasia): ``ice_zero`` says which reading applied and ``awake`` the level of consciousness it
+    was read with ("unknown": no level charted near it, so grade 3 as a lower bound).
+    """
+
+    domain: IcansDomain
+    tier: int
+    finding: NeuroFinding
+    ice_zero: Literal["unarousable", "awake", "unknown"] | None = None
+    awake: Consciousness | None = None
+
 # ----------------------------------------------------------------------------------------- missing
 
 MissingReason = Literal[
@@ -88,6 +105,8 @@ MissingReason = Literal[
     "support-without-tier",  # hypoxia: support recorded without a device tier or flow (FiO2 only)
     "no-oxygen-support",  # hypoxia: SpO2 recorded but the last support is older than the window
     "no-spo2-or-support",  # hypoxia: neither SpO2 nor support in the window
+    "overlap-unknown",  # hypotension: two vasopressors charted as single time points may or may not have overlapped
+    "vasopressor-running-unknown",  # hypotension: a point-charted vasopressor before the window may still run
 ]
 
 
@@ -100,6 +119,7 @@ class MissingInput:
     window_hours: float
     record: OxygenSupport | None = None  # support-without-tier: the record
     how: SupportTier | None = None
+    drugs: tuple[str, ...] = ()  # overlap-unknown, vasopressor-running-unknown: the vasopressors
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +129,25 @@ class Unavailable:
     description: str
 
 
-Missing = MissingInput | Unavailable
+IcansMissingReason = Literal[
+    "none-in-window",  # a required domain (ICE or CAPD score, level of consciousness) not charted in the window
+    "ice-zero-consciousness",  # ICE 0 with no level of consciousness near it: unarousable (4) or awake (3)?
+    "seizure-duration",  # a seizure neither resolved nor timed: grade 4 if > 5 min or repetitive
+    "oedema-extent",  # cerebral oedema charted without its extent: grade 4 if diffuse
+]
+
+
+@dataclass(frozen=True, slots=True)
+class MissingIcansInput:
+    """An ICANS input that cannot be assessed from the data; the ICANS grade is then a lower bound."""
+
+    domain: IcansDomain
+    reason: IcansMissingReason
+    window_hours: float
+    finding: NeuroFinding | None = None  # the finding whose detail is missing
+
+
+Missing = MissingInput | Unavailable | MissingIcansInput
 
 # ------------------------------------------------------------------------------------------- notes
 
@@ -133,7 +171,8 @@ class Masked:
 
 @dataclass(frozen=True, slots=True)
 class NoTemperatureAfterOnset:
-    """Onset documented but no temperature in the window: signs graded as CRS, fever unknown."""
+    """Onset documented, no temperature in the window and no masking drug since onset, but hypotension or
+    hypoxia now: the CRS grade cannot be established (fever unknown, masking rule not met)."""
 
     window_hours: float
 
@@ -190,6 +229,15 @@ class StaleBloodPressure:
 
 
 @dataclass(frozen=True, slots=True)
+class NotAnInfusion:
+    """A vasopressor given by a route that is not an infusion (IM epinephrine for anaphylaxis) or as a
+    bolus (a single time point with a dose in mg): shown, not counted as requiring vasopressors."""
+
+    administration: DrugAdministration
+    reason: Literal["route", "bolus"]
+
+
+@dataclass(frozen=True, slots=True)
 class InotropeNotCounted:
     """An inotrope (dobutamine, milrinone) running or given in the window: shown, not counted by ASTCT."""
 
@@ -235,6 +283,41 @@ class RoomAirAssumed:
     spo2: SpO2
 
 
+@dataclass(frozen=True, slots=True)
+class AttributedToOtherCause:
+    """An ICANS finding a clinician charted as due to another cause: left out of the grade."""
+
+    finding: NeuroFinding
+
+
+@dataclass(frozen=True, slots=True)
+class IcansLatestLess:
+    """Graded by the most severe finding of a domain in the window; the latest one is less severe."""
+
+    worst: NeuroFinding
+    latest: NeuroFinding
+    window_hours: float
+
+
+@dataclass(frozen=True, slots=True)
+class CapdUsed:
+    """Graded with the CAPD score: the patient is under ``under_age_years`` (``charted``: older, a CAPD
+    charted and the site counts it, e.g. developmental delay)."""
+
+    age_years: float | None
+    under_age_years: float
+    charted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreNotUsed:
+    """A cognitive score of the instrument that does not apply at this age (ICE under 12, CAPD from 12)."""
+
+    finding: NeuroFinding
+    age_years: float | None
+
+
 Note = (NotGraded | Masked | NoTemperatureAfterOnset | WorstGrade | LowerBound | Eligibility | AgeUnknown |
         StaleTemperature | FeverBeforeIndexTherapy | StaleBloodPressure | InotropeNotCounted | SupportNotUsed |
-        GradedByMostSevere | StaleSupport | RoomAirAssumed)
+        GradedByMostSevere | StaleSupport | RoomAirAssumed | AttributedToOtherCause | IcansLatestLess | CapdUsed |
+        ScoreNotUsed | NotAnInfusion)

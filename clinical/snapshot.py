@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from .neuro import NeuroFinding
+
 # Oxygen support categories the mapping recognises. Which ASTCT tier each one
 # means is clinical knowledge and lives in grading's data file, not here.
 OxygenDevice = Literal[
@@ -46,6 +48,9 @@ DrugClass = Literal[
 
 # How a MedicationAdministration was recognised, strongest first.
 MatchedBy = Literal["code", "ingredient-code", "name"]
+
+# What kind of index therapy a drug is (medications.json): immune effector cells or a T-cell engager.
+IndexClass = Literal["car-t", "t-cell-engager"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +128,17 @@ class DrugAdministration:
     dose_value: float | None = None
     dose_unit: str | None = None  # UCUM code as given
     dose_mg: float | None = None  # when convertible to mg
-    route: str | None = None  # "IV", "SC", "PO" when recognised
+    route: str | None = None  # "IV", "SC", "PO", "IM" when recognised
+    index_class: IndexClass | None = None  # index therapies only: CAR-T cells or a T-cell engager
 
     @property
     def in_progress(self) -> bool:
         return self.status == "in-progress"
+
+    @property
+    def point(self) -> bool:
+        """Charted at a single time point (effectiveDateTime), not as a period."""
+        return self.end is not None and self.end == self.start and not self.in_progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +161,7 @@ class ClinicalSnapshot:
     spo2: tuple[SpO2, ...] = ()
     measurements: tuple[Measurement, ...] = ()
     administrations: tuple[DrugAdministration, ...] = ()
+    neuro: tuple[NeuroFinding, ...] = ()  # ICANS findings (ICE, CAPD, consciousness, seizure, motor, oedema)
     excluded: tuple[Exclusion, ...] = ()
     # Data the transport knows it could not obtain (e.g. "observations: FHIR
     # server returned 503"); grading reports them and treats the grade as a

@@ -179,7 +179,7 @@ def med_admin(drug: str | dict[str, Any], when: datetime | timedelta, *, end: da
         dosage["dose"] = quantity(dose[0], dose[1])
     if route:
         codes = {"IV": ("47625008", "Intravenous route"), "SC": ("34206005", "Subcutaneous route"),
-                 "PO": ("26643006", "Oral route")}
+                 "PO": ("26643006", "Oral route"), "IM": ("78421000", "Intramuscular route")}
         dosage["route"] = {"coding": [{"system": SNOMED, "code": codes[route][0], "display": codes[route][1]}]}
     if dosage:
         res["dosage"] = dosage
@@ -201,6 +201,7 @@ RX = {
     "tocilizumab": "612865",
     "anakinra": "72435",
     "acetaminophen": "161",
+    "blinatumomab": "1597258",
 }
 
 
@@ -228,10 +229,13 @@ def hook_request(resources: list[dict[str, Any]], *, hook: str = "patient-view",
     obs = [r for r in resources if r["resourceType"] == "Observation"]
     meds = [r for r in resources if r["resourceType"] in ("MedicationAdministration", "Medication")]
     pats = [r for r in resources if r["resourceType"] == "Patient"]
+    conditions = [r for r in resources if r["resourceType"] == "Condition"]
     prefetch: dict[str, Any] = {
         "observations": bundle(*obs),
         "medicationAdministrations": bundle(*meds),
     }
+    if conditions:  # read only when prefetched
+        prefetch["conditions"] = bundle(*conditions)
     if include_patient:
         prefetch["patient"] = pats[0] if pats else patient(pid=pid)
     req: dict[str, Any] = {
@@ -242,3 +246,159 @@ def hook_request(resources: list[dict[str, Any]], *, hook: str = "patient-view",
     }
     req.update(extra)
     return req
+
+
+# --- ICANS assessments as EHRs chart them --------------------------------------------------------------
+# Flowsheet rows with Epic OIDs (examples/local-codes.example.yaml maps them), coded list answers,
+# the RASS as SNOMED CT with an integer, and Conditions with onset (and abatement when resolved).
+
+EPIC_FLOWSHEET_ROW = "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679"  # flowsheet row ids (FLO)
+EPIC_LIST_VALUE = "urn:oid:1.2.840.114350.1.13.0.1.7.4.698084.30000"  # flowsheet list values of those rows
+ROWS = {
+    "ice-score": ("3040100101", "ICE score"),
+    "ice-orientation": ("3040100102", "ICE orientation"),
+    "ice-naming": ("3040100103", "ICE naming"),
+    "ice-commands": ("3040100104", "ICE follows commands"),
+    "ice-writing": ("3040100105", "ICE writing"),
+    "ice-attention": ("3040100106", "ICE attention"),
+    "capd-score": ("3040100110", "CAPD score"),
+    "consciousness-level": ("3040100120", "Level of consciousness (ICANS)"),
+    "seizure": ("3040100130", "Seizure activity (ICANS)"),
+    "seizure-duration": ("3040100131", "Seizure duration"),
+    "motor-weakness": ("3040100140", "Motor findings (ICANS)"),
+    "cerebral-oedema": ("3040100150", "Neuroimaging: cerebral oedema"),
+    "icans-attribution": ("3040100160", "Neuro finding attributable to another cause"),
+}
+# The list values of the coded rows, as examples/local-codes.example.yaml maps them.
+ANSWERS = {
+    "consciousness-level": {"alert": ("1", "Alert"), "spontaneous": ("2", "Drowsy, awakens spontaneously"),
+                            "voice": ("3", "Awakens to voice"), "tactile": ("4", "Awakens only to touch"),
+                            "unarousable": ("5", "Unarousable")},
+    "seizure": {"none": ("1", "None"), "resolved": ("2", "Seizure, resolved rapidly"),
+                "prolonged": ("3", "Seizure > 5 min"), "repetitive": ("4", "Repetitive, no return to baseline"),
+                "seizure": ("5", "Seizure, duration not known")},
+    "motor-weakness": {"none": ("1", "None"), "deep-focal": ("2", "Hemiparesis / paraparesis"),
+                       "tremor": ("3", "Tremor or myoclonus only")},
+    "cerebral-oedema": {"none": ("1", "No oedema"), "focal": ("2", "Focal / local oedema"),
+                        "diffuse": ("3", "Diffuse cerebral oedema")},
+    "icans-attribution": {"other-cause": ("1", "Yes - other cause"), "not-other-cause": ("2", "No")},
+}
+
+
+def _row(concept: str) -> dict[str, Any]:
+    code, display = ROWS[concept]
+    return {"coding": [{"system": EPIC_FLOWSHEET_ROW, "code": code, "display": display}], "text": display}
+
+
+def _answer(concept: str, answer: str) -> dict[str, Any]:
+    code, display = ANSWERS[concept][answer]
+    return {"coding": [{"system": EPIC_LIST_VALUE, "code": code, "display": display}], "text": display}
+
+
+def _flowsheet(concept: str, when: datetime | timedelta, *, rid: str | None = None, **extra: Any) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "resourceType": "Observation", "id": rid or _id("fs"), "status": "final",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                  "code": "exam"}]}],
+        "code": _row(concept), "subject": {"reference": f"Patient/{PATIENT_ID}"}, "effectiveDateTime": iso(when),
+    }
+    res.update(extra)
+    return res
+
+
+def _component(concept: str, **value: Any) -> dict[str, Any]:
+    return {"code": _row(concept), **value}
+
+
+def attributed_component(cause: str = "Sedation (propofol)") -> dict[str, Any]:
+    """The 'attributable to another cause' row answered yes, as a component of the finding."""
+    concept = _answer("icans-attribution", "other-cause")
+    return _component("icans-attribution", valueCodeableConcept={**concept, "text": cause})
+
+
+def ice_score(score: int | str, when: datetime | timedelta, *, items: dict[str, int] | None = None,
+              components: list[dict[str, Any]] | None = None, **kw: Any) -> dict[str, Any]:
+    """The ICE score row: an integer (valueInteger), or a text such as "Unable - unarousable";
+    ``items`` as components (orientation, naming, commands, writing, attention)."""
+    comps = [_component(f"ice-{item}", valueInteger=points) for item, points in (items or {}).items()]
+    comps += components or []
+    value = {"valueInteger": score} if isinstance(score, int) else {"valueString": score}
+    return _flowsheet("ice-score", when, **value, **({"component": comps} if comps else {}), **kw)
+
+
+def capd_score(score: int | str, when: datetime | timedelta, **kw: Any) -> dict[str, Any]:
+    value = {"valueInteger": score} if isinstance(score, int) else {"valueString": score}
+    return _flowsheet("capd-score", when, **value, **kw)
+
+
+def consciousness(level: str, when: datetime | timedelta, *, components: list[dict[str, Any]] | None = None,
+                  **kw: Any) -> dict[str, Any]:
+    """The site's level-of-consciousness row with its coded list answer."""
+    extra = {"component": components} if components else {}
+    return _flowsheet("consciousness-level", when, valueCodeableConcept=_answer("consciousness-level", level),
+                      **extra, **kw)
+
+
+def rass(score: int, when: datetime | timedelta, **kw: Any) -> dict[str, Any]:
+    """RASS charted as SNOMED CT 1345050000 with an integer (the shipped code)."""
+    res = _flowsheet("consciousness-level", when, valueInteger=score, **kw)
+    res["code"] = {"coding": [{"system": SNOMED, "code": "1345050000",
+                               "display": "Richmond Agitation Sedation Scale score"}], "text": "RASS"}
+    return res
+
+
+def seizure_row(answer: str, when: datetime | timedelta, *, minutes: float | None = None, **kw: Any) -> dict[str, Any]:
+    comps = [_component("seizure-duration", valueQuantity=quantity(minutes, "min"))] if minutes is not None else []
+    return _flowsheet("seizure", when, valueCodeableConcept=_answer("seizure", answer),
+                      **({"component": comps} if comps else {}), **kw)
+
+
+def motor_row(answer: str, when: datetime | timedelta, **kw: Any) -> dict[str, Any]:
+    return _flowsheet("motor-weakness", when, valueCodeableConcept=_answer("motor-weakness", answer), **kw)
+
+
+def oedema_row(answer: str, when: datetime | timedelta, **kw: Any) -> dict[str, Any]:
+    return _flowsheet("cerebral-oedema", when, valueCodeableConcept=_answer("cerebral-oedema", answer), **kw)
+
+
+def attribution_row(finding: dict[str, Any], when: datetime | timedelta, *, cause: str = "Sedation",
+                    answer: str = "other-cause", **kw: Any) -> dict[str, Any]:
+    """An attribution charted on its own row, pointing at its finding with ``focus``."""
+    value = {**_answer("icans-attribution", answer), "text": cause}
+    return _flowsheet("icans-attribution", when, valueCodeableConcept=value,
+                      focus=[{"reference": f"{finding['resourceType']}/{finding['id']}"}], **kw)
+
+
+def condition(code: str, display: str, onset: datetime | timedelta | None, *,
+              abated: datetime | timedelta | None = None, clinical_status: str = "active",
+              verification: str = "confirmed", rid: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A Condition (encounter diagnosis) coded in SNOMED CT, with onset and, when resolved, abatement."""
+    res: dict[str, Any] = {
+        "resourceType": "Condition", "id": rid or _id("cond"),
+        "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                       "code": clinical_status}]},
+        "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                                           "code": verification}]},
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                                  "code": "encounter-diagnosis"}]}],
+        "code": {"coding": [{"system": SNOMED, "code": code, "display": display}], "text": display},
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+    }
+    if onset is not None:
+        res["onsetDateTime"] = iso(onset)
+    if abated is not None:
+        res["abatementDateTime"] = iso(abated)
+    res.update(extra)
+    return res
+
+
+def seizure_condition(onset: datetime | timedelta, **kw: Any) -> dict[str, Any]:
+    return condition("91175000", "Seizure", onset, **kw)
+
+
+def status_epilepticus(onset: datetime | timedelta, **kw: Any) -> dict[str, Any]:
+    return condition("230456007", "Status epilepticus", onset, **kw)
+
+
+def hemiplegia(onset: datetime | timedelta, **kw: Any) -> dict[str, Any]:
+    return condition("50582007", "Hemiplegia", onset, **kw)

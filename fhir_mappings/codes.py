@@ -10,13 +10,16 @@ bad edit fails at start-up with the file and the path, not in a request.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args
+from types import MappingProxyType
+from typing import Any, Literal, get_args
 
 import jsonschema
 
 from clinical import DrugClass, OxygenDevice
+from clinical.snapshot import IndexClass
 
 from .names import NameMatcher, normalise
 
@@ -27,6 +30,7 @@ FILES = {
     "units": "units.json",
     "oxygen_devices": "oxygen_devices.json",
     "medications": "medications.json",
+    "neuro": "neuro.json",
 }
 
 # Observation roles the Python code handles itself; everything under
@@ -44,6 +48,23 @@ VITAL_ROLES = (TEMPERATURE, BP_PANEL, SYSTOLIC, DIASTOLIC, MEAN_ARTERIAL_PRESSUR
                OXYGEN_FLOW, OXYGEN_CONCENTRATION, OXYGEN_DELIVERY_METHOD)
 # Roles whose value is a number with a unit (the panel and the method are not).
 QUANTITY_ROLES = tuple(r for r in VITAL_ROLES if r not in (BP_PANEL, OXYGEN_DELIVERY_METHOD))
+
+# ICANS concepts the Python code handles (fhir_mappings/neuro.py); neuro.json defines each one.
+ICE_SCORE = "ice-score"
+CAPD_SCORE = "capd-score"
+ICE_ITEMS = {"ice-orientation": "orientation", "ice-naming": "naming", "ice-commands": "commands",
+             "ice-writing": "writing", "ice-attention": "attention"}
+CONSCIOUSNESS = "consciousness-level"
+SEIZURE = "seizure"
+SEIZURE_DURATION = "seizure-duration"
+MOTOR = "motor-weakness"
+OEDEMA = "cerebral-oedema"
+ATTRIBUTION = "icans-attribution"
+NEURO_CONCEPTS = (ICE_SCORE, CAPD_SCORE, *ICE_ITEMS, CONSCIOUSNESS, SEIZURE, SEIZURE_DURATION, MOTOR, OEDEMA,
+                  ATTRIBUTION)
+# Prefixes of the site-local concept ids for the other code lists: "device:nasal-cannula",
+# "drug:norepinephrine", "route:IV" (observation roles and ICANS concepts are named as they are).
+DEVICE_PREFIX, DRUG_PREFIX, ROUTE_PREFIX = "device:", "drug:", "route:"
 
 
 class CodeListError(ValueError):
@@ -79,6 +100,52 @@ class Drug:
     key: str
     drug_class: DrugClass
     unless: NameMatcher[None] | None  # names that void a name match (e.g. "lidocaine")
+    index_class: IndexClass | None = None  # index therapies: CAR-T cells or a T-cell engager
+
+
+Answer = str | int
+
+
+@dataclass(frozen=True, slots=True)
+class NeuroConcept:
+    """An ICANS concept: a score within ``low``..``high``, a coded finding, or a quantity (a component)."""
+
+    kind: Literal["score", "coded", "quantity"]
+    low: int | None = None
+    high: int | None = None
+    values: frozenset[str] = frozenset()
+
+    def allows(self, value: Answer) -> bool:
+        """Whether an answer map may give this value (a score's integer within range, or a listed value)."""
+        if isinstance(value, int) and self.kind == "score":
+            return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+        return isinstance(value, str) and value in self.values
+
+
+@dataclass(frozen=True, slots=True)
+class NeuroCode:
+    """A code of an ICANS concept: what the code means by itself (``value``) and what its answers mean."""
+
+    concept: str
+    display: str | None = None
+    value: Answer | None = None
+    answers: Mapping[str, Answer] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class LocalCode:
+    """One entry of a site-local codes file; ``where`` is its file and line, for error messages."""
+
+    concept: str
+    system: str
+    code: str
+    where: str
+    display: str | None = None
+    value: Answer | None = None
+    answers: Mapping[str, Answer] = field(default_factory=lambda: MappingProxyType({}))
+
+
+SystemCode = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +168,26 @@ class CodeLists:
     administration_exclude_status: frozenset[str]
     drug_by_code: dict[str, tuple[Drug, str]]  # RxNorm code -> (drug, code)
     drug_names: NameMatcher[Drug]
+    drugs: dict[str, Drug]  # by key
     route_by_code: dict[str, str]
     route_names: NameMatcher[str]
+    neuro_concepts: dict[str, NeuroConcept]
+    neuro_codes: dict[SystemCode, NeuroCode]  # (system, code) -> ICANS concept, shipped and site-local
+    # Site-local codes of the other lists, by (system, code): observation roles, devices, drugs, routes.
+    local_roles: dict[SystemCode, str]
+    local_devices: dict[SystemCode, OxygenDevice]
+    local_drugs: dict[SystemCode, tuple[Drug, str]]
+    local_routes: dict[SystemCode, str]
+
+    def observation_codings(self) -> tuple[SystemCode, ...]:
+        """(system, code) of every Observation code read outside the LOINC role lists: ICANS concepts and
+        site-local rows (for the prefetch templates)."""
+        return tuple(dict.fromkeys([*self.neuro_codes, *self.local_roles]))
 
 
-def load_code_lists(path: Path | None = None) -> CodeLists:
-    """Load and validate the code lists from ``path`` (a folder; default: the package data).
+def load_code_lists(path: Path | None = None, *, local: Iterable[LocalCode] = ()) -> CodeLists:
+    """Load and validate the code lists from ``path`` (a folder; default: the package data), with a
+    site's ``local`` codes (``load_local_codes``) added to them.
 
     The composition root calls this once at start-up; nothing reloads it per request.
     """
@@ -114,7 +195,9 @@ def load_code_lists(path: Path | None = None) -> CodeLists:
     raw = {key: _read_json(folder / name) for key, name in FILES.items()}
     schema = _read_json(_schema_path(folder))
     _validate(schema, raw)
-    return _build(raw)
+    codes = _build(raw)
+    _add_local(codes, tuple(local))
+    return codes
 
 
 def _schema_path(folder: Path) -> Path:
@@ -207,6 +290,7 @@ def _build(raw: dict[str, Any]) -> CodeLists:
     drug_by_code: dict[str, tuple[Drug, str]] = {}
     drug_name_entries: list[tuple[str, Drug]] = []
     seen_keys: set[str] = set()
+    drugs: dict[str, Drug] = {}
     classes = set(get_args(DrugClass))
     for spec in meds["drugs"]:
         key = spec["drug"]
@@ -214,7 +298,9 @@ def _build(raw: dict[str, Any]) -> CodeLists:
         _check(spec["class"] in classes, f"medications.json: class {spec['class']!r} not in model.DrugClass")
         seen_keys.add(key)
         unless = spec.get("unless_names") or []
-        drug = Drug(key, spec["class"], NameMatcher((n, None) for n in unless) if unless else None)
+        drug = Drug(key, spec["class"], NameMatcher((n, None) for n in unless) if unless else None,
+                    spec.get("indexClass"))
+        drugs[key] = drug
         for entry in spec["rxnorm"]:
             _check(entry["code"] not in drug_by_code, f"medications.json: RxNorm {entry['code']} listed twice")
             drug_by_code[entry["code"]] = (drug, entry["code"])
@@ -227,6 +313,19 @@ def _build(raw: dict[str, Any]) -> CodeLists:
         for entry in spec["codes"]:
             route_by_code[entry["code"]] = spec["route"]
         route_name_entries += [(name, spec["route"]) for name in spec["names"]]
+
+    concepts = {name: NeuroConcept(spec["kind"], spec.get("min"), spec.get("max"), frozenset(spec.get("values", ())))
+                for name, spec in raw["neuro"]["concepts"].items()}
+    _check(set(concepts) == set(NEURO_CONCEPTS), "neuro.json: concepts differ from the ICANS concepts the code "
+                                                 f"handles ({', '.join(NEURO_CONCEPTS)})")
+    systems = _system_groups(obs["systems"], devices["systems"], meds["systems"]["rxnorm"], meds["systems"]["snomed"])
+    neuro_codes: dict[SystemCode, NeuroCode] = {}
+    for entry in raw["neuro"]["codes"]:
+        where = f"neuro.json: {entry['concept']} {entry['system']}|{entry['code']}"
+        code = _neuro_code(entry, concepts, where)
+        for system in systems.get(entry["system"], (entry["system"],)):
+            _check((system, entry["code"]) not in neuro_codes, f"{where}: listed twice")
+            neuro_codes[(system, entry["code"])] = code
 
     return CodeLists(
         loinc_systems=frozenset(obs["systems"]),
@@ -245,6 +344,81 @@ def _build(raw: dict[str, Any]) -> CodeLists:
         administration_exclude_status=frozenset(meds["status"]["exclude"]),
         drug_by_code=drug_by_code,
         drug_names=NameMatcher(drug_name_entries),
+        drugs=drugs,
         route_by_code=route_by_code,
         route_names=NameMatcher(route_name_entries),
+        neuro_concepts=concepts,
+        neuro_codes=neuro_codes,
+        local_roles={}, local_devices={}, local_drugs={}, local_routes={},
     )
+
+
+def _system_groups(*groups: list[str]) -> dict[str, tuple[str, ...]]:
+    """Each known system URI -> every URI of the same code system (``http://snomed.info/sct`` and its OID)."""
+    return {system: tuple(group) for group in groups for system in group}
+
+
+def _neuro_code(entry: Mapping[str, Any], concepts: Mapping[str, NeuroConcept], where: str) -> NeuroCode:
+    """A NeuroCode whose concept exists and whose value and answers the concept allows."""
+    concept = concepts.get(entry["concept"])
+    _check(concept is not None, f"{where}: concept: unknown ICANS concept {entry['concept']!r}")
+    assert concept is not None
+    answers = dict(entry.get("answers") or {})
+    given_values = [*((("value", entry["value"]),) if "value" in entry else ()),
+                    *((f"answers[{answer!r}]", value) for answer, value in answers.items())]
+    for given, value in given_values:
+        _check(concept.allows(value), f"{where}: {given}: {value!r} is not a value of {entry['concept']} "
+                                      f"({_allowed(concept)})")
+    return NeuroCode(entry["concept"], entry.get("display"), entry.get("value"), MappingProxyType(answers))
+
+
+def _allowed(concept: NeuroConcept) -> str:
+    if concept.kind == "score":
+        extra = f" or {', '.join(sorted(concept.values))}" if concept.values else ""
+        return f"an integer {concept.low}-{concept.high}{extra}"
+    if concept.kind == "quantity":
+        return "a quantity takes no value or answers"
+    return "one of " + ", ".join(sorted(concept.values))
+
+
+def _add_local(codes: CodeLists, local: tuple[LocalCode, ...]) -> None:
+    """Register a site's codes beside the shipped ones; every problem names the file and line."""
+    if not local:
+        return
+    systems = _system_groups(sorted(codes.loinc_systems), sorted(codes.device_systems),
+                             sorted(codes.rxnorm_systems), sorted(codes.snomed_systems))
+    roles = set(codes.quantities) | set(VITAL_ROLES)
+    drugs = codes.drugs
+    routes = set(codes.route_by_code.values())
+    for entry in local:
+        concept = entry.concept
+        keys = [(system, entry.code) for system in systems.get(entry.system, (entry.system,))]
+        if concept in codes.neuro_concepts:
+            value = _neuro_code({"concept": concept, "system": entry.system, "code": entry.code,
+                                 "display": entry.display,
+                                 **({"value": entry.value} if entry.value is not None else {}),
+                                 "answers": dict(entry.answers)}, codes.neuro_concepts, entry.where)
+            _register(codes.neuro_codes, keys, value, entry)
+        elif entry.value is not None or entry.answers:
+            raise CodeListError(f"{entry.where}: concept {concept!r} takes no value or answers (only the ICANS "
+                                "concepts do)")
+        elif concept in roles:
+            _register(codes.local_roles, keys, concept, entry)
+        elif concept.startswith(DEVICE_PREFIX) and concept[len(DEVICE_PREFIX):] in codes.device_precedence:
+            _register(codes.local_devices, keys, concept[len(DEVICE_PREFIX):], entry)  # type: ignore[arg-type]
+        elif concept.startswith(DRUG_PREFIX) and concept[len(DRUG_PREFIX):] in drugs:
+            _register(codes.local_drugs, keys, (drugs[concept[len(DRUG_PREFIX):]], entry.code), entry)
+        elif concept.startswith(ROUTE_PREFIX) and concept[len(ROUTE_PREFIX):] in routes:
+            _register(codes.local_routes, keys, concept[len(ROUTE_PREFIX):], entry)
+        else:
+            raise CodeListError(f"{entry.where}: concept: unknown concept {concept!r} (see README, "
+                                "'Site-local codes', for the concept ids)")
+
+
+def _register(table: dict[SystemCode, Any], keys: list[SystemCode], value: Any, entry: LocalCode) -> None:
+    for key in keys:
+        known = table.get(key)
+        if known is not None and known != value:
+            raise CodeListError(f"{entry.where}: {entry.system}|{entry.code} is already listed for another "
+                                "concept")
+        table[key] = value

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from clinical import BloodPressure, DrugAdministration, Exclusion, Measurement, OxygenSupport, SpO2, Temperature
+from clinical.neuro import Attribution, NeuroFinding
 
 from .codes import CodeLists
 from .fhirjson import is_other_patient
@@ -21,6 +22,8 @@ FUTURE_DATED = "future-dated"
 DATA_ABSENT = "data-absent"
 UNKNOWN_DEVICE = "unknown-device"
 NO_STATUS = "no-status"
+OUT_OF_RANGE = "out-of-range"  # a score outside its instrument's range (ICE 0-10, CAPD 0-32)
+UNKNOWN_ANSWER = "unknown-answer"  # a coded answer the answer map does not list
 
 
 @dataclass(slots=True)
@@ -36,6 +39,8 @@ class MappingContext:
     spo2: list[SpO2] = field(default_factory=list)
     measurements: list[Measurement] = field(default_factory=list)
     administrations: list[DrugAdministration] = field(default_factory=list)
+    neuro: list[NeuroFinding] = field(default_factory=list)
+    attributions: dict[str, Attribution] = field(default_factory=dict)  # "Observation/x" -> charted attribution
     excluded: list[Exclusion] = field(default_factory=list)
     patient_reference: str = ""
 

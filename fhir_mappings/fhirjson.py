@@ -48,6 +48,15 @@ def find_code(concept: object, systems: frozenset[str], table: dict) -> tuple[ob
     return None
 
 
+def find_pair(concept: object, table: dict) -> tuple[object, str, dict] | None:
+    """The first coding whose (system, code) is in ``table`` (site-local and ICANS codes): (value, code, coding)."""
+    for system, code, coding in codings(concept):
+        value = table.get((system, code))
+        if value is not None:
+            return value, code, coding
+    return None
+
+
 def concept_texts(concept: object) -> list[str]:
     """Human-readable strings of a CodeableConcept: its text, then coding displays."""
     if type(concept) is not dict:

@@ -24,7 +24,7 @@ from clinical import DrugAdministration
 
 from .codes import CodeLists, Drug
 from .context import MappingContext
-from .fhirjson import codings, concept_texts, find_code, reference_target, text_of
+from .fhirjson import codings, concept_texts, find_code, find_pair, reference_target, text_of
 from .fhirtime import parse_datetime
 from .names import normalise
 from .units import dose_in_mg
@@ -52,7 +52,7 @@ def map_administration(res: dict, source: str, ctx: MappingContext) -> None:
         ctx.administrations.append(DrugAdministration(
             drug=drug.key, drug_class=drug.drug_class, start=start, end=end, status=status, source=source,
             matched_by=matched_by, matched_on=matched_on, display=display or drug.key,
-            dose_value=dose_value, dose_unit=dose_unit, dose_mg=dose_mg, route=route))
+            dose_value=dose_value, dose_unit=dose_unit, dose_mg=dose_mg, route=route, index_class=drug.index_class))
 
 
 def administration_times(res: dict) -> tuple[datetime | None, datetime | None]:
@@ -107,10 +107,10 @@ def identify_drugs(res: dict, ctx: MappingContext) -> tuple[list[Match], str | N
 def _by_code(concept: object, codes: CodeLists, matched_by: str) -> list[Match]:
     found = []
     for system, code, _ in codings(concept):
-        if system in codes.rxnorm_systems:
-            hit = codes.drug_by_code.get(code)
-            if hit is not None:
-                found.append((hit[0], matched_by, code))
+        hit = codes.drug_by_code.get(code) if system in codes.rxnorm_systems else None
+        hit = hit or codes.local_drugs.get((system, code))
+        if hit is not None:
+            found.append((hit[0], matched_by, code))
     return found
 
 
@@ -219,7 +219,7 @@ def _dosage(dosage: object, codes: CodeLists) -> tuple[float | None, str | None,
 
 
 def route_of(concept: object, codes: CodeLists) -> str | None:
-    hit = find_code(concept, codes.snomed_systems, codes.route_by_code)
+    hit = find_code(concept, codes.snomed_systems, codes.route_by_code) or find_pair(concept, codes.local_routes)
     if hit is not None:
         return hit[0]
     texts = concept_texts(concept)

@@ -14,9 +14,11 @@ from datetime import datetime
 from clinical import BloodPressure, Measurement, OxygenSupport, SpO2, Temperature
 
 from . import codes as roles
+from .codes import CodeLists
 from .context import DATA_ABSENT, NO_STATUS, UNKNOWN_DEVICE, MappingContext
-from .fhirjson import codings, concept_texts, find_code, text_of
+from .fhirjson import codings, concept_texts, find_code, find_pair, text_of
 from .fhirtime import parse_datetime
+from .neuro import map_neuro_observation
 from .units import NO_VALUE, read_quantity
 
 _BP_FIELDS = {roles.SYSTOLIC: "systolic", roles.DIASTOLIC: "diastolic", roles.MEAN_ARTERIAL_PRESSURE: "mean"}
@@ -24,10 +26,10 @@ _BP_FIELDS = {roles.SYSTOLIC: "systolic", roles.DIASTOLIC: "diastolic", roles.ME
 
 def map_observation(res: dict, source: str, ctx: MappingContext) -> None:
     codes = ctx.codes
-    hit = find_code(res.get("code"), codes.loinc_systems, codes.observation_role)
-    if hit is None:
+    hit = role_of(res.get("code"), codes)
+    neuro = find_pair(res.get("code"), codes.neuro_codes) if hit is None else None
+    if hit is None and neuro is None:
         return
-    role = hit[0]
     status = res.get("status")
     if type(status) is not str or status not in codes.observation_accept_status:
         ctx.exclude(source, status if type(status) is str and status else NO_STATUS)
@@ -35,8 +37,19 @@ def map_observation(res: dict, source: str, ctx: MappingContext) -> None:
     time = observation_time(res, ctx.latest)
     if not ctx.admissible(res, source, time):
         return
+    assert time is not None
+    if neuro is not None:
+        map_neuro_observation(res, source, neuro[0], time, ctx)  # type: ignore[arg-type]
+        return
+    assert hit is not None
+    role = hit[0]
     handler = _HANDLERS.get(role, _measurement)
     handler(res, role, time, source, ctx)
+
+
+def role_of(concept: object, codes: CodeLists) -> tuple[object, str, dict] | None:
+    """The observation role of a code: a LOINC code of the lists, or a site-local code."""
+    return find_code(concept, codes.loinc_systems, codes.observation_role) or find_pair(concept, codes.local_roles)
 
 
 def observation_time(res: dict, latest: datetime) -> datetime | None:
@@ -73,7 +86,7 @@ def _components(res: dict, ctx: MappingContext) -> list[tuple[str, dict]]:
     codes = ctx.codes
     for component in items:
         if type(component) is dict:
-            hit = find_code(component.get("code"), codes.loinc_systems, codes.observation_role)
+            hit = role_of(component.get("code"), codes)
             found.append((hit[0] if hit else "", component))
     return found
 
@@ -177,11 +190,11 @@ def _devices_in_concept(concept: object, ctx: MappingContext, found: list[tuple[
     texts = concept_texts(concept)
     for system, code, coding in codings(concept):
         has_coding = True
-        if system in codes.device_systems:
-            device = codes.device_by_code.get(code)
-            if device is not None:
-                display = text_of(coding.get("display")) or (texts[0] if texts else code)
-                found.append((codes.device_precedence[device], device, display))
+        device = codes.device_by_code.get(code) if system in codes.device_systems else None
+        device = device or codes.local_devices.get((system, code))
+        if device is not None:
+            display = text_of(coding.get("display")) or (texts[0] if texts else code)
+            found.append((codes.device_precedence[device], device, display))
     if len(found) > before:
         return True
     if texts:  # no known code: fall back to the names in text and displays

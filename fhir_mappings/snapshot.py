@@ -17,6 +17,7 @@ from .codes import CodeLists
 from .context import FUTURE_TOLERANCE, MappingContext
 from .fhirtime import as_utc, parse_datetime
 from .medications import map_administration
+from .neuro import attach_attributions, map_condition
 from .observations import map_observation
 from .patient import birth_date
 
@@ -29,7 +30,7 @@ _by_start = attrgetter("start")
 def map_resources(resources: Iterable[dict], *, patient_id: str, now: datetime, codes: CodeLists,
                   unavailable: Iterable[str] = ()) -> ClinicalSnapshot:
     """Map FHIR R4 resources (Patient, Observation, MedicationAdministration,
-    Medication; Bundles are unpacked one level) for ``patient_id`` as of ``now``.
+    Medication, Condition; Bundles are unpacked one level) for ``patient_id`` as of ``now``.
 
     Never raises on malformed input; every left-out value of a recognised kind
     is listed in ``excluded`` with its reason. Output tuples are time-sorted.
@@ -61,6 +62,7 @@ def map_resources(resources: Iterable[dict], *, patient_id: str, now: datetime, 
     ctx.spo2.sort(key=_by_time)
     ctx.measurements.sort(key=_by_time)
     ctx.administrations.sort(key=_by_start)
+    neuro = sorted(attach_attributions(ctx), key=_by_time)
     return ClinicalSnapshot(
         patient_id=pid,
         birth_date=born,
@@ -70,6 +72,7 @@ def map_resources(resources: Iterable[dict], *, patient_id: str, now: datetime, 
         spo2=tuple(ctx.spo2),
         measurements=tuple(ctx.measurements),
         administrations=tuple(ctx.administrations),
+        neuro=tuple(neuro),
         excluded=tuple(ctx.excluded),
         unavailable=tuple(u for u in unavailable if type(u) is str),
     )
@@ -122,6 +125,8 @@ def _map_one(rtype: object, res: dict, source: str, ctx: MappingContext) -> None
             map_observation(res, source, ctx)
         elif rtype == "MedicationAdministration":
             map_administration(res, source, ctx)
+        elif rtype == "Condition":
+            map_condition(res, source, ctx)
         elif rtype == "Medication":
             rid = res.get("id")
             if type(rid) is str:

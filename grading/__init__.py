@@ -1,14 +1,18 @@
-"""ASTCT CRS grading: pure functions of a ClinicalSnapshot and ``now``.
+"""ASTCT CRS and ICANS grading: pure functions of a ClinicalSnapshot and ``now``.
 
 Public API::
 
-    grade_crs(snapshot, now, config) -> Assessment
+    grade(snapshot, now, config) -> Assessment          # CRS, with ``icans`` graded at the same time
+    grade_crs(snapshot, now, config) -> Assessment      # CRS alone
+    grade_icans(snapshot, now, config) -> IcansAssessment
     load_grading_config(path=None, **overrides) -> GradingConfig
 
 Clinical thresholds and windows live in ``grading/data/astct.json``.
 """
-from .config import GradingConfig, GradingConfigError, HypotensionBand, load_grading_config
+from .assess import grade
+from .config import GradingConfig, GradingConfigError, HypotensionBand, IcansConfig, load_grading_config
 from .crs import grade_crs
+from .icans import grade_icans
 
-__all__ = ["GradingConfig", "GradingConfigError", "HypotensionBand", "grade_crs",
-           "load_grading_config"]
+__all__ = ["GradingConfig", "GradingConfigError", "HypotensionBand", "IcansConfig", "grade", "grade_crs",
+           "grade_icans", "load_grading_config"]

@@ -19,6 +19,8 @@ from typing import Any
 
 import jsonschema
 
+from clinical.neuro import IcansDomain
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_CONFIG_PATH = DATA_DIR / "astct.json"
 SCHEMA_PATH = DATA_DIR / "astct.schema.json"
@@ -44,6 +46,42 @@ class HypotensionBand:
 
 
 @dataclass(frozen=True, slots=True)
+class ScoreBand:
+    """Scores ``low``..``high`` (inclusive) mean ICANS grade ``tier``."""
+
+    low: int
+    high: int
+    tier: int
+
+    def holds(self, score: int) -> bool:
+        return self.low <= score <= self.high
+
+
+@dataclass(frozen=True, slots=True)
+class IcansConfig:
+    """ASTCT ICANS grading knowledge (``astct.json`` ``icans``): windows, score bands and domain tiers."""
+
+    window_hours: float
+    required_domains: frozenset[IcansDomain]  # "ice" stands for the cognitive score that applies (ICE or CAPD)
+    ice_bands: tuple[ScoreBand, ...]
+    ice_zero_unarousable_tier: int
+    ice_zero_awake_tier: int
+    ice_zero_consciousness_within_minutes: float
+    capd_under_age_years: float
+    capd_count_when_charted_from_age: bool
+    capd_bands: tuple[ScoreBand, ...]
+    capd_unarousable_tier: int
+    consciousness_tiers: Mapping[str, int]
+    seizure_tiers: Mapping[str, int]
+    seizure_prolonged_after_minutes: float
+    motor_tiers: Mapping[str, int]
+    oedema_tiers: Mapping[str, int]
+
+    def hours(self) -> str:
+        return f"{self.window_hours:g} h"
+
+
+@dataclass(frozen=True, slots=True)
 class GradingConfig:
     """Everything grading reads besides the patient's data. Immutable.
 
@@ -61,6 +99,9 @@ class GradingConfig:
     vasopressors: frozenset[str]
     not_counted_for_multiple: frozenset[str]
     inotropes: frozenset[str]
+    excluded_infusion_routes: frozenset[str]  # a vasopressor given so is not an infusion (IM epinephrine)
+    single_point_mass_dose_is_bolus: bool  # a single time point with a mass dose and no rate is a bolus
+    point_unknown_hours: float  # a point-charted infusion may still be running this long afterwards
     oxygen_device_tiers: Mapping[str, int]
     low_flow_max_l_min: float
     low_flow_tier: int
@@ -70,11 +111,12 @@ class GradingConfig:
     adult_systolic_below: float
     adult_map_below: float | None
     paediatric_bands: tuple[HypotensionBand, ...]
+    icans: IcansConfig
 
     def __post_init__(self) -> None:
         # Accept lists/sets/dicts from overrides but store immutable values.
         for name in ("vasopressors", "not_counted_for_multiple", "inotropes", "flow_dependent_devices",
-                     "masking_drug_classes"):
+                     "masking_drug_classes", "excluded_infusion_routes"):
             object.__setattr__(self, name, frozenset(getattr(self, name)))
         object.__setattr__(self, "oxygen_device_tiers", MappingProxyType(dict(self.oxygen_device_tiers)))
         bands = tuple(b if isinstance(b, HypotensionBand) else HypotensionBand(**b) for b in self.paediatric_bands)
@@ -97,6 +139,11 @@ class GradingConfig:
             if band.to_age_years > self.adult_age_years:
                 problems.append(f"paediatric_bands[{i}]: to_age_years must not exceed adult_age_years "
                                 f"({self.adult_age_years:g})")
+        for name, score_bands in (("icans.ice.bands", self.icans.ice_bands),
+                                  ("icans.capd.bands", self.icans.capd_bands)):
+            for i, score_band in enumerate(score_bands):
+                if score_band.high < score_band.low:
+                    problems.append(f"{name}[{i}]: max must not be below min")
         if problems:
             raise GradingConfigError("invalid grading config: " + "; ".join(problems))
 
@@ -129,6 +176,9 @@ def _from_document(doc: Mapping[str, Any]) -> dict[str, Any]:
         "vasopressors": vaso["drugs"],
         "not_counted_for_multiple": vaso["not_counted_for_multiple"],
         "inotropes": vaso["inotropes_not_counted"],
+        "excluded_infusion_routes": vaso["infusions"]["excluded_routes"],
+        "single_point_mass_dose_is_bolus": vaso["infusions"]["single_point_mass_dose_is_bolus"],
+        "point_unknown_hours": float(vaso["infusions"]["point_unknown_hours"]),
         "oxygen_device_tiers": oxygen["device_tiers"],
         "low_flow_max_l_min": float(oxygen["low_flow_max_l_min"]),
         "low_flow_tier": oxygen["low_flow_tier"],
@@ -139,7 +189,34 @@ def _from_document(doc: Mapping[str, Any]) -> dict[str, Any]:
         "adult_map_below": hypo["adult"]["map_below"],
         "paediatric_bands": tuple(
             HypotensionBand(**{k: v for k, v in band.items() if k != "$comment"}) for band in hypo["paediatric"]),
+        "icans": _icans(doc["icans"]),
     }
+
+
+def _bands(raw: list[Mapping[str, Any]]) -> tuple[ScoreBand, ...]:
+    return tuple(ScoreBand(b["min"], b["max"], b["tier"]) for b in raw)
+
+
+def _icans(raw: Mapping[str, Any]) -> IcansConfig:
+    ice, capd, seizure = raw["ice"], raw["capd"], raw["seizure"]
+    frozen = MappingProxyType
+    return IcansConfig(
+        window_hours=float(raw["current_window_hours"]),
+        required_domains=frozenset(raw["required_domains"]),
+        ice_bands=_bands(ice["bands"]),
+        ice_zero_unarousable_tier=ice["zero_unarousable_tier"],
+        ice_zero_awake_tier=ice["zero_awake_tier"],
+        ice_zero_consciousness_within_minutes=float(ice["consciousness_within_minutes"]),
+        capd_under_age_years=float(capd["under_age_years"]),
+        capd_count_when_charted_from_age=capd["count_when_charted_from_age"],
+        capd_bands=_bands(capd["bands"]),
+        capd_unarousable_tier=capd["unarousable_tier"],
+        consciousness_tiers=frozen(dict(raw["consciousness_tiers"])),
+        seizure_tiers=frozen(dict(seizure["tiers"])),
+        seizure_prolonged_after_minutes=float(seizure["prolonged_after_minutes"]),
+        motor_tiers=frozen(dict(raw["motor_tiers"])),
+        oedema_tiers=frozen(dict(raw["oedema_tiers"])),
+    )
 
 
 def load_grading_config(path: Path | None = None, **overrides: Any) -> GradingConfig:

@@ -7,10 +7,12 @@ anticytokine was given after it). Decisions beyond the reference:
 
 - Onset exists, fever has gone, no masking drug, but hypotension/hypoxia now:
   "not-graded" (like no fever ever) with a note, never a silent grade 0.
-- Onset exists and no temperature at all in the fever window: fever is
-  unknown, not absent; hypotension/hypoxia are graded as CRS (the patient
-  had CRS) and the grade is a lower bound; with no sign either, the status is
-  "insufficient-data".
+- Onset exists, no temperature at all in the fever window and no masking
+  drug since onset: fever is unknown, not absent, and ASTCT counts
+  hypotension/hypoxia only with fever or when fever may be masked, so the CRS
+  grade cannot be established: "insufficient-data", the missing temperature
+  named, the signs still shown as drivers (a vasopressor is never hidden),
+  never "grade >= 3" read off the signs alone (clinical review, 2026).
 - Masking with no current fever and no sign: grade 0 ("CRS resolved or
   masked"), ``masked`` True.
 - Any missing input makes the grade a lower bound, except grade 4 (nothing is
@@ -40,7 +42,14 @@ from .config import GradingConfig
 from .eligibility import assess_eligibility, index_evidence
 from .fever import assess_fever, find_onset, masking_administrations, masking_evidence, onset_evidence
 from .finding import Finding
-from .hypotension import assess_hypotension, inotrope_periods, overlaps, threshold_for, vasopressor_periods
+from .hypotension import (
+    assess_hypotension,
+    inotrope_periods,
+    not_an_infusion,
+    overlaps,
+    threshold_for,
+    vasopressor_periods,
+)
 from .hypoxia import assess_hypoxia
 from .timeline import worst_grade_since
 from .windows import TimeIndexed
@@ -69,7 +78,10 @@ def grade_crs(snapshot: ClinicalSnapshot, now: datetime, config: GradingConfig) 
     vaso = vasopressor_periods(admins, now, config)
     multiple = overlaps(vaso, config)
     fever = assess_fever(temps, elig.episode_start, now, config)
-    hypo = assess_hypotension(bps, vaso, multiple, inotrope_periods(admins, now, config), threshold, now, config)
+    not_infusions = [n for n in (not_an_infusion(a, config) for a in admins if a.drug in config.vasopressors)
+                     if n is not None]
+    hypo = assess_hypotension(bps, vaso, multiple, inotrope_periods(admins, now, config), threshold, now, config,
+                              possible=overlaps(vaso, config, possibly=True), not_infusions=not_infusions)
     hypox = assess_hypoxia(oxygen, spo2, now, config)
     masking = masking_administrations(admins, onset, now, config)
 
@@ -93,11 +105,9 @@ def grade_crs(snapshot: ClinicalSnapshot, now: datetime, config: GradingConfig) 
         status, grade = "graded", signs
         status_notes.append(Masked(masking_drugs, resolved=not signs))
     elif fever.tier is None:
+        status, grade = "insufficient-data", None
         if signs:
-            status, grade = "graded", signs
             status_notes.append(NoTemperatureAfterOnset(window))
-        else:
-            status, grade = "insufficient-data", None
     elif signs:
         status, grade = "not-graded", None
         status_notes.append(NotGraded(since_onset=True, window_hours=window))
@@ -138,6 +148,7 @@ def grade_crs(snapshot: ClinicalSnapshot, now: datetime, config: GradingConfig) 
         onset=onset,
         fever_threshold_c=config.fever_threshold_c,
         index_therapy=elig.index_therapy,
+        latest_index_therapy=elig.latest_index_therapy,
         drivers=_drivers(fever, hypo, hypox, febrile),
         evidence=unique_evidence(evidence),
         missing=tuple(dict.fromkeys(missing)),

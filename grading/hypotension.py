@@ -10,12 +10,20 @@
   ``not_counted_for_multiple`` (vasopressin) whose periods overlap each other
   at some moment inside the window. Two agents given one after the other are
   "a vasopressor" (grade 3). Dose never changes the tier.
+- Only infusions count (the grading data's infusion rules): an administration
+  by an excluded route (IM epinephrine for anaphylaxis) or a bolus (a single
+  time point with a dose in mg and no rate) is shown and not counted.
+- An infusion charted at single time points may still have run after each
+  point: two vasopressors that cannot be shown to overlap or not, or one that
+  may still be running, make the hypotension input missing (the grade a lower
+  bound with that reason) - never a silent under-grade, never a guessed 4.
 - Inotropes (dobutamine, milrinone) are not ASTCT vasopressors: shown, not counted.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from itertools import combinations
 from typing import Literal
 
@@ -25,6 +33,7 @@ from clinical.findings import (
     HypotensionDriver,
     InotropeNotCounted,
     MissingInput,
+    NotAnInfusion,
     StaleBloodPressure,
     VasopressorDriver,
 )
@@ -57,9 +66,27 @@ def is_hypotensive(bp: BloodPressure, thr: HypotensionThreshold) -> bool:
             or (thr.map_below is not None and bp.mean is not None and bp.mean < thr.map_below))
 
 
+def not_an_infusion(admin: DrugAdministration, config: GradingConfig) -> NotAnInfusion | None:
+    """Why a vasopressor administration is not an infusion (route, bolus), or None when it is one."""
+    if admin.route is not None and admin.route in config.excluded_infusion_routes:
+        return NotAnInfusion(admin, "route")
+    if config.single_point_mass_dose_is_bolus and admin.point and admin.dose_mg is not None:
+        return NotAnInfusion(admin, "bolus")
+    return None
+
+
 def vasopressor_periods(admins: list[DrugAdministration], now: datetime, config: GradingConfig) -> list[Period]:
-    periods = (period_of(a, now) for a in admins if a.drug in config.vasopressors)
-    return sorted((p for p in periods if p is not None), key=lambda p: (p.start, p.drug))
+    """The vasopressor infusions as periods; one charted at a single time point may still have run for
+    ``point_unknown_hours`` afterwards (``unknown_until``)."""
+    unknown = timedelta(hours=config.point_unknown_hours)
+    periods: list[Period] = []
+    for a in admins:
+        if a.drug not in config.vasopressors or not_an_infusion(a, config) is not None:
+            continue
+        p = period_of(a, now)
+        if p is not None:
+            periods.append(replace(p, unknown_until=min(a.start + unknown, now)) if a.point else p)
+    return sorted(periods, key=lambda p: (p.start, p.drug))
 
 
 def inotrope_periods(admins: list[DrugAdministration], now: datetime, config: GradingConfig) -> list[Period]:
@@ -77,18 +104,20 @@ class Overlap:
     drugs: tuple[str, str]
 
 
-def _merged(periods: list[Period]) -> list[tuple[datetime, datetime]]:
+def _merged(periods: list[Period], possibly: bool) -> list[tuple[datetime, datetime]]:
     out: list[list[datetime]] = []
     for p in sorted(periods, key=lambda p: p.start):
+        end = p.latest_end if possibly else p.end
         if out and p.start <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], p.end)
+            out[-1][1] = max(out[-1][1], end)
         else:
-            out.append([p.start, p.end])
+            out.append([p.start, end])
     return [(s, e) for s, e in out]
 
 
-def overlaps(periods: list[Period], config: GradingConfig) -> list[Overlap]:
-    """Every stretch of time when two different counted vasopressors ran together.
+def overlaps(periods: list[Period], config: GradingConfig, *, possibly: bool = False) -> list[Overlap]:
+    """Every stretch of time when two different counted vasopressors ran together (``possibly``: may have
+    run together, counting the time a point-charted infusion may still have been running).
 
     Per drug, periods are merged; each pair of drugs is then swept with two
     pointers, so the cost is linear in the number of administrations.
@@ -97,7 +126,7 @@ def overlaps(periods: list[Period], config: GradingConfig) -> list[Overlap]:
     for p in periods:
         if p.drug not in config.not_counted_for_multiple:
             by_drug.setdefault(p.drug, []).append(p)
-    merged = {drug: _merged(ps) for drug, ps in by_drug.items()}
+    merged = {drug: _merged(ps, possibly) for drug, ps in by_drug.items()}
     found: list[Overlap] = []
     for a, b in combinations(sorted(merged), 2):
         xs, ys, i, j = merged[a], merged[b], 0, 0
@@ -141,12 +170,16 @@ def _reading(role: Literal["hypotension", "context"], measure: Literal["systolic
 
 def assess_hypotension(bps: TimeIndexed[BloodPressure], vasopressors: list[Period], multiple: list[Overlap],
                        inotropes: list[Period], thr: HypotensionThreshold, now: datetime,
-                       config: GradingConfig) -> Finding:
-    """The hypotension tier at ``now`` with its driver, evidence, notes and missing data."""
+                       config: GradingConfig, *, possible: Sequence[Overlap] = (),
+                       not_infusions: Sequence[NotAnInfusion] = ()) -> Finding:
+    """The hypotension tier at ``now`` with its driver, evidence, notes and missing data; ``possible``
+    are the overlaps that cannot be told apart from none (point-charted infusions)."""
     span = config.current_window_hours
     start, end = window(now, span)
     active = [p for p in vasopressors if p.overlaps(start, end)]
     multiple_now = [o for o in multiple if o.start <= end and o.end >= start]
+    possible_now = [o for o in possible if o.start <= end and o.end >= start]
+    maybe_running = [p for p in vasopressors if p.end < start and p.latest_end >= start]
     readings = [r for r in bps.between(start, end) if usable(r, thr)]
     low_sys = _lowest(readings, "systolic")
     low_map = _lowest(readings, "mean") if thr.map_below is not None else None
@@ -154,6 +187,11 @@ def assess_hypotension(bps: TimeIndexed[BloodPressure], vasopressors: list[Perio
     map_hypo = low_map if low_map is not None and low_map[1] < (thr.map_below or 0) else None
 
     finding = Finding(tier=None)
+    if active and not multiple_now and possible_now:
+        finding.missing.append(MissingInput("hypotension", "overlap-unknown", span, drugs=possible_now[0].drugs))
+    elif not active and maybe_running:
+        finding.missing.append(MissingInput("hypotension", "vasopressor-running-unknown", span,
+                                            drugs=tuple(dict.fromkeys(p.drug for p in maybe_running))))
     if active:
         driver = _vasopressor_driver(active, multiple_now, config)
         finding.tier, finding.driver = driver.tier, driver
@@ -172,7 +210,7 @@ def assess_hypotension(bps: TimeIndexed[BloodPressure], vasopressors: list[Perio
             finding.notes.append(StaleBloodPressure(last, span))
 
     # Evidence: the vasopressors (latest administration per drug), then the readings that decided.
-    latest = {p.drug: p for p in active}
+    latest = {p.drug: p for p in (active or maybe_running)}
     for p in sorted(latest.values(), key=lambda p: p.start):
         finding.evidence.append(Evidence("vasopressor", p.drug, Administered(p.administration, "infusion", p.running),
                                          p.start, p.administration.source))
@@ -186,6 +224,12 @@ def assess_hypotension(bps: TimeIndexed[BloodPressure], vasopressors: list[Perio
         elif low_map is not None:
             finding.evidence.append(_reading("context", "MAP", low_map, thr, span))
 
+    for n in not_infusions:
+        if start <= n.administration.start <= end:
+            finding.notes.append(n)
+            finding.evidence.append(Evidence("context", n.administration.drug,
+                                             Administered(n.administration, "record"), n.administration.start,
+                                             n.administration.source))
     for p in (p for p in inotropes if p.overlaps(start, end)):
         note = InotropeNotCounted(p.drug, p.running, span)
         if note not in finding.notes:

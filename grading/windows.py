@@ -93,7 +93,10 @@ class Period:
     """When a drug was effectively running, with the administration it came from.
 
     ``running`` is True when the administration is in progress or its period is
-    open: it is then taken to run until ``now``.
+    open: it is then taken to run until ``now``. An administration charted at a
+    single time point ran at that instant; ``unknown_until`` is how long it may
+    still have been running afterwards (the grading data's infusion rule), which
+    can neither count nor be ignored.
     """
 
     drug: str
@@ -101,9 +104,15 @@ class Period:
     end: datetime
     running: bool
     administration: DrugAdministration
+    unknown_until: datetime | None = None
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.start <= end and self.end >= start
+
+    @property
+    def latest_end(self) -> datetime:
+        """The end, or the end of the time it may still have been running."""
+        return self.unknown_until if self.unknown_until is not None else self.end
 
 
 def period_of(admin: DrugAdministration, now: datetime) -> Period | None:

@@ -5,6 +5,7 @@ Pure: no Flask, requests or fhir.resources, no clock. Entry points::
     registry = ProtocolRegistry.load(default_id_or_path, paediatric_id_or_path, adult_age_years=18)
     protocol = registry.for_age(snapshot.age_years(now))
     recs = recommend(assessment, snapshot, protocol, now, grading=grading_config, pending=())
+    icans_recs = recommend_icans(assessment, snapshot, protocol, now, grading=grading_config)
     findings = order_checks.check_orders(orders, assessment=..., protocol=..., grading=..., now=now, ...)
 
 What comes out is typed (recommendation variants, dose steps, condition reasons, repeat
@@ -21,7 +22,7 @@ from .loader import (
                      validate_file,
 )
 from .model import Citation, Code, Protocol
-from .recommend import recommend
+from .recommend import recommend, recommend_icans
 from .recommendation import (
                              AdviceRecommendation,
                              MedicationRecommendation,
@@ -37,5 +38,5 @@ __all__ = [
     "DEFAULT_PROTOCOL_ID", "PAEDIATRIC_PROTOCOL_ID", "AdviceRecommendation", "Citation", "Code",
     "MedicationRecommendation", "PendingDose", "Protocol", "ProtocolError", "ProtocolNote", "ProtocolRegistry",
     "ProtocolSummary", "Recommendation", "Recommendations", "ServiceRecommendation", "WarningRecommendation",
-    "list_protocols", "load_protocol", "recommend", "validate_file",
+    "list_protocols", "load_protocol", "recommend", "recommend_icans", "validate_file",
 ]

@@ -128,6 +128,18 @@ class NoRecentMeasurement:
 
 
 @dataclass(frozen=True, slots=True)
+class SuspectWeight:
+    """The latest weight differs from the previous one by more than the protocol allows within its window
+    (a unit slip, another patient's value): no mg/kg dose is computed from it until it is confirmed."""
+
+    latest: Measurement
+    previous: Measurement
+    change_percent: Decimal  # rounded to a whole percent
+    limit_percent: Decimal
+    within_days: float
+
+
+@dataclass(frozen=True, slots=True)
 class UnspecifiedDose:
     """The protocol gives no dose, for the reason it states."""
 
@@ -152,4 +164,4 @@ class RoundsToZero:
     label: str | None = None
 
 
-DoseProblem = NoRecentMeasurement | UnspecifiedDose | NoDosingInterval | RoundsToZero
+DoseProblem = NoRecentMeasurement | SuspectWeight | UnspecifiedDose | NoDosingInterval | RoundsToZero

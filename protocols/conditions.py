@@ -25,6 +25,7 @@ from clinical import (
     TemperatureReading,
 )
 from grading import GradingConfig
+from grading.windows import period_of
 
 from .dose import latest_measurement
 from .history import COUNTED_STATUSES, GivenDose, PendingDose, given_doses
@@ -33,14 +34,18 @@ from .reasons import (
     ClassNotPlannedOrRunning,
     ClassPlanned,
     ClassRunning,
+    CrsNow,
     FebrileNow,
     FeverDuration,
     HypotensionNow,
+    IcansNow,
+    IndexTherapyRunning,
     LatestAnc,
     MaskingApplied,
     MaskingTherapyGiven,
     NoAnc,
     NoMaskingTherapy,
+    OnsetUnknown,
     PriorDoses,
     Reason,
     StaleAnc,
@@ -63,6 +68,7 @@ class Facts:
     settings: Settings
     pending: tuple[PendingDose | DrugAdministration, ...] = ()
     planned_classes: frozenset[str] = frozenset()  # drug classes in the recommendations so far
+    section_onset: datetime | None = None  # onset of the syndrome the section treats (CRS, or ICANS)
 
     @property
     def index_start(self) -> datetime | None:
@@ -108,6 +114,47 @@ def _prior_doses(cond: Condition, facts: Facts) -> Outcome:
     holds = n >= spec.count if bound == "min" else n <= spec.count
     reason = PriorDoses(bound, spec.count, spec.drug or str(spec.drug_class), n, facts.index_start is not None)
     return Outcome(holds, (reason,), dose_evidence(doses))
+
+
+def _doses_since_onset(cond: Condition, facts: Facts) -> Outcome:
+    spec = cond.value
+    assert isinstance(spec, DoseCount)
+    onset = facts.section_onset
+    if onset is None:
+        return Outcome(False, (OnsetUnknown(),))
+    doses = given_doses(facts.snapshot, facts.pending, drug=spec.drug, drug_class=spec.drug_class, since=onset)
+    reason = PriorDoses("min", spec.count, spec.drug or str(spec.drug_class), len(doses), False, since_onset=True)
+    return Outcome(len(doses) >= spec.count, (reason,), dose_evidence(doses))
+
+
+def _crs(cond: Condition, facts: Facts) -> Outcome:
+    a = facts.assessment
+    grade = a.grade if a.has_crs else None
+    if cond.name == "crs_present":
+        return Outcome(a.has_crs == bool(cond.value), (CrsNow(grade),), _roles(a.evidence, "fever", "hypotension",
+                                                                               "vasopressor", "hypoxia"))
+    at_least = int(str(cond.value))
+    return Outcome(grade is not None and grade >= at_least, (CrsNow(grade, at_least),))
+
+
+def _icans(cond: Condition, facts: Facts) -> Outcome:
+    icans = facts.assessment.icans
+    present = facts.assessment.has_icans
+    return Outcome(present == bool(cond.value), (IcansNow(icans.grade if icans and present else None),))
+
+
+def _index_running(cond: Condition, facts: Facts) -> Outcome:
+    a = facts.assessment
+    admin = a.latest_index_therapy or a.index_therapy
+    period = period_of(admin, facts.now) if admin is not None else None
+    running = period is not None and period.running
+    evidence = (Evidence("index-therapy", admin.drug, Administered(admin, "infusion", running), admin.start,
+                         admin.source),) if admin is not None else ()
+    return Outcome(running == bool(cond.value), (IndexTherapyRunning(admin, running),), evidence)
+
+
+def _roles(evidence: Iterable[Evidence], *roles: EvidenceRole) -> tuple[Evidence, ...]:
+    return tuple(e for e in evidence if e.role in roles)
 
 
 def _hypotension(cond: Condition, facts: Facts) -> Outcome:
@@ -223,11 +270,16 @@ _HANDLERS: dict[str, Callable[[Condition, Facts], Outcome]] = {
     "drug_class_planned_or_running": _planned_or_running,
     "fever_may_be_masked": _masked,
     "any_of": _any_of,
+    "min_doses_since_onset": _doses_since_onset,
+    "crs_present": _crs,
+    "crs_grade_at_least": _crs,
+    "icans_present": _icans,
+    "index_therapy_running": _index_running,
 }
 
 
 def dose_evidence(doses: Iterable[GivenDose]) -> tuple[Evidence, ...]:
-    return tuple(Evidence("context", d.drug, CountedDose(d.drug, d.dose_mg, d.pending), d.time, d.source)
+    return tuple(Evidence("context", d.drug, CountedDose(d.drug, d.dose_mg, d.pending, d.stopped), d.time, d.source)
                  for d in doses)
 
 

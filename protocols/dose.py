@@ -3,7 +3,9 @@
 Decimal throughout, so that 12 mg/kg × 29.9 kg is 358.8 mg, and each step is
 recorded (``calculation.DoseCalculation``) so the card shows the arithmetic a
 pharmacist would redo. Doses are never guessed: no recent
-weight (or height, for mg/m²) means no dose, with the reason.
+weight (or height, for mg/m²) means no dose, with the reason; so does a weight
+that differs from the previous one by more than the protocol's plausibility
+limit (20 % within 7 days in the shipped protocols) until it is confirmed.
 
 Order of operations: base dose (weight band, per-day division) → per-dose cap →
 per-day cap → the protocol's rounding (never above a cap, never to zero).
@@ -33,6 +35,7 @@ from .calculation import (
     PerM2,
     Rounded,
     RoundsToZero,
+    SuspectWeight,
     UnspecifiedDose,
 )
 from .model import DoseRule, Frequency, Settings, WeightBand
@@ -47,7 +50,7 @@ class BodySize:
 
     weight: Measurement | None = None
     height: Measurement | None = None
-    weight_problem: NoRecentMeasurement | None = None
+    weight_problem: NoRecentMeasurement | SuspectWeight | None = None
     height_problem: NoRecentMeasurement | None = None
 
     @property
@@ -76,10 +79,28 @@ def latest_measurement(snapshot: ClinicalSnapshot, kind: str, now: datetime) -> 
 
 
 def body_size(snapshot: ClinicalSnapshot, now: datetime, settings: Settings) -> BodySize:
-    """Most recent weight within ``settings.weight_max_age_days`` (and height, for BSA)."""
-    weight, weight_problem = _recent(snapshot, "weight", now, settings.weight_max_age_days)
+    """Most recent plausible weight within ``settings.weight_max_age_days`` (and height, for BSA)."""
+    weight, stale = _recent(snapshot, "weight", now, settings.weight_max_age_days)
+    weight_problem: NoRecentMeasurement | SuspectWeight | None = stale
+    suspect = _suspect(snapshot, weight, settings) if weight is not None else None
+    if suspect is not None:
+        weight, weight_problem = None, suspect
     height, height_problem = _recent(snapshot, "height", now, settings.height_max_age_days)
     return BodySize(weight, height, weight_problem, height_problem)
+
+
+def _suspect(snapshot: ClinicalSnapshot, latest: Measurement, settings: Settings) -> SuspectWeight | None:
+    """The latest weight against the previous one recorded within the plausibility window before it."""
+    earlier = [m for m in snapshot.measurements_of("weight")
+               if m.value > 0 and latest.time - settings.weight_change_within <= m.time < latest.time]
+    if not earlier:
+        return None
+    previous = max(earlier, key=lambda m: m.time)
+    change = abs(Decimal(str(latest.value)) - Decimal(str(previous.value))) / Decimal(str(previous.value)) * 100
+    if change <= settings.weight_max_change_percent:
+        return None
+    return SuspectWeight(latest, previous, change.quantize(Decimal(1)), settings.weight_max_change_percent,
+                         settings.weight_change_within.total_seconds() / 86400)
 
 
 def _recent(snapshot: ClinicalSnapshot, measure: Literal["weight", "height"], now: datetime, max_days: int

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from clinical import DraftMedication, Evidence
+from clinical import DraftMedication, Evidence, IndexClass
 
 from .calculation import DailyCapDivided, DoseCalculation, DoseProblem
 from .history import RepeatCheck
@@ -68,6 +68,7 @@ class NeverGive:
     drug: str  # the draft's display name
     label: str
     warning: WarningRule
+    index_class: IndexClass | None = None  # the patient's index therapy class, which the card names
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,11 @@
 """Doses already given, and whether the protocol's repeat limits allow another now.
 
 Counted: MedicationAdministrations of the drug that are ``completed`` or
-``in-progress`` (an infusion running counts from its start), plus doses the
-caller passes as pending (the orders being signed on order-sign), so a second
-order in the same signing session cannot slip past the limits.
+``in-progress`` (an infusion running counts from its start) and, for repeat
+limits where the protocol says so (``countStoppedDoses``, the safe reading of a
+partly given dose), ``stopped``; plus doses the caller passes as pending (the
+orders being signed on order-sign), so a second order in the same signing
+session cannot slip past the limits.
 
 Windows: "max N in 24 h" counts doses with ``time >= now - 24 h`` (a dose
 exactly 24 h old still counts); "max N in total" counts doses since the index
@@ -23,6 +25,7 @@ from clinical import ClinicalSnapshot, DrugAdministration
 from .model import RepeatLimits
 
 COUNTED_STATUSES = frozenset({"completed", "in-progress"})
+STOPPED = "stopped"
 WINDOW = timedelta(hours=24)
 
 
@@ -45,6 +48,7 @@ class GivenDose:
     source: str
     dose_mg: float | None = None
     pending: bool = False
+    stopped: bool = False  # a "stopped" administration, counted as given
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +98,13 @@ class RepeatCheck:
 
 def given_doses(snapshot: ClinicalSnapshot, pending: Iterable[PendingDose | DrugAdministration] = (), *,
                 drug: str | None = None, drug_class: str | None = None,
-                since: datetime | None = None) -> tuple[GivenDose, ...]:
-    """Counted doses of a drug (or of a drug class), oldest first, optionally since a time."""
+                since: datetime | None = None, include_stopped: bool = False) -> tuple[GivenDose, ...]:
+    """Counted doses of a drug (or of a drug class), oldest first, optionally since a time; ``include_stopped``
+    counts stopped administrations too (repeat limits)."""
     found: list[GivenDose] = []
     for a in snapshot.administrations:
-        if a.status in COUNTED_STATUSES:
-            found.append(GivenDose(a.drug, a.drug_class, a.start, a.source, a.dose_mg))
+        if a.status in COUNTED_STATUSES or (include_stopped and a.status == STOPPED):
+            found.append(GivenDose(a.drug, a.drug_class, a.start, a.source, a.dose_mg, stopped=a.status == STOPPED))
     for p in pending:
         if isinstance(p, DrugAdministration):
             found.append(GivenDose(p.drug, p.drug_class, p.start, p.source, p.dose_mg, pending=True))

@@ -35,11 +35,14 @@ from .model import (
     Escalation,
     Frequency,
     GradeRules,
+    IcansSection,
     MaximumDoseCheck,
     MedicationAction,
     NeverGiveCheck,
     OrderCheck,
     OrderTarget,
+    OxygenTarget,
+    Pathway,
     Protocol,
     RegimenCheck,
     RegimenChoice,
@@ -47,6 +50,7 @@ from .model import (
     RepeatLimits,
     RepeatLimitsCheck,
     Rounding,
+    Section,
     ServiceAction,
     Settings,
     SourceDocument,
@@ -63,6 +67,7 @@ DEFAULT_HEIGHT_MAX_AGE_DAYS = 365
 _SUFFIXES = (".yaml", ".yml", ".json")
 
 JsonPath = tuple[str | int, ...]
+DOSE_COUNTS = ("min_prior_doses", "max_prior_doses", "min_doses_since_onset")
 _DOSE_BASES: tuple[tuple[str, DoseBasis], ...] = (
     ("mg", "mg"), ("mgPerKg", "mg/kg"), ("mgPerKgPerDay", "mg/kg/day"), ("mgPerM2", "mg/m2"))
 
@@ -294,7 +299,7 @@ def _cross_check(data: dict[str, Any], overrides: dict[str, str]) -> Iterator[Pr
         if path and path[-1] == "source" and isinstance(value, dict) and value.get("document") not in documents:
             yield Problem(path + ("document",), f"'{value.get('document')}' is not one of the protocol's sources "
                                                 f"({', '.join(sorted(documents))})")
-        if path and path[-1] in ("min_prior_doses", "max_prior_doses") and "drug" in value \
+        if path and path[-1] in DOSE_COUNTS and "drug" in value \
                 and value["drug"] not in drugs:
             yield Problem(path + ("drug",), f"unknown drug '{value['drug']}' (drugs: {', '.join(sorted(drugs))})")
 
@@ -313,15 +318,20 @@ def _cross_check(data: dict[str, Any], overrides: dict[str, str]) -> Iterator[Pr
         if name not in regimens:
             yield Problem(("regimens",), f"no regimen choice named '{name}' to override")
 
-    lists: list[tuple[JsonPath, list[dict[str, Any]], JsonPath | None]] = [
-        (("allGrades",), data.get("allGrades", []), None)]
-    for grade, rules in data["grades"].items():
-        grade_path = ("grades", grade, "actions")
-        lists.append((grade_path, rules["actions"], None))
-        for i, action in enumerate(rules["actions"]):
-            if "ifExhausted" in action:
-                lists.append((grade_path + (i, "ifExhausted", "actions"), action["ifExhausted"].get("actions", []),
-                              grade_path))
+    lists: list[tuple[JsonPath, list[dict[str, Any]], JsonPath | None]] = []
+    sections: list[tuple[JsonPath, dict[str, Any]]] = [((), data)]
+    sections += [(("pathways", name), pathway) for name, pathway in data.get("pathways", {}).items()]
+    if "icans" in data:
+        sections.append((("icans",), data["icans"]))
+    for at, section in sections:
+        lists.append((at + ("allGrades",), section.get("allGrades", []), None))
+        for grade, rules in section["grades"].items():
+            grade_path = at + ("grades", grade, "actions")
+            lists.append((grade_path, rules["actions"], None))
+            for i, action in enumerate(rules["actions"]):
+                if "ifExhausted" in action:
+                    lists.append((grade_path + (i, "ifExhausted", "actions"),
+                                  action["ifExhausted"].get("actions", []), grade_path))
     by_path = {p: actions for p, actions, _ in lists}
     for path, actions, enclosing in lists:
         yield from _check_action_list(path, actions, by_path.get(enclosing, []) if enclosing else [],
@@ -460,8 +470,10 @@ class _Builder:
             max_doses_since_index_therapy=raw.get("maxDosesSinceIndexTherapy"),
             source=self.citation(raw["source"]),
         ) for drug, raw in settings.get("repeatLimits", {}).items()}
-        warnings = tuple(WarningRule(w["id"], w["text"], self.citation(w["source"]), self.conditions(w.get("when")))
+        warnings = tuple(WarningRule(w["id"], w["text"], self.citation(w["source"]), self.conditions(w.get("when")),
+                                     w.get("namesIndexTherapy", False))
                          for w in d["warnings"])
+        crs = self.section(d)
         return Protocol(
             id=d["id"], title=d["title"], version=d["version"], description=d.get("description"),
             sources=tuple(SourceDocument(s["document"], s["title"], s.get("url")) for s in d["sources"]),
@@ -471,16 +483,45 @@ class _Builder:
                 running_window=timedelta(hours=float(_dec(settings["runningWindowHours"]))),
                 anc_max_age=timedelta(hours=float(_dec(settings["ancMaxAgeHours"]))),
                 repeat_limits=frozen_map(limits),
+                **self.plausibility(settings),
             ),
             drugs=frozen_map(self.drugs),
-            all_grades=self.actions(d.get("allGrades", [])),
-            grades=frozen_map({int(g): GradeRules(int(g), raw["title"], self.actions(raw["actions"]))
-                               for g, raw in sorted(d["grades"].items())}),
+            all_grades=crs.all_grades,
+            grades=crs.grades,
             warnings=warnings,
             regimens=frozen_map(self.regimens),
             order_checks=tuple(self.order_check(c, {w.id: w for w in warnings}) for c in d["orderChecks"]),
             path=self.path,
+            pathways=frozen_map({name: Pathway(name, self.citation(raw["source"]), self.section(raw),
+                                               frozenset(raw.get("drugs", ())), raw.get("description"))
+                                 for name, raw in d.get("pathways", {}).items()}),
+            icans=self.icans(d["icans"]) if "icans" in d else None,
         )
+
+    def plausibility(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Weight plausibility, stopped doses and the SpO2 target, where the file sets them."""
+        out: dict[str, Any] = {}
+        if "weightPlausibility" in settings:
+            raw = settings["weightPlausibility"]
+            out["weight_max_change_percent"] = _dec(raw["maxChangePercent"])
+            out["weight_change_within"] = timedelta(days=float(_dec(raw["withinDays"])))
+        if "countStoppedDoses" in settings:
+            out["count_stopped_doses"] = settings["countStoppedDoses"]
+        if "oxygenTarget" in settings:
+            target = settings["oxygenTarget"]
+            out["oxygen_target"] = OxygenTarget(_dec(target["spo2Percent"]), self.citation(target["source"]))
+        return out
+
+    def section(self, raw: dict[str, Any]) -> Section:
+        return Section(self.actions(raw.get("allGrades", [])),
+                       frozen_map({int(g): GradeRules(int(g), rules["title"], self.actions(rules["actions"]))
+                                   for g, rules in sorted(raw["grades"].items())}))
+
+    def icans(self, raw: dict[str, Any]) -> IcansSection:
+        concurrent = raw["concurrentCrs"]
+        return IcansSection(self.citation(raw["source"]),
+                            WarningRule("concurrent-crs", concurrent["text"], self.citation(concurrent["source"])),
+                            self.section(raw), raw.get("description"))
 
     @staticmethod
     def order_check(raw: dict[str, Any], warnings: Mapping[str, WarningRule]) -> OrderCheck:
@@ -505,7 +546,7 @@ class _Builder:
 
     def condition(self, raw: dict[str, Any]) -> Condition:
         [(name, value)] = raw.items()
-        if name in ("min_prior_doses", "max_prior_doses"):
+        if name in DOSE_COUNTS:
             return Condition(name, DoseCount(value["count"], value.get("drug"), value.get("drugClass")))
         if name == "any_of":
             return Condition(name, self.conditions(value))
@@ -560,7 +601,7 @@ class _Builder:
                                              for c in raw.get("codes", [])),
                                  priority=raw.get("priority"), when=when, recommended=raw.get("recommended", True))
         if kind == "advice":
-            return AdviceAction(raw["id"], raw["text"], source, when=when)
+            return AdviceAction(raw["id"], raw["text"], source, when=when, first=raw.get("first", False))
         regimen = self.regimens[raw["regimen"]].chosen if "regimen" in raw else None
         exhausted = raw.get("ifExhausted")
         return MedicationAction(

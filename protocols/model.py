@@ -220,21 +220,27 @@ class ServiceAction:
 
 @dataclass(frozen=True, slots=True)
 class AdviceAction:
-    """Care the service can only describe (fluids, antipyretics, call the ICU team)."""
+    """Care the service can only describe (fluids, antipyretics, call the ICU team); ``first``: the card
+    states it before anything else (pause the T-cell engager infusion)."""
 
     id: str
     text: str
     source: Citation
     when: tuple[Condition, ...] = ()
+    first: bool = False
     kind: Literal["advice"] = field(default="advice")
 
 
 @dataclass(frozen=True, slots=True)
 class WarningRule:
+    """A safety warning; ``names_index_therapy``: the card adds the patient's index therapy class
+    ("not recommended after CAR-T cells" / "after a T-cell engager")."""
+
     id: str
     text: str
     source: Citation
     when: tuple[Condition, ...] = ()
+    names_index_therapy: bool = False
     kind: Literal["warning"] = field(default="warning")
 
 
@@ -246,6 +252,45 @@ class GradeRules:
     grade: int
     title: str
     actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """Per-grade actions: the protocol's CRS management, a pathway's, or its ICANS section."""
+
+    all_grades: tuple[Action, ...]
+    grades: Mapping[int, GradeRules]
+
+    def actions_for(self, grade: int) -> tuple[Action, ...]:
+        """Actions for every grade, then the grade's own, in file order."""
+        rules = self.grades.get(grade)
+        return self.all_grades + (rules.actions if rules else ())
+
+
+@dataclass(frozen=True, slots=True)
+class Pathway:
+    """CRS managed differently after one class of index therapy (a T-cell engager: pause the infusion,
+    steroids first), for the listed drugs of the class (all of them when ``drugs`` is empty)."""
+
+    index_class: str  # "t-cell-engager" (clinical.IndexClass)
+    source: Citation
+    section: Section
+    drugs: frozenset[str] = frozenset()
+    description: str | None = None
+
+    def applies_to(self, drug: str, index_class: str | None) -> bool:
+        return index_class == self.index_class and (not self.drugs or drug in self.drugs)
+
+
+@dataclass(frozen=True, slots=True)
+class IcansSection:
+    """ICANS management: per-grade actions, their source, and the rule for concurrent CRS (corticosteroid
+    first) with its own text and source, which the card states."""
+
+    source: Citation
+    concurrent_crs: WarningRule
+    section: Section
+    description: str | None = None
 
 
 # -------------------------------------------------------------- order checks
@@ -318,15 +363,29 @@ OrderCheck = RepeatLimitsCheck | DoseCheck | MaximumDoseCheck | NeverGiveCheck |
 
 
 @dataclass(frozen=True, slots=True)
+class OxygenTarget:
+    """The SpO2 the protocol keeps the patient above (e.g. 92 %), with its source."""
+
+    spo2_percent: Decimal
+    source: Citation
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
-    """How the protocol reads the patient's data: how old a weight, height or ANC may be, and
-    how long a given drug counts as "running" (a site's choice, so data, never Python)."""
+    """How the protocol reads the patient's data: how old a weight, height or ANC may be, how long a
+    given drug counts as "running", when a weight is implausible, whether a stopped dose counts towards
+    repeat limits, the SpO2 target (a site's choice, so data, never Python)."""
 
     weight_max_age_days: int
     height_max_age_days: int
     running_window: timedelta  # a drug given this recently counts as running (drug_class_planned_or_running)
     anc_max_age: timedelta  # an older ANC is stale: neutropenia cannot be assessed from it
     repeat_limits: Mapping[str, RepeatLimits] = field(default_factory=frozen_map)
+    # A weight differing from the previous one by more than this, within ``weight_change_within``, is suspect.
+    weight_max_change_percent: Decimal = Decimal(20)
+    weight_change_within: timedelta = timedelta(days=7)
+    count_stopped_doses: bool = True  # a "stopped" administration counts towards repeat limits (the safe reading)
+    oxygen_target: OxygenTarget | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,8 +403,18 @@ class Protocol:
     order_checks: tuple[OrderCheck, ...] = ()  # in file order: for one draft, the first finding decides
     description: str | None = None
     path: str | None = None  # the file it was loaded from
+    pathways: Mapping[str, Pathway] = field(default_factory=frozen_map)  # by index-therapy class
+    icans: IcansSection | None = None
 
     def actions_for(self, grade: int) -> tuple[Action, ...]:
         """Actions for every grade, then the grade's own, in file order."""
-        rules = self.grades.get(grade)
-        return self.all_grades + (rules.actions if rules else ())
+        return Section(self.all_grades, self.grades).actions_for(grade)
+
+    def pathway_for(self, drug: str | None, index_class: str | None) -> Pathway | None:
+        """The pathway for an index therapy (``drug`` of ``index_class``), if the protocol has one."""
+        pathway = self.pathways.get(index_class or "")
+        return pathway if pathway is not None and drug is not None and pathway.applies_to(drug, index_class) else None
+
+    def crs_section(self, pathway: Pathway | None) -> Section:
+        """The CRS actions: the pathway's when one applies, else the protocol's own."""
+        return pathway.section if pathway is not None else Section(self.all_grades, self.grades)

@@ -25,8 +25,9 @@ Decisions (clinical-reference.md §3 leaves them to the product):
   protocol dose passes (vial sizes, local rounding), unless it is above the
   per-dose maximum.
 - Steroids are compared with the protocol's regimen(s) of the same drug at
-  the current grade only; no regimen of that steroid at the grade (grade 1,
-  ICANS use) means no opinion, not a warning.
+  the current CRS grade and, from its ICANS section, at the current ICANS
+  grade (a dexamethasone order for ICANS is not "off the CRS regimen"); no
+  regimen of that steroid at either grade means no opinion, not a warning.
 """
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ from .model import (
     RepeatLimitsCheck,
     WarningRule,
 )
-from .recommend import MAX_DOSE_EVIDENCE, recommend
+from .recommend import MAX_DOSE_EVIDENCE, recommend, recommend_icans
 
 _WIDE = Context(prec=400)  # room for any float-sized percentage when quantizing
 WEIGHT_BASES = ("mg/kg", "mg/kg/day", "mg/m2")
@@ -159,7 +160,8 @@ def _repeat_limits(order: DraftMedication, ctx: _Context, kind: str) -> list[Ord
     if limits is None:
         return []
     index = ctx.assessment.index_therapy
-    prior = given_doses(ctx.snapshot, ctx.pending_for(order), drug=order.drug)
+    prior = given_doses(ctx.snapshot, ctx.pending_for(order), drug=order.drug,
+                        include_stopped=ctx.protocol.settings.count_stopped_doses)
     verdict = check_repeat(prior, limits, ctx.now, index.start if index else None)
     if verdict.allowed:
         return []
@@ -218,7 +220,8 @@ def _no_weight(order: DraftMedication, ctx: _Context, action: MedicationAction, 
 def _never_give(order: DraftMedication, ctx: _Context, kind: str, rule: WarningRule, label: str
                 ) -> list[OrderFinding]:
     """A drug the protocol's warning forbids: delete, citing the warning."""
-    return [ctx.finding(order, kind, indicator="critical", problem=NeverGive(order.display, label, rule),
+    never = NeverGive(order.display, label, rule, ctx.assessment.index_class)
+    return [ctx.finding(order, kind, indicator="critical", problem=never,
                         sources=(rule.source,), action="delete")]
 
 
@@ -229,8 +232,10 @@ def _regimen_for_grade(order: DraftMedication, ctx: _Context, kind: str, toleran
     """The draft against the protocol's regimens of that drug at the current grade (any may match)."""
     pending = tuple(PendingDose(o.drug, ctx.now, o.reference, o.dose_mg, o.drug_class)
                     for o in ctx.orders if o.position != order.position)
-    recs = recommend(ctx.assessment, ctx.snapshot, ctx.protocol, ctx.now, grading=ctx.grading, pending=pending)
-    regimens = [r for r in recs.for_drug(order.drug) if r.dose is not None]
+    sections = (recommend(ctx.assessment, ctx.snapshot, ctx.protocol, ctx.now, grading=ctx.grading, pending=pending),
+                recommend_icans(ctx.assessment, ctx.snapshot, ctx.protocol, ctx.now, grading=ctx.grading,
+                                pending=pending))
+    regimens = [r for recs in sections for r in recs.for_drug(order.drug) if r.dose is not None]
     if not regimens or order.dose_mg is None:
         return []
     given = Decimal(str(order.dose_mg))

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from clinical import Measurement
+from clinical import DrugAdministration, Measurement
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,7 @@ class PriorDoses:
     what: str  # the drug key or drug class
     given: int
     since_index: bool  # counted since the index therapy (else every recorded dose)
+    since_onset: bool = False  # counted since the onset of the syndrome the section treats
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,34 @@ class NoMaskingTherapy:
 
 
 @dataclass(frozen=True, slots=True)
+class CrsNow:
+    """Grading's CRS grade now (None: not graded) against ``at_least`` when the condition sets one."""
+
+    grade: int | None
+    at_least: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IcansNow:
+    """Grading's ICANS grade now (None: not graded)."""
+
+    grade: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexTherapyRunning:
+    """Whether the most recent index therapy (e.g. a blinatumomab infusion) is running now."""
+
+    administration: DrugAdministration | None
+    running: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OnsetUnknown:
+    """Doses since onset cannot be counted: the syndrome has no documented onset."""
+
+
+@dataclass(frozen=True, slots=True)
 class AnotherOptionRecommended:
     """Demoted: another option of the same alternative group is the recommended one."""
 
@@ -116,4 +145,4 @@ class AnotherOptionRecommended:
 
 Reason = (PriorDoses | HypotensionNow | FebrileNow | FeverDuration | NoAnc | StaleAnc | LatestAnc | ClassPlanned |
           ClassRunning | ClassNotPlannedOrRunning | MaskingApplied | MaskingTherapyGiven | NoMaskingTherapy |
-          AnotherOptionRecommended)
+          AnotherOptionRecommended | CrsNow | IcansNow | IndexTherapyRunning | OnsetUnknown)

@@ -2,21 +2,25 @@
 
 Pure: takes the assessment, the snapshot, the protocol and ``now``; never reads
 the clock or the network. Pending doses (orders being signed) count towards
-repeat limits like given ones.
+repeat limits like given ones. ``recommend`` answers the CRS grade (from the
+index-therapy pathway's section when one applies, e.g. after blinatumomab),
+``recommend_icans`` the ICANS grade from the protocol's ICANS section.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 
-from clinical import Assessment, ClinicalSnapshot, DrugAdministration, unique_evidence
+from clinical import Assessment, ClinicalSnapshot, DrugAdministration, SaturationReading, unique_evidence
+from clinical.findings import RoomAirAssumed
 from grading import GradingConfig
 
 from .conditions import Facts, Outcome, all_hold, dose_evidence
 from .dose import BodySize, body_size, compute_dose
 from .history import PendingDose, check_repeat, given_doses
-from .model import Action, AdviceAction, Citation, MedicationAction, Protocol, ServiceAction
+from .model import Action, AdviceAction, Citation, MedicationAction, Protocol, Section, ServiceAction
 from .reasons import AnotherOptionRecommended
 from .recommendation import (
     AdviceRecommendation,
@@ -24,6 +28,8 @@ from .recommendation import (
     LowerBoundActions,
     MedicationRecommendation,
     NoCrs,
+    NoIcans,
+    OxygenCheck,
     ProtocolNote,
     Recommendation,
     Recommendations,
@@ -42,23 +48,66 @@ def recommend(assessment: Assessment, snapshot: ClinicalSnapshot, protocol: Prot
     ``grading`` is the grading configuration the assessment was made with: conditions read its
     fever threshold and masking drug classes rather than defining them again.
     """
+    index = assessment.latest_index_therapy or assessment.index_therapy
+    pathway = protocol.pathway_for(index.drug if index else None, assessment.index_class)
     header = Recommendations(protocol.id, protocol.title, protocol.version, assessment.grade,
-                             lower_bound=assessment.lower_bound)
+                             lower_bound=assessment.lower_bound, pathway=pathway.index_class if pathway else None,
+                             oxygen_check=oxygen_check(assessment, protocol))
     if not assessment.has_crs or assessment.grade is None:
         return replace(header, notes=(NoCrs(assessment.status),))
-    facts = Facts(assessment, snapshot, now, grading, protocol.settings, _classified(pending, protocol))
-    size = body_size(snapshot, now, protocol.settings)
+    facts = Facts(assessment, snapshot, now, grading, protocol.settings, _classified(pending, protocol),
+                  section_onset=assessment.onset)
+    return _section(header, protocol.crs_section(pathway), assessment.grade, assessment.lower_bound, facts, protocol)
+
+
+def recommend_icans(assessment: Assessment, snapshot: ClinicalSnapshot, protocol: Protocol, now: datetime, *,
+                    grading: GradingConfig,
+                    pending: Iterable[PendingDose | DrugAdministration] = ()) -> Recommendations:
+    """The protocol's ICANS section for this patient's current ICANS grade (``assessment.icans``), with the
+    concurrent-CRS rule when CRS is present too."""
+    icans = assessment.icans
+    header = Recommendations(protocol.id, protocol.title, protocol.version, icans.grade if icans else None,
+                             lower_bound=icans.lower_bound if icans else False, syndrome="icans")
+    if icans is None or not icans.has_icans or icans.grade is None or protocol.icans is None:
+        return replace(header, notes=(NoIcans(icans.status if icans else None, protocol.icans is not None),))
+    section = protocol.icans
+    facts = Facts(assessment, snapshot, now, grading, protocol.settings, _classified(pending, protocol),
+                  section_onset=icans.onset)
+    concurrent = (WarningRecommendation(section.concurrent_crs.id, section.concurrent_crs.text,
+                                        (section.concurrent_crs.source,)) if assessment.has_crs else None)
+    return replace(_section(header, section.section, icans.grade, icans.lower_bound, facts, protocol),
+                   concurrent=concurrent)
+
+
+def oxygen_check(assessment: Assessment, protocol: Protocol) -> OxygenCheck | None:
+    """The lowest SpO2 in the current window when it is below the protocol's target and no oxygen support is
+    charted at all (grading took the patient to be on room air): grading by support stays as ASTCT says,
+    but the card prompts a check of the support."""
+    target = protocol.settings.oxygen_target
+    if target is None or not any(isinstance(n, RoomAirAssumed) for n in assessment.notes):
+        return None
+    readings = [e.fact.spo2 for e in assessment.evidence if isinstance(e.fact, SaturationReading)]
+    lowest = min(readings, key=lambda s: (s.percent, s.time), default=None)
+    if lowest is None or Decimal(str(lowest.percent)) >= target.spo2_percent:
+        return None
+    return OxygenCheck(lowest, target.spo2_percent, target.source)
+
+
+def _section(header: Recommendations, section: Section, grade: int, lower_bound: bool, facts: Facts,
+             protocol: Protocol) -> Recommendations:
+    """The section's actions for ``grade`` applied to the patient, with the protocol's warnings and notes."""
+    size = body_size(facts.snapshot, facts.now, protocol.settings)
     applied: list[Recommendation] = []
-    for action in protocol.actions_for(assessment.grade):
+    for action in section.actions_for(grade):
         applied.extend(_apply(action, facts, size, protocol))
     items = _at_most_one_recommended(_replace_escalated(applied))
 
     planned = frozenset(r.drug.drug_class for r in items
                         if isinstance(r, MedicationRecommendation) and not r.blocked and r.drug.drug_class)
     warnings, notes = _warnings(protocol, replace(facts, planned_classes=planned))
-    if assessment.lower_bound:
-        notes.insert(0, LowerBoundActions(assessment.grade))
-    if assessment.index_therapy is None and protocol.settings.repeat_limits:
+    if lower_bound:
+        notes.insert(0, LowerBoundActions(grade))
+    if facts.assessment.index_therapy is None and protocol.settings.repeat_limits:
         notes.append(IndexTherapyUnknown())
     return replace(header, items=tuple(items), warnings=tuple(warnings), notes=tuple(notes))
 
@@ -77,7 +126,7 @@ def _apply(action: Action, facts: Facts, size: BodySize, protocol: Protocol,
                                       evidence=applies.evidence, escalates=escalates)]
     if isinstance(action, AdviceAction):
         return [AdviceRecommendation(action.id, action.text, (action.source,), rationale=applies.reasons,
-                                     evidence=applies.evidence, escalates=escalates)]
+                                     evidence=applies.evidence, escalates=escalates, first=action.first)]
     return _medication(action, facts, size, protocol, applies, escalates)
 
 
@@ -87,7 +136,8 @@ def _medication(action: MedicationAction, facts: Facts, size: BodySize, protocol
     recommended = action.recommended or bool(upgrade and upgrade.holds)
     dose = compute_dose(action.dose, action.frequency, size)
     limits = protocol.settings.repeat_limits.get(action.drug.key)
-    prior = given_doses(facts.snapshot, facts.pending, drug=action.drug.key)
+    prior = given_doses(facts.snapshot, facts.pending, drug=action.drug.key,
+                        include_stopped=protocol.settings.count_stopped_doses)
     check = check_repeat(prior, limits, facts.now, facts.index_start) if limits else None
     blocked = check is not None and not check.allowed
     shown_doses = [d for d in prior if facts.index_start is None or d.time >= facts.index_start][-MAX_DOSE_EVIDENCE:]
@@ -145,7 +195,9 @@ def _warnings(protocol: Protocol, facts: Facts) -> tuple[list[WarningRecommendat
         outcome = all_hold(rule.when, facts)
         if outcome.holds:
             warnings.append(WarningRecommendation(rule.id, rule.text, (rule.source,), rationale=outcome.reasons,
-                                                  evidence=outcome.evidence))
+                                                  evidence=outcome.evidence,
+                                                  names_index_therapy=rule.names_index_therapy,
+                                                  index_class=facts.assessment.index_class))
         elif outcome.unknown:
             notes.append(WarningNotEvaluated(rule.id, outcome.reasons))
     return warnings, notes

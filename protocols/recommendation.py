@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from clinical import Evidence
+from clinical import Evidence, IndexClass, SpO2
 
 from .calculation import DoseCalculation, DoseProblem
 from .history import RepeatCheck
@@ -123,7 +123,8 @@ class ServiceRecommendation:
 
 @dataclass(frozen=True, slots=True)
 class AdviceRecommendation:
-    """Care the service can only describe (fluids, antipyretics, call the ICU team)."""
+    """Care the service can only describe (fluids, antipyretics, call the ICU team); ``first``: stated
+    before anything else on the card (pause the T-cell engager infusion)."""
 
     action_id: str
     text: str
@@ -131,6 +132,7 @@ class AdviceRecommendation:
     rationale: tuple[Reason, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     escalates: str | None = None
+    first: bool = False
     kind: Literal["advice"] = field(default="advice")
 
     @property
@@ -151,6 +153,8 @@ class WarningRecommendation:
     sources: tuple[Citation, ...]
     rationale: tuple[Reason, ...] = ()
     evidence: tuple[Evidence, ...] = ()
+    names_index_therapy: bool = False  # the card adds "not recommended after <index_class>"
+    index_class: IndexClass | None = None  # the patient's index therapy class (None: unknown)
     kind: Literal["warning"] = field(default="warning")
 
     @property
@@ -168,10 +172,28 @@ Recommendation = MedicationRecommendation | ServiceRecommendation | AdviceRecomm
 
 
 @dataclass(frozen=True, slots=True)
+class OxygenCheck:
+    """An SpO2 below the protocol's target with no oxygen support charted: check the oxygen support (ASTCT
+    grades hypoxia by the support the patient is on, so none is counted)."""
+
+    spo2: SpO2
+    target_percent: Decimal
+    source: Citation
+
+
+@dataclass(frozen=True, slots=True)
 class NoCrs:
     """No CRS grade 1-4: the protocol proposes no treatment."""
 
     status: str  # the assessment's status
+
+
+@dataclass(frozen=True, slots=True)
+class NoIcans:
+    """No ICANS grade 1-4 (or no ICANS section in the protocol): no ICANS actions."""
+
+    status: str | None  # the ICANS assessment's status (None: not assessed)
+    section: bool = True  # the protocol has an ICANS section
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,12 +216,18 @@ class WarningNotEvaluated:
     reasons: tuple[Reason, ...]
 
 
-ProtocolNote = NoCrs | LowerBoundActions | IndexTherapyUnknown | WarningNotEvaluated
+ProtocolNote = NoCrs | NoIcans | LowerBoundActions | IndexTherapyUnknown | WarningNotEvaluated
 
 
 @dataclass(frozen=True, slots=True)
 class Recommendations:
-    """Everything the protocol says for one patient at one time."""
+    """Everything the protocol says for one patient at one time, for one syndrome.
+
+    ``syndrome`` says which grade the items answer (CRS, or ICANS from the protocol's ICANS section);
+    ``pathway`` names the index-therapy pathway whose CRS actions these are (e.g. ``t-cell-engager``);
+    ``concurrent`` is the ICANS section's rule for concurrent CRS (corticosteroid first) when CRS is
+    present too.
+    """
 
     protocol_id: str
     protocol_title: str
@@ -209,6 +237,10 @@ class Recommendations:
     warnings: tuple[WarningRecommendation, ...] = ()
     notes: tuple[ProtocolNote, ...] = ()  # e.g. the grade is a lower bound, a warning not evaluated
     lower_bound: bool = False
+    syndrome: Literal["crs", "icans"] = "crs"
+    pathway: str | None = None
+    concurrent: WarningRecommendation | None = None
+    oxygen_check: OxygenCheck | None = None  # CRS recommendations: SpO2 below target, no oxygen support charted
 
     @property
     def medications(self) -> tuple[MedicationRecommendation, ...]:

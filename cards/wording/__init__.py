@@ -1,6 +1,7 @@
 """Words: how the service says numbers, times, readings, findings and orders to clinicians.
 
-Grading's findings and evidence (``findings``, ``evidence``, ``readings``), and the
+Grading's findings and evidence (``findings``, ``evidence``, ``readings``; ICANS findings
+in ``neuro``), and the
 protocol's rules, recommendations, dose arithmetic, reasons, notes and order-check
 findings (``protocol``, ``recommendations``, ``doses``, ``reasons``, ``orders``).
 The clinical layers pass typed values; only this package (used by the cards and the

@@ -21,6 +21,7 @@ from protocols.calculation import (
     PerM2,
     Rounded,
     RoundsToZero,
+    SuspectWeight,
     UnspecifiedDose,
 )
 
@@ -106,6 +107,12 @@ def problem(p: DoseProblem | None, *, drug: str | None = None) -> str:
             return f"no {label} recorded in the last {p.max_age_days} days — {consequence}"
         return (f"no {label} recorded in the last {p.max_age_days} days (the most recent, {num(m.value)} {unit} "
                 f"on {day(m.time)}, {m.source}, is older) — {consequence}")
+    if isinstance(p, SuspectWeight):
+        latest, previous = p.latest, p.previous
+        return (f"body weight {num(latest.value)} kg on {day(latest.time)} ({latest.source}) differs by "
+                f"{num(p.change_percent)} % from {num(previous.value)} kg on {day(previous.time)} ({previous.source}), "
+                f"more than {num(p.limit_percent)} % within {num(p.within_days)} days: suspect — confirm the weight; "
+                "no mg/kg dose is computed from it")
     if isinstance(p, NoDosingInterval):
         return (f"{num(p.mg_per_kg_per_day)} mg/kg/day × {num(p.weight_kg)} kg = {num(p.per_day_mg)} mg/day, but "
                 "the source gives no dosing interval — divide per local practice")

@@ -6,13 +6,14 @@ from clinical import (
     CountedDose,
     Evidence,
     MeasurementReading,
+    NeuroReading,
     PressureReading,
     SaturationReading,
     SupportReading,
     TemperatureReading,
 )
 
-from . import readings
+from . import neuro, readings
 from .numbers import hours, num, number
 
 
@@ -38,9 +39,13 @@ def value(e: Evidence) -> str:
         return text + (" (latest)" if fact.latest else "")
     if isinstance(fact, Administered):
         return _administered(fact)
+    if isinstance(fact, NeuroReading):
+        mark = {"latest": " (latest)", "attributed": " — charted as due to another cause, not counted"}
+        return neuro.finding(fact.finding) + mark.get(fact.mark or "", "")
     if isinstance(fact, CountedDose):
-        return ("pending order" if fact.pending else "dose given") + (
-            f", {num(fact.dose_mg)} mg" if fact.dose_mg is not None else "")
+        given = "pending order" if fact.pending else (
+            "stopped before completion — counted as given" if fact.stopped else "dose given")
+        return given + (f", {num(fact.dose_mg)} mg" if fact.dose_mg is not None else "")
     return _measurement(fact)
 
 

@@ -5,6 +5,8 @@ from datetime import datetime
 
 from clinical.findings import (
     AgeUnknown,
+    AttributedToOtherCause,
+    CapdUsed,
     Driver,
     Eligibility,
     FeverBeforeIndexTherapy,
@@ -12,15 +14,20 @@ from clinical.findings import (
     GradedByMostSevere,
     HypotensionDriver,
     HypoxiaDriver,
+    IcansDriver,
+    IcansLatestLess,
     InotropeNotCounted,
     LowerBound,
     Masked,
     Missing,
+    MissingIcansInput,
     MissingInput,
+    NotAnInfusion,
     Note,
     NoTemperatureAfterOnset,
     NotGraded,
     RoomAirAssumed,
+    ScoreNotUsed,
     StaleBloodPressure,
     StaleSupport,
     StaleTemperature,
@@ -30,7 +37,7 @@ from clinical.findings import (
     WorstGrade,
 )
 
-from . import readings
+from . import neuro, readings
 from .numbers import hours, hours_ago, number, stamp
 
 COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
@@ -40,9 +47,12 @@ def _names(drugs: tuple[str, ...]) -> str:
     return ", ".join(drugs)
 
 
-def driver(d: Driver) -> str:
-    """``hypotension: one vasopressor (norepinephrine)``, ``hypoxia: nasal cannula 4 L/min (low-flow)``."""
+def driver(d: Driver | IcansDriver) -> str:
+    """``hypotension: one vasopressor (norepinephrine)``, ``hypoxia: nasal cannula 4 L/min (low-flow)``,
+    ``ICE score 5``."""
     match d:
+        case IcansDriver():
+            return neuro.driver(d)
         case FeverDriver(temperature=t):
             return f"fever {readings.temperature(t)}"
         case HypotensionDriver(measure=measure, mmhg=mmhg, threshold=thr):
@@ -73,6 +83,8 @@ def missing(m: Missing) -> str:
     """``cannot grade hypoxia: no SpO2 or oxygen support recorded in the last 12 h``."""
     if isinstance(m, Unavailable):
         return m.description
+    if isinstance(m, MissingIcansInput):
+        return neuro.missing(m)
     span = hours(m.window_hours)
     match m.reason:
         case "no-temperature":
@@ -84,6 +96,12 @@ def missing(m: Missing) -> str:
                     f"({_unusable_support(m)})")
         case "no-oxygen-support":
             return f"cannot grade hypoxia: no oxygen support recorded in the last {span}"
+        case "overlap-unknown":
+            return (f"cannot tell whether {' and '.join(m.drugs)} ran together in the last {span}: charted at single "
+                    "time points without start and stop — grade 4 if they overlapped")
+        case "vasopressor-running-unknown":
+            return (f"cannot tell whether {_names(m.drugs)} is still running: charted at a single time point "
+                    f"before the last {span}")
     return f"cannot grade hypoxia: no SpO2 or oxygen support recorded in the last {span}"
 
 
@@ -96,6 +114,8 @@ def _unusable_support(m: MissingInput) -> str:
 
 def note(n: Note, now: datetime) -> str:
     """One note of an assessment as of ``now`` (stale data are said with how long ago)."""
+    if isinstance(n, AttributedToOtherCause | IcansLatestLess | CapdUsed | ScoreNotUsed):
+        return neuro.note(n, now)
     match n:
         case NotGraded(since_onset=False):
             return ("hypotension/hypoxia without documented fever — not graded as CRS; evaluate other causes "
@@ -110,8 +130,10 @@ def note(n: Note, now: datetime) -> str:
             return (f"no fever, hypotension or hypoxia since {_names(drugs)} given after CRS onset: CRS resolved "
                     "or masked (grade 0)")
         case NoTemperatureAfterOnset(window_hours=window):
-            return (f"no temperature in the last {hours(window)}: hypotension/hypoxia graded as CRS because CRS "
-                    "onset was documented; fever status unknown")
+            return (f"no temperature in the last {hours(window)}: the CRS grade cannot be established — after CRS "
+                    f"onset, hypotension/hypoxia count as CRS only with fever in the last {hours(window)} or when "
+                    "fever may be masked (an antipyretic or anticytokine given since onset: none given); record a "
+                    "temperature")
         case WorstGrade(grade=grade, time=time):
             return f"worst grade since onset: {grade}, reached at {stamp(time)}"
         case LowerBound(grade=grade):
@@ -133,6 +155,11 @@ def note(n: Note, now: datetime) -> str:
         case StaleBloodPressure(reading=bp, window_hours=window):
             return (f"last blood pressure {hours_ago(bp.time, now)} ({bp.source}) is older than {hours(window)}: "
                     "not used")
+        case NotAnInfusion(administration=a, reason=reason):
+            route = f" {a.route}" if a.route else ""
+            why = f"given by the {a.route} route" if reason == "route" else "a bolus (a single dose, no rate)"
+            return (f"{a.drug}{readings.dose(a)}{route} at {stamp(a.start)} ({a.source}): {why}, not a "
+                    "vasopressor infusion — not counted by ASTCT")
         case InotropeNotCounted(drug=drug, running=running, window_hours=window):
             state = "running" if running else f"given in the last {hours(window)}"
             return f"{drug} {state} (inotrope), not counted by ASTCT"

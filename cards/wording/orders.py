@@ -6,6 +6,7 @@ typed problem ``protocols.order_checks`` found.
 """
 from __future__ import annotations
 
+from protocols.calculation import SuspectWeight
 from protocols.findings import (
     AboveCap,
     AboveMaximum,
@@ -20,7 +21,7 @@ from protocols.findings import (
 )
 
 from ..card import SUMMARY_LIMIT
-from . import doses
+from . import doses, readings
 from .numbers import num, stamp
 from .reasons import repeat
 
@@ -38,9 +39,10 @@ def summary(f: OrderFinding) -> str:
                 return (f"{drug}: would be dose {len(verdict.in_24h) + 1} in 24 h (max {limits.max_doses_per_24h}); "
                         f"next allowed {next_allowed}")
             return f"{drug} dose not allowed now: next dose allowed at {next_allowed}"
-        case NoWeight(drug=drug, given_mg=given, above_cap=cap):
+        case NoWeight(drug=drug, given_mg=given, above_cap=cap, why=why):
             over = f" and exceeds the {num(cap)} mg maximum" if cap is not None else ""
-            return f"{drug} {num(given)} mg cannot be checked: no recent body weight{over}"
+            weight = "the latest body weight is suspect" if isinstance(why, SuspectWeight) else "no recent body weight"
+            return f"{drug} {num(given)} mg cannot be checked: {weight}{over}"
         case AboveCap(drug=drug, given_mg=given):
             text = (f"{drug} {num(given)} mg exceeds the {num(p.cap_mg)} mg maximum dose: "
                     f"change to {num(p.expected_mg)} mg")
@@ -50,8 +52,8 @@ def summary(f: OrderFinding) -> str:
             text = (f"{drug} {num(given)} mg is {p.off_percent} % {direction} the protocol dose: "
                     f"change to {num(p.expected_mg)} mg")
             return _with_factors(text, p)
-        case NeverGive(drug=drug, label=label):
-            return f"Do not give {drug}: {label} is not recommended after CAR T-cell therapy"
+        case NeverGive(drug=drug, label=label, index_class=index_class):
+            return f"Do not give {drug}: {label} is not recommended after {readings.index_therapy(index_class)}"
         case RegimenMismatch(drug=drug, given=given, protocol=protocol, grade=grade):
             return f"{drug} {_regimen(given)} differs from the grade {grade} protocol regimen: {_regimen(protocol)}"
         case AboveMaximum(drug=drug, given_mg=given):

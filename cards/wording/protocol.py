@@ -64,13 +64,16 @@ def condition_text(cond: Condition) -> str:
     v = cond.value
     if isinstance(v, DoseCount):
         what = v.drug or f"{v.drug_class} class"
+        if cond.name == "min_doses_since_onset":
+            return f"≥ {v.count} {what} doses since onset"
         return (f"≥ {v.count} prior {what} doses" if cond.name == "min_prior_doses"
                 else (f"no prior {what}" if v.count == 0 else f"≤ {v.count} prior {what} doses"))
     if isinstance(v, tuple):  # any_of
         return "(" + " or ".join(condition_text(c) for c in v) + ")"
     texts = {
         "hypotension_persisting": "hypotension persisting", "febrile": "febrile",
-        "fever_may_be_masked": "fever may be masked",
+        "fever_may_be_masked": "fever may be masked", "crs_present": "CRS present", "icans_present": "ICANS present",
+        "index_therapy_running": "index therapy infusion running",
     }
     if cond.name in texts:
         return texts[cond.name] if v else f"not {texts[cond.name]}"
@@ -80,6 +83,8 @@ def condition_text(cond: Condition) -> str:
         return f"fever for ≥ {num(v)} h"
     if cond.name == "anc_below" and isinstance(v, Decimal):
         return f"ANC < {num(v)} × 10⁹/L"
+    if cond.name == "crs_grade_at_least" and isinstance(v, Decimal):
+        return f"CRS grade ≥ {num(v)}"
     if cond.name == "drug_class_planned_or_running":
         return f"{v} planned or running"
     return f"{cond.name}: {v}"

@@ -1,7 +1,7 @@
 """Readings, oxygen support and administrations in words (evidence values, drivers, notes)."""
 from __future__ import annotations
 
-from clinical import DrugAdministration, HypotensionThreshold, OxygenSupport, SupportTier, Temperature
+from clinical import DrugAdministration, HypotensionThreshold, IndexClass, OxygenSupport, SupportTier, Temperature
 
 from .numbers import celsius, number
 
@@ -92,3 +92,9 @@ def administration(admin: DrugAdministration, running: bool) -> str:
     """``norepinephrine 0.08 ug/kg/min, running`` / ``tocilizumab 560 mg, completed``."""
     state = "running" if running else admin.status
     return f"{admin.drug}{dose(admin)}, {state}"
+
+
+def index_therapy(index_class: IndexClass | None) -> str:
+    """``CAR-T cells`` or ``a T-cell engager``, as in "after CAR-T cells" (both when unknown)."""
+    return {"car-t": "CAR-T cells", "t-cell-engager": "a T-cell engager"}.get(index_class or "",
+                                                                              "CAR-T cells or a T-cell engager")

@@ -12,14 +12,18 @@ from protocols.reasons import (
     ClassNotPlannedOrRunning,
     ClassPlanned,
     ClassRunning,
+    CrsNow,
     FebrileNow,
     FeverDuration,
     HypotensionNow,
+    IcansNow,
+    IndexTherapyRunning,
     LatestAnc,
     MaskingApplied,
     MaskingTherapyGiven,
     NoAnc,
     NoMaskingTherapy,
+    OnsetUnknown,
     PriorDoses,
     Reason,
     StaleAnc,
@@ -28,6 +32,7 @@ from protocols.recommendation import (
     IndexTherapyUnknown,
     LowerBoundActions,
     NoCrs,
+    NoIcans,
     ProtocolNote,
     WarningNotEvaluated,
 )
@@ -39,7 +44,7 @@ def reason(r: Reason) -> str:
     """One condition's outcome as a checkable fact."""
     match r:
         case PriorDoses():
-            since = "since the index therapy" if r.since_index else "recorded"
+            since = "since onset" if r.since_onset else "since the index therapy" if r.since_index else "recorded"
             if r.bound == "min":
                 need = f"needs ≥ {r.count}"
             else:
@@ -78,6 +83,18 @@ def reason(r: Reason) -> str:
             return "no antipyretic or anticytokine therapy given"
         case AnotherOptionRecommended(group=group):
             return f"another '{group}' option is recommended"
+        case CrsNow(grade=grade, at_least=at_least):
+            now = "no CRS now" if grade is None else f"CRS grade {grade} now"
+            return now + (f" (needs ≥ {at_least})" if at_least is not None else "")
+        case IcansNow(grade=grade):
+            return "no ICANS now" if grade is None else f"ICANS grade {grade} now"
+        case IndexTherapyRunning(administration=admin, running=running):
+            if admin is None:
+                return "no index therapy recorded"
+            state = "running" if running else "not running"
+            return f"{admin.display} {state} now (since {stamp(admin.start)}, {admin.source})"
+        case OnsetUnknown():
+            return "no onset documented: doses since onset cannot be counted"
     raise TypeError(f"not a reason: {r!r}")
 
 
@@ -105,6 +122,10 @@ def note(n: ProtocolNote) -> str:
     match n:
         case NoCrs(status=status):
             return f"No CRS grade 1-4 (assessment status: {status}): the protocol proposes no treatment."
+        case NoIcans(section=False):
+            return "The protocol has no ICANS section: no ICANS actions."
+        case NoIcans(status=status):
+            return f"No ICANS grade 1-4 (ICANS status: {status}): no ICANS actions."
         case LowerBoundActions(grade=grade):
             return (f"The grade is a lower bound because data are missing: these are the grade {grade} actions, "
                     "and the true grade may be higher.")

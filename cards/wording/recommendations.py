@@ -8,18 +8,36 @@ protocol text.
 from __future__ import annotations
 
 from protocols import MedicationRecommendation, Recommendation, WarningRecommendation
+from protocols.recommendation import OxygenCheck
 
-from . import doses
-from .numbers import num, stamp
+from . import doses, readings
+from .numbers import num, number, stamp
 from .protocol import dose_text, frequency_text, limits_text
 from .reasons import refusal
 
 
 def text(rec: Recommendation | WarningRecommendation) -> str:
-    """The item's line: a medication's dose and timing, else the protocol's text."""
+    """The item's line: a medication's dose and timing, a warning naming the index therapy where it says
+    so, else the protocol's text."""
     if isinstance(rec, MedicationRecommendation):
         return medication(rec)
+    if isinstance(rec, WarningRecommendation) and rec.names_index_therapy:
+        return f"{rec.text} — not recommended after {readings.index_therapy(rec.index_class)}"
     return rec.text
+
+
+def oxygen_check_summary(check: OxygenCheck) -> str:
+    """``Check oxygen support: none charted — SpO2 88 % is below the 92 % target``."""
+    return (f"Check oxygen support: none charted — SpO2 {number(check.spo2.percent)} % is below the "
+            f"{num(check.target_percent)} % target")
+
+
+def oxygen_check(check: OxygenCheck) -> str:
+    """``Check oxygen support: none charted — SpO2 88 % at ... is below the protocol's target of 92 %``."""
+    s = check.spo2
+    return (f"Check oxygen support: none charted — SpO2 {number(s.percent)} % at {stamp(s.time)} ({s.source}) is "
+            f"below the protocol's target of {num(check.target_percent)} % ({check.source.label}). ASTCT grades "
+            "hypoxia by the oxygen support the patient is on: none is charted, so none is counted.")
 
 
 def medication(rec: MedicationRecommendation) -> str:

@@ -131,9 +131,10 @@ def grade_command(args: argparse.Namespace) -> int:
     if args.protocol:
         assessor = assessor.with_protocols(ProtocolRegistry.load(
             args.protocol, adult_age_years=assessor.grading.adult_age_years))
-    templates = {s.hook: s.prefetch for s in catalogue(assessor.codes)}
+    services = catalogue(assessor.codes)
+    templates = {s.hook: s.prefetch for s in services}
     try:
-        given = read_input(_load_json(args.file), templates)
+        given = read_input(_load_json(args.file), templates, {key for s in services for key in s.prefetch_only})
         patient_id = patient_id_of(given, args.patient)
     except InputError as exc:
         return _fail(f"{_name(args.file)}: {exc}")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cards.wording import evidence, findings
-from clinical import Assessment
+from clinical import Assessment, IcansAssessment
 
 
 def instant(value: datetime | None) -> str | None:
@@ -39,10 +39,25 @@ def assessment_to_json(a: Assessment) -> dict[str, Any]:
         "drivers": [findings.driver(d) for d in a.drivers],
         "missing": [findings.missing(m) for m in a.missing],
         "notes": [findings.note(n, a.now) for n in a.notes],
-        "evidence": [{"role": e.role, "what": e.what, "value": evidence.value(e), "time": instant(e.time),
-                      "source": e.source}
-                     for e in a.evidence],
+        "evidence": _evidence_json(a),
+        **({"icans": icans_to_json(a.icans)} if a.icans is not None else {}),
     }
+
+
+def icans_to_json(a: IcansAssessment) -> dict[str, Any]:
+    return {
+        "system": a.system, "status": a.status, "grade": a.grade, "worstGrade": a.worst_grade,
+        "lowerBound": a.lower_bound, "onset": instant(a.onset), "paediatric": a.paediatric,
+        "drivers": [findings.driver(d) for d in a.drivers],
+        "missing": [findings.missing(m) for m in a.missing],
+        "notes": [findings.note(n, a.now) for n in a.notes],
+        "evidence": _evidence_json(a),
+    }
+
+
+def _evidence_json(a: Assessment | IcansAssessment) -> list[dict[str, Any]]:
+    return [{"role": e.role, "what": e.what, "value": evidence.value(e), "time": instant(e.time), "source": e.source}
+            for e in a.evidence]
 
 
 def columns(header: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
@@ -72,4 +87,22 @@ def assessment_table(a: Assessment, *, patient_id: str) -> str:
     for title, items in (("Missing", missing), ("Notes", notes)):
         if items:
             lines += ["", title, *[f"  - {item}" for item in items]]
+    if a.icans is not None and a.icans.status != "not-eligible":
+        lines += ["", *_icans_lines(a.icans)]
     return "\n".join(lines)
+
+
+def _icans_lines(a: IcansAssessment) -> list[str]:
+    grade = "-" if a.grade is None else (f">= {a.grade} (lower bound: data missing)" if a.lower_bound else str(a.grade))
+    lines = [f"ICANS assessment ({a.system})", "", f"  {'status':<14}{a.status}", f"  {'grade':<14}{grade}",
+             f"  {'worst grade':<14}{'-' if a.worst_grade is None else a.worst_grade}"]
+    if a.drivers:
+        lines += ["", "ICANS drivers", *[f"  - {findings.driver(d)}" for d in a.drivers]]
+    if a.evidence:
+        rows = [[e.role, e.what, evidence.value(e), instant(e.time) or "", e.source] for e in a.evidence]
+        lines += ["", "ICANS evidence", *columns(["role", "what", "value", "time", "source"], rows)]
+    for title, items in (("ICANS missing", [findings.missing(m) for m in a.missing]),
+                         ("ICANS notes", [findings.note(n, a.now) for n in a.notes])):
+        if items:
+            lines += ["", title, *[f"  - {item}" for item in items]]
+    return lines

@@ -28,7 +28,7 @@ from .errors import FetchUnavailable
 from .fetch import FhirFetcher
 from .guard import FhirServer
 from .history import HistoryPlan, may_be_cut, medication_queries, missing_medications, template_count
-from .prefetch import is_resource, unpack, unpack_prefetch
+from .prefetch import OMITTED, is_resource, unpack, unpack_prefetch
 from .templates import TemplateError, render_template
 
 MAX_EXTRA_PAGES = 20  # bounds the time spent paging one query: CDS clients expect answers in ~500 ms
@@ -129,14 +129,18 @@ class Gatherer:
     history: HistoryPlan
 
     def gather(self, request: Mapping[str, Any], templates: Mapping[str, str], required: Collection[str], *,
-               server: FhirServer | None, now: datetime) -> CallData:
+               server: FhirServer | None, now: datetime, prefetch_only: Collection[str] = ()) -> CallData:
         """Resources for a service with prefetch ``templates`` (``required`` keys or 412).
 
         ``server`` is the request's admitted fhirServer (None: the request names none,
-        so nothing is fetched)."""
+        so nothing is fetched). A ``prefetch_only`` key is read when the client sends it and
+        never fetched: left out, it is passed over without a note."""
         deadline = time.monotonic() + self.deadline_seconds
         prefetch = request.get("prefetch") if isinstance(request.get("prefetch"), Mapping) else {}
         found = unpack_prefetch(prefetch, templates)
+        for key in prefetch_only:
+            if found.unsatisfied.get(key) == OMITTED:
+                del found.unsatisfied[key]
         context = request.get("context") or {}
         resources = found.resources
         unavailable: list[str] = []
@@ -161,6 +165,10 @@ class Gatherer:
                and may_be_cut(prefetch.get(key), template_count(templates[key]))]
         reads: dict[str, list[Chain]] = {}
         for key in [*found.unsatisfied, *found.paginated, *cut]:
+            if key in prefetch_only:  # read as sent, never fetched
+                if key in found.paginated:
+                    unavailable.append(f"{key}: only the first page was provided (prefetch paginated); not fetched")
+                continue
             try:
                 query = render_template(templates[key], context)
             except TemplateError as exc:

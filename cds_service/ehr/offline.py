@@ -8,13 +8,13 @@ says what is missing.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ..instants import NOW_EXTENSION, parse_instant
-from .prefetch import is_resource, unpack, unpack_prefetch
+from .prefetch import OMITTED, is_resource, unpack, unpack_prefetch
 
 
 class InputError(ValueError):
@@ -29,16 +29,18 @@ class OfflineInput:
     unavailable: list[str] = field(default_factory=list)
 
 
-def read_input(data: Any, templates: Mapping[str, Mapping[str, str]]) -> OfflineInput:
+def read_input(data: Any, templates: Mapping[str, Mapping[str, str]],
+               prefetch_only: Collection[str] = ()) -> OfflineInput:
     """Interpret parsed JSON as a CDS Hooks request, a FHIR Bundle, a resource or a list of resources.
 
-    ``templates`` are the prefetch templates of each hook the service answers."""
+    ``templates`` are the prefetch templates of each hook the service answers; a ``prefetch_only``
+    key a request leaves out is no gap (the service never fetches it either)."""
     if isinstance(data, list):
         return OfflineInput([r for r in data if is_resource(r)])
     if not isinstance(data, dict):
         raise InputError("expected a FHIR Bundle, a FHIR resource or a CDS Hooks request (a JSON object)")
     if "resourceType" not in data and ("prefetch" in data or "hook" in data):
-        return _from_request(data, templates)
+        return _from_request(data, templates, prefetch_only)
     if not is_resource(data):
         raise InputError("expected a FHIR Bundle, a FHIR resource or a CDS Hooks request: "
                          "the JSON object has neither resourceType nor hook/prefetch")
@@ -49,7 +51,8 @@ def read_input(data: Any, templates: Mapping[str, Mapping[str, str]]) -> Offline
     return OfflineInput(page.resources, unavailable=notes)
 
 
-def _from_request(request: dict[str, Any], templates: Mapping[str, Mapping[str, str]]) -> OfflineInput:
+def _from_request(request: dict[str, Any], templates: Mapping[str, Mapping[str, str]],
+                  prefetch_only: Collection[str]) -> OfflineInput:
     prefetch = request.get("prefetch")
     if prefetch is not None and not isinstance(prefetch, dict):
         raise InputError("the request's prefetch is not a JSON object")
@@ -57,7 +60,8 @@ def _from_request(request: dict[str, Any], templates: Mapping[str, Mapping[str, 
     hook = request.get("hook")
     keys = list(dict.fromkeys([*(templates.get(hook, {}) if isinstance(hook, str) else ()), *prefetch]))
     found = unpack_prefetch(prefetch, keys)
-    notes = [f"{key}: {why}" for key, why in found.unsatisfied.items()]
+    notes = [f"{key}: {why}" for key, why in found.unsatisfied.items()
+             if not (key in prefetch_only and why == OMITTED)]
     notes += [f"{key}: only the first page was provided (prefetch paginated)" for key in found.paginated]
     context = request.get("context") if isinstance(request.get("context"), dict) else {}
     patient_id = context.get("patientId") if isinstance(context.get("patientId"), str) else None

@@ -13,13 +13,13 @@ from typing import Any
 
 from clinical import Assessment, ClinicalSnapshot
 from fhir_mappings import CodeLists, map_resources
-from grading import GradingConfig, grade_crs
-from protocols import Protocol, ProtocolRegistry, Recommendations, recommend
+from grading import GradingConfig, grade
+from protocols import Protocol, ProtocolRegistry, Recommendations, recommend, recommend_icans
 
 
 @dataclass(frozen=True, slots=True)
 class Graded:
-    """One patient's snapshot, CRS assessment and the protocol selected for them."""
+    """One patient's snapshot, CRS assessment (with ICANS) and the protocol selected for them."""
 
     snapshot: ClinicalSnapshot
     assessment: Assessment
@@ -28,9 +28,10 @@ class Graded:
 
 @dataclass(frozen=True, slots=True)
 class Recommended(Graded):
-    """A graded patient and what the selected protocol recommends for them."""
+    """A graded patient and what the selected protocol recommends for them (CRS, and ICANS)."""
 
     recommendations: Recommendations
+    icans_recommendations: Recommendations
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +44,10 @@ class Assessor:
 
     def grade(self, resources: Iterable[dict[str, Any]], *, patient_id: str, now: datetime,
               unavailable: Iterable[str] = ()) -> Graded:
-        """Map the FHIR resources, grade CRS at ``now`` and select the patient's protocol."""
+        """Map the FHIR resources, grade CRS and ICANS at ``now`` and select the patient's protocol."""
         snapshot = map_resources(resources, patient_id=patient_id, now=now, codes=self.codes,
                                  unavailable=tuple(unavailable))
-        assessment = grade_crs(snapshot, now, self.grading)
+        assessment = grade(snapshot, now, self.grading)
         return Graded(snapshot, assessment, self.protocols.for_age(snapshot.age_years(now)))
 
     def recommend(self, resources: Iterable[dict[str, Any]], *, patient_id: str, now: datetime,
@@ -54,7 +55,8 @@ class Assessor:
         """Map, grade, then apply the protocol selected for this patient."""
         g = self.grade(resources, patient_id=patient_id, now=now, unavailable=unavailable)
         recommendations = recommend(g.assessment, g.snapshot, g.protocol, now, grading=self.grading)
-        return Recommended(g.snapshot, g.assessment, g.protocol, recommendations)
+        icans = recommend_icans(g.assessment, g.snapshot, g.protocol, now, grading=self.grading)
+        return Recommended(g.snapshot, g.assessment, g.protocol, recommendations, icans)
 
     def with_protocols(self, protocols: ProtocolRegistry) -> Assessor:
         """The same pipeline under other protocols (``crs-cds grade --protocol``)."""

@@ -20,6 +20,11 @@ LOINC = "http://loinc.org"
 # Newest first; enough for the grading windows of an hourly or ICU record.
 OBSERVATION_COUNT = 1000
 MEDICATION_ADMINISTRATION_COUNT = 500
+CONDITION_COUNT = 200
+# Read when the client prefetches them, never fetched (the call's time budget): Conditions add seizures,
+# motor deficits and cerebral oedema charted as diagnoses to what the flowsheet rows say; ICANS names the
+# domains it misses itself (no ICE score, no level of consciousness in the last 12 h).
+PREFETCH_ONLY = ("conditions",)
 
 
 def loinc_tokens(codes: CodeLists, role: str | None = None) -> tuple[str, ...]:
@@ -28,15 +33,33 @@ def loinc_tokens(codes: CodeLists, role: str | None = None) -> tuple[str, ...]:
     return tuple(f"{LOINC}|{code}" for code, r in codes.observation_role.items() if role is None or r == role)
 
 
+def local_tokens(codes: CodeLists, role: str | None = None) -> tuple[str, ...]:
+    """``system|code`` of the site-local Observation codes (of ``role`` only, when given)."""
+    return tuple(f"{system}|{code}" for (system, code), r in codes.local_roles.items() if role is None or r == role)
+
+
+def observation_tokens(codes: CodeLists) -> tuple[str, ...]:
+    """Every Observation code the mapping reads as a search token: the LOINC lists, then the ICANS
+    assessments and the site-local flowsheet rows (``urn:oid:...|3040100101``)."""
+    return (*loinc_tokens(codes), *(f"{system}|{code}" for system, code in codes.observation_codings()))
+
+
 def patient_data_prefetch(codes: CodeLists) -> dict[str, str]:
-    """The Patient, the Observations the mapping reads and the MedicationAdministrations."""
-    return {
+    """The Patient, the Observations the mapping reads (vital signs, labs, ICANS assessments, site-local
+    rows), the MedicationAdministrations and, when prefetched, the Conditions (seizures, motor deficits,
+    cerebral oedema charted as diagnoses)."""
+    templates = {
         "patient": "Patient/{{context.patientId}}",
-        "observations": (f"Observation?patient={{{{context.patientId}}}}&code={','.join(loinc_tokens(codes))}"
+        "observations": (f"Observation?patient={{{{context.patientId}}}}&code={','.join(observation_tokens(codes))}"
                          f"&_sort=-date&_count={OBSERVATION_COUNT}"),
         "medicationAdministrations": ("MedicationAdministration?patient={{context.patientId}}"
                                       f"&_sort=-effective-time&_count={MEDICATION_ADMINISTRATION_COUNT}"),
     }
+    conditions = [f"{system}|{code}" for (system, code), c in codes.neuro_codes.items() if c.value is not None]
+    if conditions:
+        templates["conditions"] = (f"Condition?patient={{{{context.patientId}}}}&code={','.join(conditions)}"
+                                   f"&_sort=-recorded-date&_count={CONDITION_COUNT}")
+    return templates
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +77,7 @@ class ServiceDefinition:
     description: str
     prefetch: Mapping[str, str] = field(default_factory=dict)
     required_prefetch: tuple[str, ...] = ()
+    prefetch_only: tuple[str, ...] = ()  # read when prefetched, never fetched; omitted without a note
     usage_requirements: str | None = None
 
     def discovery(self) -> dict[str, Any]:
@@ -73,16 +97,20 @@ def catalogue(codes: CodeLists) -> tuple[ServiceDefinition, ...]:
     return (ServiceDefinition(
             id="crs-patient-view",
             hook="patient-view",
-            title="Cytokine Release Syndrome grading (ASTCT)",
-            description=("Grades Cytokine Release Syndrome by the ASTCT consensus for patients who received "
-                         "CAR-T cells or a bispecific T-cell engager, from temperatures, blood pressures, oxygen "
-                         "support and vasopressor administrations, and shows the grade with the observations "
-                         "that drove it and the data that are missing."),
+            title="Cytokine Release Syndrome and ICANS grading (ASTCT)",
+            description=("Grades Cytokine Release Syndrome and immune effector cell-associated neurotoxicity "
+                         "syndrome (ICANS) by the ASTCT consensus for patients who received CAR-T cells or a "
+                         "bispecific T-cell engager, from temperatures, blood pressures, oxygen support, "
+                         "vasopressor administrations and neurological assessments (ICE or CAPD score, level of "
+                         "consciousness, seizures, motor findings, cerebral oedema), and shows each grade with "
+                         "the observations that drove it and the data that are missing."),
             prefetch=prefetch,
             required_prefetch=("patient", "observations", "medicationAdministrations"),
+            prefetch_only=PREFETCH_ONLY,
             usage_requirements=("Needs the Patient, the listed vital-sign Observations and the patient's "
                                 "MedicationAdministrations, prefetched or readable on fhirServer; "
-                                "answers 412 Precondition Failed when they are unavailable."),
+                                "answers 412 Precondition Failed when they are unavailable. Conditions are read "
+                                "when prefetched (never fetched); ICANS names the assessments it misses."),
         ),
         ServiceDefinition(
             id="crs-order-select",
@@ -94,6 +122,7 @@ def catalogue(codes: CodeLists) -> tuple[ServiceDefinition, ...]:
                          "and the regimen for the current ASTCT grade; proposes the corrected order."),
             prefetch=prefetch,
             required_prefetch=("patient", "observations", "medicationAdministrations"),
+            prefetch_only=PREFETCH_ONLY,
             usage_requirements=("Needs context.selections and context.draftOrders, plus the same Patient, "
                                 "Observations and MedicationAdministrations as crs-patient-view."),
         ),
@@ -106,6 +135,7 @@ def catalogue(codes: CodeLists) -> tuple[ServiceDefinition, ...]:
                          "repeat limits; refuses a dose the protocol does not allow and says when the next one is."),
             prefetch=prefetch,
             required_prefetch=("patient", "observations", "medicationAdministrations"),
+            prefetch_only=PREFETCH_ONLY,
             usage_requirements=("Needs context.draftOrders, plus the same Patient, Observations and "
                                 "MedicationAdministrations as crs-patient-view."),
         ))

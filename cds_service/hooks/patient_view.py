@@ -1,4 +1,4 @@
-"""patient-view: the CRS assessment card with the protocol's orders (or no card)."""
+"""patient-view: the CRS and ICANS assessment card with the protocol's orders (or no card)."""
 from __future__ import annotations
 
 from cards import Card, patient_view_cards
@@ -11,5 +11,6 @@ def compose_patient_view(assessor: Assessor, call: HookCall) -> list[Card]:
     patient_id = call.context["patientId"]
     result = assessor.recommend(call.resources, patient_id=patient_id, now=call.now, unavailable=call.unavailable)
     return patient_view_cards(result.assessment, protocol_id=result.protocol.id,
-                              recommendations=result.recommendations, patient_id=patient_id,
+                              recommendations=result.recommendations,
+                              icans_recommendations=result.icans_recommendations, patient_id=patient_id,
                               encounter_id=call.context.get("encounterId"))

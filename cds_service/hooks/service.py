@@ -79,7 +79,8 @@ class CdsHooks:
         Raises ``ehr.DataUnavailable`` (required data neither prefetched nor fetchable)
         and ``TooManyResources``; a failure is an error, never a partial card.
         """
-        data = self.gatherer.gather(request, service.prefetch, service.required_prefetch, server=server, now=now)
+        data = self.gatherer.gather(request, service.prefetch, service.required_prefetch, server=server, now=now,
+                                    prefetch_only=service.prefetch_only)
         if len(data.resources) > self.max_resources:
             raise TooManyResources(self.max_resources)
         share = patient_share(data.resources, request["context"].get("patientId"))

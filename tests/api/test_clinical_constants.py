@@ -52,7 +52,7 @@ def stable(*temperatures: dict[str, Any]) -> tuple[dict[str, Any], ...]:
 
 def tocilizumab_suggestion(cards: list[dict[str, Any]]) -> dict[str, Any]:
     [suggestion] = [s for c in cards for s in c.get("suggestions", [])
-                    if s["extension"]["crs-cds.order"].get("drug") == "tocilizumab"]
+                    if s["extension"].get("crs-cds.order", {}).get("drug") == "tocilizumab"]
     return suggestion
 
 

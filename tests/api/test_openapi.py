@@ -95,6 +95,10 @@ def test_order_suggestions_conform(client, document, conforms) -> None:
     assert suggestions and {c["selectionBehavior"] for c in cards if "suggestions" in c} == {"any", "at-most-one"}
     for s in suggestions:
         conforms(s, "Suggestion")
-        conforms(s["extension"]["crs-cds.order"], "OrderExtension")
+        if "crs-cds.diagnosis" in s["extension"]:  # record the diagnosis (issue 12, item 6)
+            conforms(s["extension"]["crs-cds.diagnosis"], "DiagnosisExtension")
+        else:
+            conforms(s["extension"]["crs-cds.order"], "OrderExtension")
+    assert sum("crs-cds.diagnosis" in s["extension"] for s in suggestions) == 1
     with pytest.raises(AssertionError):
         conforms({"type": "create", "description": "no resource"}, "Action")

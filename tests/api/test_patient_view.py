@@ -122,3 +122,56 @@ def test_oxygen_flow_in_an_unknown_unit_with_spo2_is_missing_hypoxia_not_room_ai
     assert a["grade"] == 1 and "CRS grade ≥ 1" in card["summary"]
     assert any("Observation/sp-odd" in m and "unknown-unit" in m for m in a["missing"])
     assert "assumed on room air" not in card["detail"]
+
+
+# --- clinical review (issue 12, item 4) ------------------------------------------------------------------
+
+def test_fever_older_than_24_h_says_the_window_lapsed_not_without_documented_fever(client) -> None:
+    [card] = call(client, fb.car_t(), fb.temperature(38.9, ago(hours=40)), *complete_vitals(temp=37.0, sbp=84))
+    assert assessment(card)["status"] == "not-graded"
+    assert card["summary"].startswith("Not graded as CRS: fever window lapsed (CRS onset 2026-11-19 20:00 UTC")
+    assert "without documented fever" not in card["summary"] + card["detail"]
+
+
+def test_a_vasopressor_without_fever_is_at_least_a_warning(client) -> None:
+    [card] = call(client, fb.car_t(), *complete_vitals(temp=37.0, sbp=95),
+                  fb.drug("norepinephrine", ago(hours=2), open_period=True, status="in-progress"))
+    assert assessment(card)["status"] == "not-graded" and card["indicator"] == "warning"
+
+
+def test_onset_without_a_current_temperature_and_a_vasopressor_is_not_grade_3(client) -> None:
+    cards = call(client, fb.car_t(), fb.temperature(39.0, ago(hours=30)), fb.blood_pressure(95, 60, ago(hours=1)),
+                 fb.spo2(97, ago(hours=1)), fb.oxygen_device("room-air", ago(hours=1)), fb.weight(70, ago(days=1)),
+                 fb.drug("norepinephrine", ago(hours=2), open_period=True, status="in-progress", rid="ne-now"))
+    [card] = cards  # no protocol orders: the grade is not established
+    a = assessment(card)
+    assert (a["status"], a["grade"]) == ("insufficient-data", None)
+    assert card["summary"] == ("CRS grade cannot be established (ASTCT): no current temperature; hypotension: one "
+                               "vasopressor (norepinephrine)")
+    assert a["missing"] == ["cannot assess fever: no temperature recorded in the last 24 h"]
+    assert "MedicationAdministration/ne-now" in card["detail"] and "suggestions" not in card
+
+
+def test_intramuscular_epinephrine_is_not_a_vasopressor_infusion(client) -> None:
+    [card] = call(client, fb.car_t(), *complete_vitals(temp=38.6),
+                  fb.drug("epinephrine", ago(hours=2), dose=(0.5, "mg"), route="IM", rid="epi-im"))
+    assert assessment(card)["grade"] == 1
+    assert "(MedicationAdministration/epi-im): given by the IM route, not a vasopressor infusion" in card["detail"]
+
+
+def test_vasopressors_charted_as_single_mar_time_points_are_a_lower_bound_not_a_silent_grade_3(client) -> None:
+    cards = call(client, fb.car_t(), *complete_vitals(temp=38.6, sbp=100),
+                 fb.drug("norepinephrine", ago(hours=5), dose=(0.1, "ug/kg/min"), route="IV"),
+                 fb.drug("phenylephrine", ago(hours=2), dose=(1, "ug/kg/min"), route="IV"))
+    card = cards[0]
+    assert card["summary"].startswith("CRS grade ≥ 3 (ASTCT)")
+    assert ("cannot tell whether norepinephrine and phenylephrine ran together in the last 12 h"
+            in assessment(card)["missing"][0])
+
+
+def test_spo2_below_target_with_no_oxygen_support_charted_prompts_a_check(client) -> None:
+    [card] = call(client, fb.car_t(), fb.temperature(37.0, ago(hours=1)), fb.blood_pressure(120, 70, ago(hours=1)),
+                  fb.spo2(88, ago(hours=1), rid="sat-88"))
+    assert card["summary"] == "Check oxygen support: none charted — SpO2 88 % is below the 92 % target"
+    assert card["indicator"] == "warning"
+    assert "(Observation/sat-88) is below the protocol's target of 92 %" in card["detail"]

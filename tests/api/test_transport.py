@@ -21,6 +21,7 @@ from cds_service.http import create_app
 from cds_service.settings import Settings
 from devkit import fhirbuild as fb
 from devkit.fhirbuild import ago
+from tests.support.clinical_data import CODES
 
 URL = "/cds-services/crs-patient-view"
 HOOK_INSTANCE = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"
@@ -87,7 +88,7 @@ def test_discovery_lists_crs_patient_view_with_its_prefetch(client) -> None:
     [service] = [s for s in resp.get_json()["services"] if s["id"] == "crs-patient-view"]
     assert service["hook"] == "patient-view"
     assert service["title"] and service["description"]
-    assert set(service["prefetch"]) == {"patient", "observations", "medicationAdministrations"}
+    assert set(service["prefetch"]) == {"patient", "observations", "medicationAdministrations", "conditions"}
     assert service["prefetch"]["patient"] == "Patient/{{context.patientId}}"
 
 
@@ -110,8 +111,11 @@ def test_observation_template_names_every_needed_loinc_code_newest_first(client)
     assert template.startswith("Observation?patient={{context.patientId}}&code=")
     query = dict(parse_qsl(template.partition("?")[2]))
     codes = query["code"].split(",")
-    assert all(c.startswith("http://loinc.org|") for c in codes)
-    assert {c.removeprefix("http://loinc.org|") for c in codes} >= LOINC_CODES  # and every other code the mapping reads
+    loinc = [c for c in codes if c.startswith("http://loinc.org|")]
+    assert {c.removeprefix("http://loinc.org|") for c in loinc} >= LOINC_CODES  # and every other code the mapping reads
+    # The other tokens are exactly the ICANS assessments the code lists know (RASS, seizure, ...), in any system
+    # alias of SNOMED CT, and nothing else (no site-local rows are configured here).
+    assert {tuple(c.split("|", 1)) for c in codes if c not in loinc} == set(CODES.observation_codings())
     assert query["_sort"] == "-date" and int(query["_count"]) > 0
 
 

@@ -24,6 +24,7 @@ def owned_metrics_dir(pid: int) -> Path:
 def test_counts_from_every_worker_are_summed_and_the_directory_removed_at_exit(tmp_path) -> None:
     env = {"CRS_CDS_FEEDBACK_DB": str(tmp_path / "fb.sqlite3")}
     body = fb.hook_request(crs_patient(70, grade=3))
+    body["extension"] = {"crs-cds.now": fb.iso(fb.NOW)}  # the record is built around fhirbuild.NOW
     with serving(env, tmp_path / "serve.log", workers=3) as server:
         server.wait_ready()
         folder = owned_metrics_dir(server.process.pid)

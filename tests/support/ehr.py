@@ -20,4 +20,5 @@ def gather(request: Mapping[str, Any], fetcher: FhirFetcher, *, now: datetime = 
     """What the service layer gathers for a patient-view ``request`` (its fhirServer taken as admitted)."""
     server = request.get("fhirServer")
     return Gatherer(fetcher, deadline_seconds, HISTORY).gather(
-        request, SERVICE.prefetch, SERVICE.required_prefetch, server=FhirServer(server) if server else None, now=now)
+        request, SERVICE.prefetch, SERVICE.required_prefetch, server=FhirServer(server) if server else None, now=now,
+        prefetch_only=SERVICE.prefetch_only)

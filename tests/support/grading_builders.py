@@ -22,12 +22,23 @@ from clinical import (
     BloodPressure,
     ClinicalSnapshot,
     DrugAdministration,
+    IcansAssessment,
     Measurement,
     OxygenSupport,
     SpO2,
     Temperature,
 )
-from grading import grade_crs
+from clinical.neuro import (
+    Attribution,
+    CapdScore,
+    CerebralOedema,
+    Consciousness,
+    IceScore,
+    MotorWeakness,
+    NeuroFinding,
+    Seizure,
+)
+from grading import grade_crs, grade_icans
 from tests.support.clinical_data import GRADING
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -80,6 +91,9 @@ DRUG_CLASSES = {
 }
 
 
+MASS_UNITS = {"mg": 1.0, "ug": 0.001, "g": 1000.0}  # as the mapping converts them (fhir_mappings/data/units.json)
+
+
 def drug(name: str, hours_ago: float, *, end_hours_ago: float | str | None = "same", status: str = "completed",
          source: str | None = None, dose: tuple[float, str] | None = None, **kw: Any) -> DrugAdministration:
     """An administration at ``hours_ago``; ``end_hours_ago=None`` means an open period."""
@@ -89,7 +103,8 @@ def drug(name: str, hours_ago: float, *, end_hours_ago: float | str | None = "sa
         drug=name, drug_class=DRUG_CLASSES.get(name, "other"),  # type: ignore[arg-type]
         start=start, end=end, status=status, source=_ref("MedicationAdministration", source),
         matched_by="code", matched_on=name, display=name.replace("-", " ").title(),
-        dose_value=dose[0] if dose else None, dose_unit=dose[1] if dose else None, **kw)
+        dose_value=dose[0] if dose else None, dose_unit=dose[1] if dose else None,
+        dose_mg=dose[0] * MASS_UNITS[dose[1]] if dose and dose[1] in MASS_UNITS else None, **kw)
 
 
 def pressor(name: str, started_hours_ago: float, stopped_hours_ago: float | None = None, *,
@@ -115,7 +130,46 @@ def snapshot(*items: Any, birth_date: date | None = ADULT_BIRTH_DATE,
     return ClinicalSnapshot(
         patient_id="p1", birth_date=birth_date, temperatures=of(Temperature), blood_pressures=of(BloodPressure),
         oxygen=of(OxygenSupport), spo2=of(SpO2), measurements=of(Measurement), administrations=of(DrugAdministration),
+        neuro=tuple(sorted((i for i in items if isinstance(i, NeuroFinding)), key=lambda i: i.time)),
         unavailable=unavailable)
+
+
+def _attributed(source: str, cause: str | None) -> Attribution | None:
+    return Attribution(f"Observation/attr-{source.rsplit('/', 1)[-1]}", cause) if cause else None
+
+
+def ice(score: int | None, hours_ago: float = 1, *, source: str | None = None,
+        other_cause: str | None = None) -> IceScore:
+    """An ICE score (None: charted as not performable, patient unarousable)."""
+    ref = _ref("Observation", source)
+    return IceScore(score, ago(hours_ago), ref, "ICE score" if score is None else f"ICE score {score}",
+                    unarousable=score is None, attribution=_attributed(ref, other_cause))
+
+
+def capd(score: int | None, hours_ago: float = 1, *, source: str | None = None) -> CapdScore:
+    return CapdScore(score, ago(hours_ago), _ref("Observation", source), f"CAPD {score}", unarousable=score is None)
+
+
+def loc(level: str, hours_ago: float = 1, *, source: str | None = None, other_cause: str | None = None,
+        original: str | None = None) -> Consciousness:
+    """A level of consciousness: alert, spontaneous, voice, tactile or unarousable."""
+    ref = _ref("Observation", source)
+    return Consciousness(level, ago(hours_ago), ref, original or f"LOC {level}",  # type: ignore[arg-type]
+                         attribution=_attributed(ref, other_cause))
+
+
+def seizure(character: str = "seizure", hours_ago: float = 1, *, minutes: float | None = None,
+            resolved: bool | None = None, source: str | None = None) -> Seizure:
+    return Seizure(character, ago(hours_ago), _ref("Condition", source), f"seizure {character}",  # type: ignore[arg-type]
+                   duration_minutes=minutes, resolved=resolved)
+
+
+def motor(character: str = "deep-focal", hours_ago: float = 1, *, source: str | None = None) -> MotorWeakness:
+    return MotorWeakness(character, ago(hours_ago), _ref("Observation", source), "hemiparesis")  # type: ignore[arg-type]
+
+
+def oedema(character: str, hours_ago: float = 1, *, source: str | None = None) -> CerebralOedema:
+    return CerebralOedema(character, ago(hours_ago), _ref("Observation", source), f"MRI: {character}")  # type: ignore[arg-type]
 
 
 def complete_normal_vitals(hours_ago: float = 1) -> list[Any]:
@@ -145,7 +199,7 @@ class Worded:
     them (``cards.wording``): grading hands over typed values; these tests check what clinicians read.
     ``typed`` is the assessment itself; every other attribute is read from it."""
 
-    def __init__(self, assessment: Assessment) -> None:
+    def __init__(self, assessment: Assessment | IcansAssessment) -> None:
         self.typed = assessment
         self.drivers = tuple(findings.driver(d) for d in assessment.drivers)
         self.missing = tuple(findings.missing(m) for m in assessment.missing)
@@ -157,7 +211,7 @@ class Worded:
         return getattr(self.typed, name)
 
 
-def worded(assessment: Assessment) -> Worded:
+def worded(assessment: Assessment | IcansAssessment) -> Worded:
     return Worded(assessment)
 
 
@@ -167,6 +221,14 @@ def assess(*items: Any, with_car_t: bool = True, config: Any = None, now: dateti
     extra = (car_t(),) if with_car_t else ()
     return worded(grade_crs(snapshot(*extra, *items, birth_date=birth_date, unavailable=unavailable), now,
                             config or GRADING))
+
+
+def assess_icans(*items: Any, with_car_t: bool = True, config: Any = None, now: datetime = NOW,
+                 birth_date: date | None = ADULT_BIRTH_DATE, unavailable: tuple[str, ...] = ()) -> Any:
+    """Grade ICANS for ``items`` of a CAR-T patient (infused 5 days ago unless ``with_car_t=False``)."""
+    extra = (car_t(),) if with_car_t else ()
+    return worded(grade_icans(snapshot(*extra, *items, birth_date=birth_date, unavailable=unavailable), now,
+                              config or GRADING))
 
 
 # --- hypothesis strategies: arbitrary records of the events above --------------------------------------

@@ -12,18 +12,30 @@ from clinical import (
     Assessment,
     DrugAdministration,
     Evidence,
+    IcansAssessment,
+    IcansDriver,
+    NeuroReading,
     OxygenSupport,
     SupportTier,
     Temperature,
     TemperatureReading,
 )
-from clinical.findings import FeverDriver, HypoxiaDriver, MissingInput, NotGraded, VasopressorDriver
+from clinical.findings import (
+    FeverDriver,
+    HypoxiaDriver,
+    MissingIcansInput,
+    MissingInput,
+    NoTemperatureAfterOnset,
+    NotGraded,
+    VasopressorDriver,
+)
+from clinical.neuro import IceScore
 from devkit.fhirbuild import NOW
 
 CAR_T = DrugAdministration(drug="axicabtagene-ciloleucel", drug_class="index-therapy",
                            start=NOW - timedelta(days=5), end=NOW - timedelta(days=5), status="completed",
                            source="MedicationAdministration/cart", matched_by="name",
-                           matched_on="axicabtagene ciloleucel", display="Yescarta")
+                           matched_on="axicabtagene ciloleucel", display="Yescarta", index_class="car-t")
 
 
 FEVER = Temperature(39.2, NOW - timedelta(hours=1), "Observation/t1", "39.2 Cel")
@@ -128,13 +140,17 @@ def test_grade_0_on_incomplete_data_is_said_not_silent() -> None:
     assert gap in card["summary"]
 
 
-def test_hypotension_without_fever_gets_an_info_card_marked_not_graded() -> None:
+def test_hypotension_without_fever_gets_a_card_marked_not_graded_at_least_warning_on_a_vasopressor() -> None:
+    # Clinical review (issue 12): a new vasopressor need after CAR-T is urgent whatever its cause, so this
+    # not-graded card (hypotension grade 3: a vasopressor) is a warning; it was "info" before.
     note = ("hypotension/hypoxia without documented fever — not graded as CRS; evaluate other causes "
             "(sepsis, cardiac); if antipyretics were given from the start, CRS may be masked")
     a = Assessment(status="not-graded", now=NOW, notes=(NotGraded(since_onset=False, window_hours=24),),
                    index_therapy=CAR_T, hypotension_grade=3)
     [card] = bodies(a, protocol_id="astct-generic")
-    assert card["indicator"] == "info"
+    assert card["indicator"] == "warning"
+    assert ("**Urgent whatever its cause**: a new need for a vasopressor, high-flow oxygen or positive pressure "
+            "after CAR-T cells needs review now.") in card["detail"]
     assert card["extension"]["crs-cds.assessment"]["status"] == "not-graded"
     assert card["extension"]["crs-cds.assessment"]["grade"] is None
     assert "without documented fever" in card["summary"]
@@ -165,3 +181,125 @@ def test_summary_keeps_the_main_driver_and_the_fever_when_there_are_more_drivers
                            HypoxiaDriver(cannula, SupportTier(2, "device-flow"), 2), FeverDriver(FEVER)))
     [card] = bodies(a, protocol_id="astct-generic")
     assert card["summary"] == "CRS grade 3 (ASTCT): hypotension: one vasopressor (norepinephrine); fever 39.2 °C"
+
+
+# --------------------------------------------------------------------------------------------- ICANS
+
+ICE_3 = IceScore(2, NOW - timedelta(hours=1), "Observation/ice-1", "ICE score 2")
+
+
+def icans(grade: int | None, *, status: str = "graded", lower_bound: bool = False, missing=(), drivers=None):
+    drivers = drivers if drivers is not None else (
+        (IcansDriver("ice", grade, IceScore(grade and 7 - grade * 2, NOW - timedelta(hours=1), "Observation/ice-1",
+                                            "ICE")),) if grade else ())
+    return IcansAssessment(status=status, now=NOW, grade=grade, worst_grade=grade, lower_bound=lower_bound,  # type: ignore[arg-type]
+                           drivers=drivers, missing=missing,
+                           evidence=tuple(Evidence("icans", "ICE score", NeuroReading(d.finding), d.finding.time,
+                                                   d.finding.source) for d in drivers))
+
+
+def test_summary_states_both_gradings_crs_first() -> None:
+    a = graded(2, drivers=(HypoxiaDriver(OxygenSupport(NOW, "Observation/o2", device="nasal-cannula", flow_l_min=4),
+                                         SupportTier(2, "device-flow"), 2), FeverDriver(FEVER)),
+               icans=icans(3, drivers=(IcansDriver("ice", 3, ICE_3),)))
+    [card] = bodies(a, protocol_id="astct-generic")
+    assert card["summary"].startswith("CRS grade 2 · ICANS grade 3 (ASTCT): ")
+    assert card["summary"] == ("CRS grade 2 · ICANS grade 3 (ASTCT): hypoxia: nasal cannula 4 L/min (low-flow); "
+                               "ICE score 2")
+
+
+def test_icans_extension_has_exactly_the_documented_shape() -> None:
+    gap = MissingIcansInput("consciousness", "none-in-window", 12)
+    a = graded(3, icans=icans(3, lower_bound=True, missing=(gap,), drivers=(IcansDriver("ice", 3, ICE_3),)))
+    [card] = bodies(a, protocol_id="astct-generic")
+    assert card["extension"]["crs-cds.assessment"]["icans"] == {
+        "system": "ASTCT-2019", "status": "graded", "grade": 3, "worstGrade": 3,
+        "drivers": ["ICE score 2"], "missing": ["no level of consciousness charted in the last 12 h"],
+    }
+
+
+def test_a_patient_with_icans_and_no_crs_still_gets_a_card() -> None:
+    a = graded(0, drivers=(), evidence=(), fever_present=False, icans=icans(2))
+    [card] = bodies(a, protocol_id="astct-generic")
+    assert card["summary"] == "ICANS grade 2 (ASTCT): ICE score 3"
+    assert card["indicator"] == "warning"
+    assert "**ASTCT ICANS grade 2**" in card["detail"]
+
+
+def test_icans_with_crs_not_graded_says_both() -> None:
+    a = Assessment(status="not-graded", now=NOW, notes=(NotGraded(since_onset=False, window_hours=24),),
+                   index_therapy=CAR_T, hypotension_grade=2, icans=icans(1))
+    [card] = bodies(a, protocol_id="astct-generic")
+    assert card["summary"] == "ICANS grade 1 (ASTCT): ICE score 5; hypotension/hypoxia not graded as CRS (no fever)"
+
+
+@pytest.mark.parametrize("crs,icans_grade,indicator", [(1, 3, "critical"), (3, 1, "critical"), (1, 2, "warning"),
+                                                       (2, 1, "warning"), (1, 1, "info"), (0, 4, "critical")])
+def test_indicator_follows_the_worse_of_crs_and_icans(crs: int, icans_grade: int, indicator: str) -> None:
+    a = graded(crs, icans=icans(icans_grade)) if crs else graded(0, drivers=(), evidence=(), icans=icans(icans_grade))
+    [card] = bodies(a, protocol_id="astct-generic")
+    assert card["indicator"] == indicator
+
+
+def test_an_icans_gap_alone_makes_no_card_but_is_said_on_a_crs_card() -> None:
+    gap = (MissingIcansInput("consciousness", "none-in-window", 12), MissingIcansInput("ice", "none-in-window", 12))
+    nothing = icans(None, status="insufficient-data", missing=gap)
+    assert patient_view_cards(graded(0, drivers=(), evidence=(), icans=nothing), protocol_id="astct-generic") == []
+    [card] = bodies(graded(2, icans=nothing), protocol_id="astct-generic")
+    assert "**ICANS cannot be assessed** from the data available." in card["detail"]
+    assert "no ICE score in the last 12 h" in card["detail"]
+    assert card["extension"]["crs-cds.assessment"]["icans"]["status"] == "insufficient-data"
+
+
+def test_icans_detail_has_its_drivers_evidence_and_lower_bound() -> None:
+    gap = MissingIcansInput("ice", "none-in-window", 12)
+    a = graded(1, icans=icans(2, lower_bound=True, missing=(gap,)))
+    [card] = bodies(a, protocol_id="astct-generic")
+    detail = card["detail"]
+    assert "**ASTCT ICANS grade ≥ 2** (worst since onset: 2)" in detail
+    assert "the ICANS grade is a lower bound" in detail
+    assert "| icans | ICE score | ICE score 3 | 2026-11-21 11:00 UTC (1 h ago) | Observation/ice-1 |" in detail
+    assert card["summary"].startswith("CRS grade 1 · ICANS grade ≥ 2 (ASTCT)")
+
+
+
+def test_hypotension_without_fever_and_without_a_vasopressor_stays_an_info_card() -> None:
+    a = Assessment(status="not-graded", now=NOW, notes=(NotGraded(since_onset=False, window_hours=24),),
+                   index_therapy=CAR_T, hypotension_grade=2, hypoxia_grade=2)
+    [card] = bodies(a, protocol_id="astct-generic")
+    assert card["indicator"] == "info" and "Urgent" not in card["detail"]
+
+
+@pytest.mark.parametrize("hypotension,hypoxia", [(3, 0), (4, 0), (0, 3), (0, 4)])
+def test_a_vasopressor_high_flow_or_positive_pressure_need_not_graded_as_crs_is_at_least_a_warning(
+        hypotension: int, hypoxia: int) -> None:
+    a = Assessment(status="not-graded", now=NOW, notes=(NotGraded(since_onset=False, window_hours=24),),
+                   index_therapy=CAR_T, hypotension_grade=hypotension, hypoxia_grade=hypoxia)
+    assert bodies(a, protocol_id="astct-generic")[0]["indicator"] == "warning"
+
+
+def test_fever_documented_but_older_than_24_h_names_the_onset_and_the_lapsed_window() -> None:
+    onset = NOW - timedelta(hours=40)
+    a = Assessment(status="not-graded", now=NOW, onset=onset, fever_threshold_c=38.0, index_therapy=CAR_T,
+                   hypotension_grade=2, notes=(NotGraded(since_onset=True, window_hours=24),))
+    [card] = bodies(a, protocol_id="astct-generic")
+    assert card["summary"] == ("Not graded as CRS: fever window lapsed (CRS onset 2026-11-19 20:00 UTC, no fever in "
+                               "24 h); hypotension/hypoxia now — evaluate other causes")
+    assert "without documented fever" not in card["summary"] + card["detail"]
+    assert ("**Not graded as CRS**: CRS onset 2026-11-19 20:00 UTC (40 h ago), but no fever in the last 24 h and no "
+            "antipyretic or anticytokine therapy since onset — the fever window has lapsed.") in card["detail"]
+    assert "CRS onset (first fever ≥ 38.0 °C after the index therapy): 2026-11-19 20:00 UTC" in card["detail"]
+
+
+def test_no_current_temperature_after_onset_with_a_vasopressor_says_the_grade_cannot_be_established() -> None:
+    gap = MissingInput("fever", "no-temperature", 24)
+    a = Assessment(status="insufficient-data", now=NOW, onset=NOW - timedelta(hours=30), index_therapy=CAR_T,
+                   hypotension_grade=3, drivers=(VasopressorDriver(3, ("norepinephrine",)),), missing=(gap,),
+                   notes=(NoTemperatureAfterOnset(24),))
+    [card] = bodies(a, protocol_id="astct-generic")
+    assert card["summary"] == ("CRS grade cannot be established (ASTCT): no current temperature; hypotension: one "
+                               "vasopressor (norepinephrine)")
+    assert card["indicator"] == "warning"
+    assert "grade ≥" not in card["summary"] and card["extension"]["crs-cds.assessment"]["grade"] is None
+    assert "cannot assess fever: no temperature recorded in the last 24 h" in card["detail"]
+    assert "when fever may be masked (an antipyretic or anticytokine given since onset: none given)" in card["detail"]

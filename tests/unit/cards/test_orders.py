@@ -1,13 +1,22 @@
 """FHIR orders carried by suggestions are valid R4 and say what the card says."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cards.orders import build_medication_request, medication_request, service_request, validate_order_builders
+from cards.orders import (
+    build_medication_request,
+    diagnosis_condition,
+    medication_request,
+    service_request,
+    validate_order_builders,
+)
 
 
 def dexamethasone_q6h() -> dict:
@@ -125,3 +134,44 @@ def _valid(model, resource) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- recording the diagnosis (issue 12, item 6) ------------------------------------------------------------
+
+ONSET = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
+CRS_CODES = {1: "D89.831", 2: "D89.832", 3: "D89.833", 4: "D89.834"}
+ICANS_CODES = {1: "G92.01", 2: "G92.02", 3: "G92.03", 4: "G92.04"}
+
+
+@pytest.mark.parametrize("syndrome,grade,code", [*(("crs", g, c) for g, c in CRS_CODES.items()),
+                                                 *(("icans", g, c) for g, c in ICANS_CODES.items())])
+def test_diagnosis_is_a_valid_r4_encounter_diagnosis_with_the_icd10cm_code_of_the_grade(syndrome, grade, code) -> None:
+    c = diagnosis_condition(patient_id="p1", syndrome=syndrome, grade=grade, lower_bound=False, onset=ONSET,
+                            encounter_id="e1")
+    Condition.model_validate(c)
+    assert c["resourceType"] == "Condition" and c["subject"] == {"reference": "Patient/p1"}
+    assert c["encounter"] == {"reference": "Encounter/e1"}
+    assert c["category"][0]["coding"][0]["code"] == "encounter-diagnosis"
+    assert c["clinicalStatus"]["coding"][0]["code"] == "active"
+    assert [(x["system"], x["code"]) for x in c["code"]["coding"]] == [
+        ("http://hl7.org/fhir/sid/icd-10-cm", code), ("urn:oid:2.16.840.1.113883.6.90", code)]
+    assert c["onsetDateTime"] == "2026-11-20T16:00:00Z"
+    assert c["stage"][0]["summary"]["text"] == f"ASTCT grade {grade}"
+
+
+def test_a_lower_bound_grade_is_recorded_grade_unspecified_with_the_bound_as_its_stage() -> None:
+    crs = diagnosis_condition(patient_id="p1", syndrome="crs", grade=2, lower_bound=True, onset=ONSET)
+    icans = diagnosis_condition(patient_id="p1", syndrome="icans", grade=3, lower_bound=True, onset=None)
+    assert crs["code"]["coding"][0]["code"] == "D89.839" and icans["code"]["coding"][0]["code"] == "G92.00"
+    assert crs["code"]["text"] == "Cytokine release syndrome, grade ≥ 2 (ASTCT)"
+    assert crs["stage"][0]["summary"]["text"] == "ASTCT grade ≥ 2 (lower bound: some inputs missing)"
+    assert "onsetDateTime" not in icans
+    Condition.model_validate(icans)
+
+
+def test_icans_orders_carry_the_icans_reason() -> None:
+    mr = medication_request(patient_id="p1", drug_display="dexamethasone", rxnorm="3264", dose_mg=10.0, route="IV",
+                            every_hours=6, text="dexamethasone 10 mg IV every 6 h", grade=3, syndrome="icans")
+    assert mr["reasonCode"][0]["coding"][0] == {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "G92.03",
+                                                "display": "Immune effector cell-associated neurotoxicity syndrome, "
+                                                           "grade 3"}

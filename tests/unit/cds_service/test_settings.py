@@ -10,7 +10,9 @@ from cds_service.bootstrap import build_assessor
 from cds_service.http import create_app
 from cds_service.settings import ConfigError, Settings
 from grading.config import DEFAULT_CONFIG_PATH
-from tests.support.paths import ROOT, TEST_DATA
+from tests.support.paths import EXAMPLES, ROOT, TEST_DATA
+
+EXAMPLE_LOCAL_CODES = EXAMPLES / "local-codes.example.yaml"
 
 
 def test_no_variables_give_development_defaults() -> None:
@@ -82,3 +84,18 @@ def test_every_variable_the_service_reads_is_in_the_readme_table() -> None:
         re.findall(r'_positive\(env, "(CRS_CDS_[A-Z_]+)"', source))
     table = set(re.findall(r"^\| `(CRS_CDS_[A-Z_]+)` \|", (ROOT / "README.md").read_text(), re.M))
     assert read and read == table
+
+
+def test_a_site_local_codes_file_is_read_at_start_up_and_a_bad_one_stops_it(tmp_path) -> None:
+    site = tmp_path / "site-codes.yaml"
+    site.write_text(EXAMPLE_LOCAL_CODES.read_text())
+    settings = Settings.from_env({"CRS_CDS_LOCAL_CODES_FILE": f" {site} "})
+    assert settings.local_codes_file == str(site)
+    codes = build_assessor(settings).codes
+    assert codes.neuro_codes[("urn:oid:1.2.840.114350.1.13.0.1.7.2.707679", "3040100101")].concept == "ice-score"
+    assert build_assessor(Settings()).codes.neuro_codes.get(
+        ("urn:oid:1.2.840.114350.1.13.0.1.7.2.707679", "3040100101")) is None
+    site.write_text("codes:\n  - {concept: ice-score, system: 'urn:oid:1.2', code: '1'}\n"
+                    "  - {concept: ice-scor, system: 'urn:oid:1.2', code: '2'}\n")
+    with pytest.raises(ConfigError, match=f"CRS_CDS_LOCAL_CODES_FILE: .*{site}:3: codes\\[1\\]: concept: unknown concept 'ice-scor'"):
+        build_assessor(settings)

@@ -5,8 +5,12 @@ the hypotension tier (or 1 when there is none).
 """
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import pytest
 
+from tests.support.clinical_data import GRADING
 from tests.support.grading_builders import assess, birth_date_for_age, bp, drug, o2, pressor, sat, temp
 
 FEBRILE_ON_ROOM_AIR = [temp(39.0, 1), o2("room-air", 1), sat(97, 1)]
@@ -158,3 +162,59 @@ def test_unknown_age_uses_adult_thresholds_with_a_note() -> None:
     a = grade_with(bp(85, 2), birth_date=None)
     assert a.grade == 2
     assert "age unknown (no birth date): adult blood-pressure thresholds used" in a.notes
+
+
+# --- infusions: route, bolus and single-time-point charting (clinical review, issue 12) ---------------------
+
+def point(name: str, hours_ago: float, *, source: str | None = None, dose=(0.08, "ug/kg/min"), **kw) -> Any:
+    """One MAR action charted as a single time point (effectiveDateTime), no start and stop."""
+    return drug(name, hours_ago, dose=dose, source=source, **kw)
+
+
+def test_intramuscular_epinephrine_for_anaphylaxis_is_not_a_vasopressor_infusion() -> None:
+    im = drug("epinephrine", 2, dose=(0.5, "mg"), route="IM", source="MedicationAdministration/epi-im")
+    a = assess(temp(39.0, 1), bp(95, 1), o2("room-air", 1), sat(97, 1), im)
+    assert (a.grade, a.hypotension_grade) == (1, 0)
+    assert ("epinephrine 0.5 mg IM at 2026-11-21 10:00 UTC (MedicationAdministration/epi-im): given by the IM route, "
+            "not a vasopressor infusion — not counted by ASTCT") in a.notes
+
+
+def test_an_iv_bolus_of_epinephrine_is_not_an_infusion_the_rule_is_data() -> None:
+    bolus = drug("epinephrine", 2, dose=(0.1, "mg"), route="IV", source="MedicationAdministration/epi-push")
+    a = assess(temp(39.0, 1), bp(120, 1), o2("room-air", 1), sat(97, 1), bolus)
+    assert a.hypotension_grade == 0 and any("a bolus (a single dose, no rate)" in n for n in a.notes)
+    counted = dataclasses.replace(GRADING, single_point_mass_dose_is_bolus=False, excluded_infusion_routes=frozenset())
+    assert assess(temp(39.0, 1), bp(120, 1), o2("room-air", 1), sat(97, 1), bolus, config=counted).grade == 3
+
+
+def test_a_point_charted_infusion_rate_is_an_infusion() -> None:
+    a = assess(temp(39.0, 1), bp(100, 1), o2("room-air", 1), sat(97, 1), point("norepinephrine", 2))
+    assert (a.grade, a.lower_bound) == (3, False)
+
+
+def test_two_point_charted_vasopressors_that_cannot_be_shown_to_overlap_make_a_lower_bound_with_the_reason() -> None:
+    a = assess(temp(39.0, 1), bp(100, 1), o2("room-air", 1), sat(97, 1), point("norepinephrine", 6),
+               point("phenylephrine", 3))
+    assert (a.grade, a.lower_bound) == (3, True)
+    assert a.missing == ("cannot tell whether norepinephrine and phenylephrine ran together in the last 12 h: charted "
+                         "at single time points without start and stop — grade 4 if they overlapped",)
+
+
+def test_point_charted_vasopressors_at_the_same_instant_overlap() -> None:
+    a = assess(temp(39.0, 1), bp(100, 1), o2("room-air", 1), sat(97, 1), point("norepinephrine", 3),
+               point("phenylephrine", 3))
+    assert (a.grade, a.lower_bound) == (4, False)
+
+
+def test_periods_that_do_not_overlap_stay_a_certain_grade_3() -> None:
+    a = assess(temp(39.0, 1), bp(100, 1), o2("room-air", 1), sat(97, 1), pressor("norepinephrine", 8, 6),
+               pressor("phenylephrine", 4))
+    assert (a.grade, a.lower_bound, a.missing) == (3, False, ())
+
+
+def test_a_point_charted_vasopressor_before_the_window_may_still_be_running() -> None:
+    a = assess(temp(39.0, 1), bp(100, 1), o2("room-air", 1), sat(97, 1), point("norepinephrine", 14))
+    assert (a.grade, a.lower_bound) == (1, True)
+    assert a.missing == ("cannot tell whether norepinephrine is still running: charted at a single time point before "
+                         "the last 12 h",)
+    assert assess(temp(39.0, 1), bp(100, 1), o2("room-air", 1), sat(97, 1), point("norepinephrine", 25)).missing == ()

@@ -1,7 +1,7 @@
 """Missing and stale data are findings, never a silent grade 0."""
 from __future__ import annotations
 
-from tests.support.grading_builders import assess, bp, o2, pressor, sat, temp
+from tests.support.grading_builders import assess, bp, drug, o2, pressor, sat, temp
 
 NO_TEMPERATURE = "cannot assess fever: no temperature recorded in the last 24 h"
 NO_BP = "cannot grade hypotension: no blood pressure recorded in the last 12 h"
@@ -40,12 +40,24 @@ def test_nothing_recorded_at_all_lists_every_missing_input() -> None:
     assert a.missing == (NO_TEMPERATURE, NO_BP, NO_OXYGEN)
 
 
-def test_no_temperature_after_documented_onset_grades_signs_as_a_lower_bound() -> None:
-    # Decision: fever status is unknown, not absent; the patient had CRS, so a running vasopressor is graded.
+def test_no_temperature_after_documented_onset_with_a_vasopressor_cannot_be_graded_and_says_why() -> None:
+    # Clinical review (issue 12): with an onset but no temperature in 24 h and no masking drug, a vasopressor is
+    # not "grade >= 3": the grade cannot be established without a current temperature. The missing input and the
+    # masking rule are named, and the hypotension is still shown.
     a = assess(temp(39.0, 30), bp(84, 2), pressor("norepinephrine", 2), o2("room-air", 1), sat(96, 1))
-    assert (a.status, a.grade, a.lower_bound) == ("graded", 3, True)
+    assert (a.status, a.grade, a.lower_bound) == ("insufficient-data", None, False)
     assert a.missing == (NO_TEMPERATURE,)
-    assert a.notes[0].startswith("no temperature in the last 24 h: hypotension/hypoxia graded as CRS")
+    assert a.notes[0].startswith("no temperature in the last 24 h: the CRS grade cannot be established — after CRS "
+                                 "onset, hypotension/hypoxia count as CRS only with fever in the last 24 h or when "
+                                 "fever may be masked")
+    assert a.drivers == ("hypotension: one vasopressor (norepinephrine)",)
+    assert a.hypotension_grade == 3 and a.worst_grade == 1
+
+
+def test_no_temperature_after_onset_with_masking_therapy_is_still_graded_by_the_signs() -> None:
+    a = assess(temp(39.0, 30), drug("tocilizumab", 20), bp(84, 2), pressor("norepinephrine", 2), o2("room-air", 1),
+               sat(96, 1))
+    assert (a.status, a.grade, a.lower_bound, a.masked) == ("graded", 3, True, True)
 
 
 def test_no_temperature_after_onset_and_no_sign_is_insufficient_data() -> None:

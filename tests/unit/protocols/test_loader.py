@@ -109,9 +109,10 @@ def test_source_must_be_one_of_the_protocols_documents(tmp_path):
 
 
 def test_every_rule_needs_a_source(tmp_path):
-    path = edited(tmp_path, "    text: Do not use GM-CSF (sargramostim) - not recommended after CAR T-cell therapy\n"
-                            "    source: {document: 000_a8ee7285a5023aec.txt, section: Pitfalls to Avoid}\n",
-                  "    text: Do not use GM-CSF (sargramostim) - not recommended after CAR T-cell therapy\n")
+    path = edited(tmp_path, "    text: Do not use GM-CSF (sargramostim)\n"
+                            "    namesIndexTherapy: true  # the card adds \"not recommended after CAR-T cells\" or \"after a "
+                            "T-cell engager\"\n    source: {document: 000_a8ee7285a5023aec.txt, section: Pitfalls to Avoid}\n",
+                  "    text: Do not use GM-CSF (sargramostim)\n")
     with pytest.raises(ProtocolError) as err:
         load_protocol(path)
     assert "warnings[0]: 'source' is a required property" in str(err.value)

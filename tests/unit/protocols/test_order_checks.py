@@ -117,3 +117,14 @@ def test_which_drug_is_checked_how_is_data_not_code() -> None:
     names = set(typing.get_args(DrugClass)) | {d for s in list_protocols() for d in load_protocol(s.id).drugs}
     written = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
     assert not {s for s in written if s in names}
+
+
+def test_a_steroid_ordered_for_icans_is_checked_against_the_icans_regimen_too() -> None:
+    # CRS grade 2 with hypotension persisting after tocilizumab: dexamethasone 10 mg every 12 h; ICANS grade 3:
+    # dexamethasone 10 mg IV every 6 h. A 6-hourly order is the ICANS regimen, not "off the CRS regimen".
+    crs2 = {"grade": 2, "hypotension_grade": 2, "given": [administration("tocilizumab", 10, dose_mg=560)]}
+    [finding] = check([order("dexamethasone", 10, every_hours=6)], **crs2)
+    assert finding.kind == "steroid-regimen" and (finding.dose_mg, finding.every_hours) == (10, 12)
+    assert check([order("dexamethasone", 10, every_hours=6)], icans_grade=3, **crs2) == []
+    [finding] = check([order("dexamethasone", 40, every_hours=6)], icans_grade=3, **crs2)
+    assert finding.kind == "steroid-regimen"
