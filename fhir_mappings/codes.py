@@ -178,6 +178,9 @@ class CodeLists:
     local_devices: dict[SystemCode, OxygenDevice]
     local_drugs: dict[SystemCode, tuple[Drug, str]]
     local_routes: dict[SystemCode, str]
+    # code -> ((system, kind, value), ...) over the three tables above that name Observations (LOINC
+    # roles, site-local roles, ICANS concepts): one dictionary lookup per coding (``find_observation_code``).
+    observation_index: dict[str, tuple[tuple[str, int, Any], ...]] = field(default_factory=dict)
 
     def observation_codings(self) -> tuple[SystemCode, ...]:
         """(system, code) of every Observation code read outside the LOINC role lists: ICANS concepts and
@@ -197,7 +200,23 @@ def load_code_lists(path: Path | None = None, *, local: Iterable[LocalCode] = ()
     _validate(schema, raw)
     codes = _build(raw)
     _add_local(codes, tuple(local))
+    codes.observation_index.update(_observation_index(codes))
     return codes
+
+
+# What an Observation code names, by precedence: a LOINC role of the lists, a site-local role, an ICANS concept.
+LOINC_ROLE, LOCAL_ROLE, NEURO_CONCEPT = 0, 1, 2
+
+
+def _observation_index(codes: CodeLists) -> dict[str, tuple[tuple[str, int, Any], ...]]:
+    index: dict[str, list[tuple[str, int, Any]]] = {}
+    for code, role in codes.observation_role.items():
+        for system in sorted(codes.loinc_systems):
+            index.setdefault(code, []).append((system, LOINC_ROLE, role))
+    for kind, table in ((LOCAL_ROLE, codes.local_roles), (NEURO_CONCEPT, codes.neuro_codes)):
+        for (system, code), value in table.items():
+            index.setdefault(code, []).append((system, kind, value))
+    return {code: tuple(entries) for code, entries in index.items()}
 
 
 def _schema_path(folder: Path) -> Path:

@@ -9,6 +9,7 @@ the request.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 
 def codings(concept: object) -> Iterator[tuple[str, str, dict]]:
@@ -46,6 +47,35 @@ def find_code(concept: object, systems: frozenset[str], table: dict) -> tuple[ob
                     if type(system) is str and system in systems:
                         return value, code, coding
     return None
+
+
+def find_observation_code(concept: object, index: dict) -> tuple[int, Any, str, dict] | None:
+    """(kind, value, code, coding) of what a CodeableConcept names in ``CodeLists.observation_index``:
+    the kind of lowest number wins (a LOINC role before a site-local role before an ICANS concept),
+    then the first coding, exactly as searching the tables one after another would; but each
+    coding is looked up once, on the path every Observation and component takes."""
+    if type(concept) is not dict:
+        return None
+    items = concept.get("coding")
+    if type(items) is not list:
+        return None
+    best: tuple[int, Any, str, dict] | None = None
+    for coding in items:
+        if type(coding) is not dict:
+            continue
+        code = coding.get("code")
+        if type(code) is not str:
+            continue
+        candidates = index.get(code)
+        if candidates is None:
+            continue
+        system = coding.get("system")
+        for candidate_system, kind, value in candidates:
+            if candidate_system == system and (best is None or kind < best[0]):
+                best = (kind, value, code, coding)
+                if kind == 0:
+                    return best
+    return best
 
 
 def find_pair(concept: object, table: dict) -> tuple[object, str, dict] | None:

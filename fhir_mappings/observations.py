@@ -14,9 +14,9 @@ from datetime import datetime
 from clinical import BloodPressure, Measurement, OxygenSupport, SpO2, Temperature
 
 from . import codes as roles
-from .codes import CodeLists
+from .codes import NEURO_CONCEPT
 from .context import DATA_ABSENT, NO_STATUS, UNKNOWN_DEVICE, MappingContext
-from .fhirjson import codings, concept_texts, find_code, find_pair, text_of
+from .fhirjson import codings, concept_texts, find_observation_code, text_of
 from .fhirtime import parse_datetime
 from .neuro import map_neuro_observation
 from .units import NO_VALUE, read_quantity
@@ -26,9 +26,8 @@ _BP_FIELDS = {roles.SYSTOLIC: "systolic", roles.DIASTOLIC: "diastolic", roles.ME
 
 def map_observation(res: dict, source: str, ctx: MappingContext) -> None:
     codes = ctx.codes
-    hit = role_of(res.get("code"), codes)
-    neuro = find_pair(res.get("code"), codes.neuro_codes) if hit is None else None
-    if hit is None and neuro is None:
+    hit = find_observation_code(res.get("code"), codes.observation_index)
+    if hit is None:
         return
     status = res.get("status")
     if type(status) is not str or status not in codes.observation_accept_status:
@@ -38,18 +37,13 @@ def map_observation(res: dict, source: str, ctx: MappingContext) -> None:
     if not ctx.admissible(res, source, time):
         return
     assert time is not None
-    if neuro is not None:
-        map_neuro_observation(res, source, neuro[0], time, ctx)  # type: ignore[arg-type]
+    kind, value = hit[0], hit[1]
+    if kind == NEURO_CONCEPT:
+        map_neuro_observation(res, source, value, time, ctx)
         return
-    assert hit is not None
-    role = hit[0]
+    role = str(value)
     handler = _HANDLERS.get(role, _measurement)
     handler(res, role, time, source, ctx)
-
-
-def role_of(concept: object, codes: CodeLists) -> tuple[object, str, dict] | None:
-    """The observation role of a code: a LOINC code of the lists, or a site-local code."""
-    return find_code(concept, codes.loinc_systems, codes.observation_role) or find_pair(concept, codes.local_roles)
 
 
 def observation_time(res: dict, latest: datetime) -> datetime | None:
@@ -86,8 +80,8 @@ def _components(res: dict, ctx: MappingContext) -> list[tuple[str, dict]]:
     codes = ctx.codes
     for component in items:
         if type(component) is dict:
-            hit = role_of(component.get("code"), codes)
-            found.append((hit[0] if hit else "", component))
+            hit = find_observation_code(component.get("code"), codes.observation_index)
+            found.append((str(hit[1]) if hit is not None and hit[0] != NEURO_CONCEPT else "", component))
     return found
 
 
