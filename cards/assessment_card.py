@@ -36,6 +36,7 @@ ASTCT_SOURCE: dict[str, Any] = {
     "topic": {"system": "urn:crs-cds:card-kind", "code": ASSESSMENT_KIND, "display": "CRS assessment"},
 }
 INDICATOR_BY_GRADE = {0: "info", 1: "info", 2: "warning", 3: "critical", 4: "critical"}
+TIMELINE_LABEL = "CRS timeline: vitals, treatment and grade since the infusion, with all evidence"
 _ROLE_ORDER = {"fever": 0, "hypotension": 1, "vasopressor": 2, "hypoxia": 3, "masking": 4,
                "index-therapy": 5, "context": 6}
 
@@ -143,19 +144,28 @@ def assessment_card(assessment: Assessment, *, protocol_id: str,
     }
 
 
+def timeline_link(url: str) -> dict[str, Any]:
+    """The SMART link to the CRS timeline page (``url``: its launch endpoint, ``/app/launch``)."""
+    return {"label": TIMELINE_LABEL, "url": url, "type": "smart"}
+
+
 def patient_view_cards(assessment: Assessment, *, protocol_id: str, recommendations: Recommendations | None = None,
-                       patient_id: str | None = None, encounter_id: str | None = None,
+                       patient_id: str | None = None, encounter_id: str | None = None, timeline_url: str | None = None,
                        new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())) -> list[Card]:
     """Cards for the patient-view hook.
 
     Without recommendations (or without CRS): zero or one assessment card. With
     CRS and recommendations: the assessment card gains the protocol section,
     safety warnings and the combinable order suggestions, followed by one
-    ``at-most-one`` card per set of mutually exclusive orders.
+    ``at-most-one`` card per set of mutually exclusive orders. With ``timeline_url``
+    (a SMART client id is configured) the assessment card links to the timeline page;
+    without it, no link at all, never a broken one.
     """
     if not needs_card(assessment):
         return []
     card = assessment_card(assessment, protocol_id=protocol_id, new_uuid=new_uuid)
+    if timeline_url is not None:
+        card["links"] = [timeline_link(timeline_url)]
     issued = Card(card, ASSESSMENT_KIND, assessment.grade, protocol_id)
     if recommendations is None or not assessment.has_crs or patient_id is None:
         return [issued]

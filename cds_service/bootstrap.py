@@ -10,17 +10,18 @@ request: a protocol file edited after start-up changes nothing until restart.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from cards import validate_order_builders
+from cards.wording.times import LocalTimes
 from fhir_mappings import load_code_lists
 from grading import GradingConfig, load_grading_config
 from protocols import ProtocolRegistry
 
 from .ehr import ClientLimits, FhirClient, FhirFetcher, Gatherer, HistoryPlan
 from .feedback import FeedbackStore, SqlFeedbackStore
-from .hooks import COMPOSERS, Assessor, CdsHooks, Composer, catalogue
+from .hooks import COMPOSERS, PAGE_DEADLINE_SECONDS, Assessor, CdsHooks, Composer, TimelinePages, catalogue
 from .instants import utc_now
 from .security import (
     Authenticator,
@@ -32,17 +33,20 @@ from .security import (
     http_fetch_jwks,
 )
 from .settings import ConfigError, Settings
+from .smart import MemorySessionStore, OAuthHttp, RedisSessionStore, RequestsOAuthHttp, SessionStore, SmartLauncher
 
 
 @dataclass(frozen=True, slots=True)
 class Service:
-    """The running service: configuration, the clock, the hooks and the trust machinery."""
+    """The running service: configuration, the clock, the hooks, the trust machinery and the timeline page."""
 
     settings: Settings
     clock: Callable[[], datetime]  # the only clock in the service; tests pin it
     hooks: CdsHooks
     authenticator: Authenticator
     feedback_store: FeedbackStore
+    timeline: TimelinePages
+    smart: SmartLauncher
 
 
 def build_assessor(settings: Settings, *, grading: GradingConfig | None = None) -> Assessor:
@@ -60,11 +64,13 @@ def build_assessor(settings: Settings, *, grading: GradingConfig | None = None) 
 def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now,
               fetcher: FhirFetcher | None = None, feedback_store: FeedbackStore | None = None,
               replay: ReplayCache | None = None, jwks_fetch: JwksFetch = http_fetch_jwks,
-              grading: GradingConfig | None = None, composers: Mapping[str, Composer] = COMPOSERS) -> Service:
+              grading: GradingConfig | None = None, composers: Mapping[str, Composer] = COMPOSERS,
+              oauth_http: OAuthHttp | None = None, sessions: SessionStore | None = None) -> Service:
     """Build the service from ``settings`` (default: the environment).
 
     The feedback store defaults to ``settings.feedback_url``, opened (and its tables
-    created) here, so an unreachable database fails at start-up, not on feedback.
+    created) here, so an unreachable database fails at start-up, not on feedback. The
+    timeline page's SMART sessions live in Redis when ``CRS_CDS_REDIS_URL`` is set.
     """
     settings = settings or Settings.from_env()
     security = settings.security
@@ -79,4 +85,11 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
         replay = RedisReplayCache(security.redis_url) if security.redis_url else MemoryReplayCache()
     hooks = CdsHooks(catalogue(assessor.codes), assessor, gatherer, store, clock, security.max_resources,
                      dict(composers))
-    return Service(settings, clock, hooks, Authenticator(security.issuers, KeyStore(jwks_fetch), replay), store)
+    timeline = TimelinePages(assessor, replace(gatherer, deadline_seconds=PAGE_DEADLINE_SECONDS),
+                             LocalTimes(settings.zone), security.max_resources)
+    if sessions is None:
+        sessions = RedisSessionStore(security.redis_url) if security.redis_url else MemorySessionStore()
+    smart = SmartLauncher(settings.smart.client_id, settings.smart.scopes, security.fhir_allowlist(),
+                          not settings.development, sessions, oauth_http or RequestsOAuthHttp())
+    return Service(settings, clock, hooks, Authenticator(security.issuers, KeyStore(jwks_fetch), replay), store,
+                   timeline, smart)

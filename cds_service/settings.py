@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .ehr.guard import normalise_base
 from .security.issuers import Issuer, IssuerConfigError, load_issuers, sandbox_issuer
@@ -26,6 +27,10 @@ DEFAULT_LOG_LEVEL = "INFO"
 DEFAULT_ENV = "development"
 DEFAULT_FEEDBACK_DB = "var/crs-cds-feedback.sqlite3"  # relative to the working directory
 DEFAULT_FETCH_DEADLINE = 3.0  # CDS clients may abandon a call after ~5 s; leave time to grade
+DEFAULT_TIMEZONE = "UTC"
+DEFAULT_SMART_SCOPES = "launch launch/patient openid fhirUser patient/*.read"
+_SMART_CLIENT_ID = re.compile(r"^[\x21-\x7e]{1,256}$")  # printable ASCII, no spaces (RFC 6749 client_id)
+_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 scope-token
 
 
 class ConfigError(ValueError):
@@ -82,6 +87,14 @@ class SecuritySettings:
             max_resources=_positive(env, "CRS_CDS_MAX_RESOURCES", DEFAULT_MAX_RESOURCES),
         )
 
+    def fhir_allowlist(self) -> frozenset[str] | None:
+        """Every FHIR server some trusted issuer (or its tenants) lists; None when no issuer restricts
+        them (no issuers file, or the development sandbox): the guard's development rule applies then."""
+        if not self.issuers or any(i.fhir_servers is None for i in self.issuers):
+            return None
+        return frozenset(s for i in self.issuers for s in (*(i.fhir_servers or ()),
+                                                            *(u for t in i.tenants for u in t.fhir_servers)))
+
     def insecure(self, development: bool) -> list[str]:
         """What this configuration lets through that production must not."""
         if not development:
@@ -111,6 +124,32 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class SmartSettings:
+    """The timeline page as a SMART on FHIR app: the client id the EHR registered it under and the
+    scopes it asks for. No client id: cards carry no link and ``/app/launch`` answers 404."""
+
+    client_id: str | None = None
+    scopes: str = DEFAULT_SMART_SCOPES
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, production: bool, shared_store: bool) -> SmartSettings:
+        client_id = (env.get("CRS_CDS_SMART_CLIENT_ID") or "").strip() or None
+        if client_id is not None and not _SMART_CLIENT_ID.match(client_id):
+            raise ConfigError("CRS_CDS_SMART_CLIENT_ID must be the client id the EHR registered the app under: "
+                              "printable characters without spaces, at most 256")
+        raw = env.get("CRS_CDS_SMART_SCOPES")
+        scopes = DEFAULT_SMART_SCOPES if _blank(raw) else " ".join(raw.split())
+        tokens = scopes.split(" ")
+        if not all(_SCOPE_TOKEN.match(t) for t in tokens) or "launch" not in tokens:
+            raise ConfigError(f"CRS_CDS_SMART_SCOPES={raw!r} must be space-separated OAuth scopes including "
+                              f"'launch' (EHR launch), e.g. {DEFAULT_SMART_SCOPES!r}")
+        if client_id is not None and production and not shared_store:
+            raise ConfigError("CRS_CDS_SMART_CLIENT_ID in production requires CRS_CDS_REDIS_URL: the SMART "
+                              "sessions of the timeline page must be shared by every worker and replica")
+        return cls(client_id, scopes)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     protocol_id: str = DEFAULT_PROTOCOL
     eligibility: bool = True  # assess only patients with an index therapy in the eligibility window
@@ -121,15 +160,23 @@ class Settings:
     security: SecuritySettings = field(default_factory=SecuritySettings)  # JWT issuers, CORS, limits
     fetch_deadline_seconds: float = DEFAULT_FETCH_DEADLINE  # reading gaps from fhirServer, all queries together
     grading_file: str | None = None  # the site's copy of grading/data/astct.json (None: the shipped one)
+    timezone: str = DEFAULT_TIMEZONE  # IANA name: the wall clock the timeline page shows times in
+    smart: SmartSettings = field(default_factory=SmartSettings)  # the timeline page's SMART launch
 
     @property
     def development(self) -> bool:
         return self.env == "development"
 
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``CRS_CDS_*`` variables (``os.environ`` by default)."""
         env = os.environ if environ is None else environ
+        production = _environment(env.get("CRS_CDS_ENV")) == "production"
+        security = SecuritySettings.from_env(env, production=production)
         return cls(
             protocol_id=_protocol(env.get("CRS_CDS_PROTOCOL")) or DEFAULT_PROTOCOL,
             paediatric_protocol_id=_protocol(env.get("CRS_CDS_PAEDIATRIC_PROTOCOL"), "CRS_CDS_PAEDIATRIC_PROTOCOL"),
@@ -137,22 +184,43 @@ class Settings:
             log_level=_log_level(env.get("CRS_CDS_LOG_LEVEL")),
             env=_environment(env.get("CRS_CDS_ENV")),
             feedback_url=_feedback_url(env.get("CRS_CDS_DATABASE_URL"), env.get("CRS_CDS_FEEDBACK_DB")),
-            security=SecuritySettings.from_env(env, production=_environment(env.get("CRS_CDS_ENV")) == "production"),
+            security=security,
             fetch_deadline_seconds=_seconds("CRS_CDS_FETCH_DEADLINE_SECONDS", env.get("CRS_CDS_FETCH_DEADLINE_SECONDS"),
                                             DEFAULT_FETCH_DEADLINE),
             grading_file=None if _blank(env.get("CRS_CDS_GRADING_FILE")) else env["CRS_CDS_GRADING_FILE"].strip(),
+            timezone=_timezone(env.get("CRS_CDS_TIMEZONE")),
+            smart=SmartSettings.from_env(env, production=production, shared_store=security.redis_url is not None),
         )
 
     def insecure_defaults(self) -> list[str]:
         """What this configuration allows that production must not (logged at start-up)."""
         if not self.development:
             return []
-        return ['CRS_CDS_ENV=development: requests may pin the grading time with extension["crs-cds.now"]',
-                *self.security.insecure(self.development)]
+        found = ['CRS_CDS_ENV=development: requests may pin the grading time with extension["crs-cds.now"]',
+                 "CRS_CDS_ENV=development: /app/timeline?iss=...&patient=... reads an open FHIR server "
+                 "without authorization",
+                 *self.security.insecure(self.development)]
+        if self.smart.client_id and not self.security.redis_url:
+            found.append("CRS_CDS_SMART_CLIENT_ID without CRS_CDS_REDIS_URL: SMART sessions live in each worker's "
+                         "memory, so a launch works only with `crs-cds serve --workers 1`")
+        return found
 
 
 def _blank(value: str | None) -> bool:
     return value is None or not value.strip()
+
+
+def _timezone(value: str | None) -> str:
+    """An IANA time zone name (``Europe/London``), checked against the time zone database."""
+    if _blank(value):
+        return DEFAULT_TIMEZONE
+    name = value.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"CRS_CDS_TIMEZONE={value!r} is not an IANA time zone name, "
+                          "e.g. Europe/London or America/New_York") from None
+    return name
 
 
 def _seconds(name: str, value: str | None, default: float) -> float:

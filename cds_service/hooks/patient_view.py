@@ -12,4 +12,4 @@ def compose_patient_view(assessor: Assessor, call: HookCall) -> list[Card]:
     result = assessor.recommend(call.resources, patient_id=patient_id, now=call.now, unavailable=call.unavailable)
     return patient_view_cards(result.assessment, protocol_id=result.protocol.id,
                               recommendations=result.recommendations, patient_id=patient_id,
-                              encounter_id=call.context.get("encounterId"))
+                              encounter_id=call.context.get("encounterId"), timeline_url=call.timeline_url)

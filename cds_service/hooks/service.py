@@ -63,8 +63,9 @@ class CdsHooks:
         return {s.hook: s.prefetch for s in self.services}
 
     def answer(self, service: ServiceDefinition, request: Mapping[str, Any], *, now: datetime,
-               server: FhirServer | None) -> HookResult:
-        """The cards for a validated ``request`` to ``service``.
+               server: FhirServer | None, timeline_url: str | None = None) -> HookResult:
+        """The cards for a validated ``request`` to ``service`` (``timeline_url``: the SMART link to
+        put on the assessment card, when the timeline page is registered as a SMART app).
 
         Raises ``ehr.DataUnavailable`` (required data neither prefetched nor fetchable)
         and ``TooManyResources``; a failure is an error, never a partial card.
@@ -72,7 +73,7 @@ class CdsHooks:
         data = self.gatherer.gather(request, service.prefetch, service.required_prefetch, server=server, now=now)
         if len(data.resources) > self.max_resources:
             raise TooManyResources(self.max_resources)
-        call = HookCall(request["context"], data.resources, now, tuple(data.unavailable))
+        call = HookCall(request["context"], data.resources, now, tuple(data.unavailable), timeline_url)
         cards = tuple(self.composers[service.hook](self.assessor, call))
         self._record_issued(service.id, cards)
         return HookResult(cards, len(data.resources))
