@@ -323,10 +323,12 @@ def oxygen_panel(ci: ChartInput, axis: TimeAxis, top: float) -> Panel:
                                   _title(readings.support(record, how), record.time, record.source, ci)))
     _hatch(panel, axis, _gaps([r.time for r, _ in tiered], window, axis),
            f"no oxygen-support record in the last {number(ci.grading.current_window_hours)} h", ci)
-    # One step per instant: the most severe tier charted at that time, held until the next record.
+    # One step per instant: the most severe tier charted at that time (with its flow when one was charted),
+    # held until the next record.
     by_time: dict[datetime, tuple[OxygenSupport, int]] = {}
     for record, tier in tiered:
-        if record.time not in by_time or tier > by_time[record.time][1]:
+        held = by_time.get(record.time)
+        if held is None or (tier, record.flow_l_min is not None) > (held[1], held[0].flow_l_min is not None):
             by_time[record.time] = (record, tier)
     steps = sorted(by_time.values(), key=lambda rt: rt[0].time)
     last_flow: float | None = None

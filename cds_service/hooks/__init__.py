@@ -5,8 +5,8 @@ from .assess import Assessor, Graded, Recommended
 from .call import HookCall, HookResult
 from .catalogue import ServiceDefinition, catalogue, loinc_tokens
 from .service import COMPOSERS, CdsHooks, Composer, TooManyResources
-from .timeline import PAGE_DEADLINE_SECONDS, PatientNotFound, TimelinePages
+from .timeline import PAGE_DEADLINE_SECONDS, PatientNotFound, TimelinePages, timeline_html
 
 __all__ = ["COMPOSERS", "PAGE_DEADLINE_SECONDS", "Assessor", "CdsHooks", "Composer", "Graded", "HookCall", "HookResult",
            "PatientNotFound", "Recommended", "ServiceDefinition", "TimelinePages", "TooManyResources", "catalogue",
-           "loinc_tokens"]
+           "loinc_tokens", "timeline_html"]

@@ -58,12 +58,19 @@ class TimelinePages:
 
     def from_resources(self, resources: Iterable[dict[str, Any]], *, patient_id: str, now: datetime,
                        unavailable: Iterable[str] = (), data_source: str) -> str:
-        """The page for resources already at hand (a file, or what ``from_server`` read)."""
+        """The page for what ``from_server`` read (never graded truncated: too many is an error)."""
         resources = list(resources)
         if len(resources) > self.max_resources:
             raise TooManyResources(self.max_resources)
-        result = self.assessor.recommend(resources, patient_id=patient_id, now=now, unavailable=unavailable)
-        page = build_page(patient_id=patient_id, snapshot=result.snapshot, assessment=result.assessment,
-                          recommendations=result.recommendations, grading=self.assessor.grading, times=self.times,
-                          data_source=data_source)
-        return render_page(page, self.times)
+        return timeline_html(self.assessor, resources, patient_id=patient_id, now=now, unavailable=unavailable,
+                             times=self.times, data_source=data_source)
+
+
+def timeline_html(assessor: Assessor, resources: Iterable[dict[str, Any]], *, patient_id: str, now: datetime,
+                  unavailable: Iterable[str] = (), times: LocalTimes, data_source: str) -> str:
+    """Map, grade and recommend as the card does, then draw the page (also ``crs-cds timeline FILE``)."""
+    result = assessor.recommend(resources, patient_id=patient_id, now=now, unavailable=unavailable)
+    page = build_page(patient_id=patient_id, snapshot=result.snapshot, assessment=result.assessment,
+                      recommendations=result.recommendations, grading=assessor.grading, times=times,
+                      data_source=data_source)
+    return render_page(page, times)
