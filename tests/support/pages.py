@@ -34,7 +34,7 @@ class RecordServer:
             self.tokens.append(given)
         if self.token is not None and given != self.token:
             raise FetchUnavailable("the FHIR server rejected the access token (401)")
-        kind, _, rest = query.partition("?")
+        kind = query.partition("?")[0]
         if "/" in kind:
             rtype, rid = kind.split("/", 1)
             return next((r for r in self.resources if r["resourceType"] == rtype and r.get("id") == rid), None)
