@@ -94,6 +94,29 @@ class AuthorizationServer:
         return answer
 
 
+def ward_record(birth_date: str = "1970-05-01") -> list[dict]:
+    """A CAR-T patient 3 days after infusion: afebrile, fever from 30 h ago, hypotensive 3 h ago, on
+    norepinephrine for 2 h, nasal cannula 3 L/min for 6 h; tocilizumab, dexamethasone, paracetamol."""
+    res = [fb.patient(birth_date), fb.car_t(fb.ago(days=3), rid="cart"), fb.weight(70, fb.ago(days=1))]
+    for h in range(70, 0, -4):
+        res += [fb.temperature(37.0 if h > 30 else 38.4, fb.ago(hours=h), rid=f"t{h}"),
+                fb.blood_pressure(120, 80, fb.ago(hours=h), rid=f"bp{h}"), fb.spo2(97, fb.ago(hours=h), rid=f"s{h}")]
+    res += [fb.temperature(38.6, fb.ago(hours=30, minutes=30), rid="t-onset"),
+            fb.temperature(39.1, fb.ago(hours=2), rid="t-high"),
+            fb.temperature(41.0, fb.ago(hours=10), rid="t-eie", status="entered-in-error"),
+            fb.blood_pressure(84, 50, fb.ago(hours=3), rid="bp-low"),
+            fb.mean_arterial_pressure(60, fb.ago(hours=3), rid="map-low"),
+            fb.oxygen_device("room-air", fb.ago(hours=20), rid="o2-air"),
+            fb.oxygen_device("nasal-cannula", fb.ago(hours=6), rid="o2-nc"),
+            fb.oxygen_flow(3, fb.ago(hours=6), rid="o2-flow"),
+            fb.drug("norepinephrine", fb.ago(hours=2), open_period=True, status="in-progress",
+                    dose=(0.05, "ug/kg/min"), route="IV", rid="norepi"),
+            fb.drug("tocilizumab", fb.ago(hours=5), dose=(560, "mg"), route="IV", rid="toci-1"),
+            fb.drug("dexamethasone", fb.ago(hours=1), dose=(10, "mg"), route="IV", rid="dexa-1"),
+            fb.drug("acetaminophen", fb.ago(hours=20), dose=(1000, "mg"), route="PO", rid="apap-1")]
+    return res
+
+
 def error_code(response) -> str | None:
     """The stable code an error page carries (``data-error``)."""
     found = re.search(r'data-error="([^"]+)"', response.get_data(as_text=True))
