@@ -28,3 +28,4 @@ bench: install
 	@command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || sudo apt-get install -y wrk; }
 	$(BIN)/python benchmarks/bench_http.py
 	$(BIN)/python benchmarks/bench_memory.py
+	$(BIN)/python benchmarks/bench_timeline.py
