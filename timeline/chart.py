@@ -15,7 +15,7 @@ Clinical safety, as the grade reads the data:
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -40,6 +40,7 @@ TREATMENT_ROWS = (("anti-il6", "Anti-IL-6"), ("corticosteroid", "Corticosteroid"
                   ("il1-antagonist", "Anakinra (IL-1)"), ("antipyretic", "Antipyretic"))
 TIER_ROWS = ((4, "positive pressure"), (3, "high-flow / mask"), (2, "low-flow"), (0, "room air"))
 T = TypeVar("T", bound=Timed)
+U = TypeVar("U")
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +162,11 @@ def _range(values: Iterable[float], low: float, high: float, step: float) -> tup
     return step * (lo // step), step * -(-hi // step)
 
 
+def _with_next(items: Sequence[U]) -> Iterator[tuple[U, U | None]]:
+    """Each item with the one after it (None after the last); nothing for no items."""
+    return zip(items, [*items[1:], None], strict=False)
+
+
 def _within(items: Sequence[T], axis: TimeAxis) -> list[T]:
     return [i for i in items if axis.covers(i.time)]
 
@@ -212,7 +218,7 @@ def grade_band(ci: ChartInput, axis: TimeAxis, top: float) -> Panel:
     """Grading's own grade at every instant (``grade_series``), merged into runs."""
     panel = Panel("ASTCT grade", top, 24.0, "grade")
     runs: list[tuple[GradePoint, datetime]] = []
-    for point, following in zip(ci.series, [*ci.series[1:], None], strict=True):
+    for point, following in _with_next(ci.series):
         until = following.time if following is not None else axis.end
         same = runs and (runs[-1][0].status, runs[-1][0].grade, runs[-1][0].lower_bound) == (
             point.status, point.grade, point.lower_bound)
@@ -333,7 +339,7 @@ def oxygen_panel(ci: ChartInput, axis: TimeAxis, top: float) -> Panel:
     steps = sorted(by_time.values(), key=lambda rt: rt[0].time)
     last_flow: float | None = None
     labelled_until = axis.left
-    for (record, tier), following in zip(steps, [*steps[1:], None], strict=True):
+    for (record, tier), following in _with_next(steps):
         until = min(following[0].time if following else axis.end, record.time + window, axis.end)
         if until < axis.start or record.time > axis.end:
             continue

@@ -201,3 +201,16 @@ def test_the_page_is_static_and_fits_600_px(ward) -> None:
     _, page, html = ward
     assert "<script" not in html and "http://" not in html.split("<body", 1)[1].replace("http://www.w3.org", "")
     assert 'viewBox="0 0 600.0 ' in html and page.chart.width == 600
+
+
+def test_a_record_with_nothing_charted_is_all_missing_never_normal() -> None:
+    result, page, html = page_of([fb.patient(), fb.car_t(fb.ago(days=2), rid="cart")])
+    assert result.assessment.status == "insufficient-data" and shown_grade(html) == "cannot be assessed"
+    for css, empty in (("temperature", "no temperature recorded"), ("pressure", "no blood pressure recorded"),
+                       ("oxygen", "no oxygen support recorded"), ("vasopressors", "no vasopressor recorded")):
+        p = panel(page, css)
+        assert p.empty == empty and not p.dots
+        if css != "vasopressors":
+            (gap,) = [s for s in p.spans if s.css == "no-data"]  # the whole axis, hatched
+            assert (gap.x, round(gap.x + gap.width, 1)) == (page.chart.axis.left, page.chart.now_x)
+    assert [s.css for s in panel(page, "grade").spans] == ["not-eligible", "insufficient-data"]  # before day 0, after
