@@ -18,7 +18,6 @@ import importlib.util
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from typing import IO, Any
 
 import requests
 
-from devkit import fhirbuild, records
+from devkit import fhirbuild, processes, records
 
 TOKEN = "integration-token-7f3c"
 START_TIMEOUT_SECONDS = 60
@@ -42,12 +41,6 @@ class SekmetUnavailable(RuntimeError):
 
 def installed() -> bool:
     return importlib.util.find_spec("sekmet") is not None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _executable() -> list[str]:
@@ -87,13 +80,7 @@ class SekmetServer:
         return response.json()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        processes.stop(self.process)
         self.log.close()
         self.workdir.cleanup()
 
@@ -101,7 +88,7 @@ class SekmetServer:
 def start(token: str | None = TOKEN, port: int | None = None) -> SekmetServer:
     """Start sekmet (bearer ``token`` required; None: open) and wait until ``/fhir/metadata`` answers;
     ``SekmetUnavailable`` if it does not."""
-    port = port or _free_port()
+    port = port or processes.free_port()
     base = f"http://127.0.0.1:{port}/fhir"
     workdir = tempfile.TemporaryDirectory(prefix="sekmet-")
     config = Path(workdir.name) / "settings.yaml"

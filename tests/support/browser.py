@@ -23,6 +23,8 @@ from typing import Any
 import requests
 from websockets.sync.client import ClientConnection, connect
 
+from devkit import processes
+
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 START_TIMEOUT_SECONDS = 30
 
@@ -104,13 +106,7 @@ class Browser:
             requests.get(f"http://127.0.0.1:{self.port}/json/close/{target['id']}", timeout=10)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        processes.stop(self.process)
         shutil.rmtree(self.profile, ignore_errors=True)
 
 

@@ -13,7 +13,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,6 +24,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from devkit import processes
 from tests.support.paths import ROOT
 
 SOURCE = ROOT / "tests" / "e2e" / "vendor" / "smart-launcher"
@@ -76,12 +76,6 @@ def install() -> Path:
     return target
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def encode_launch(*, patient: str, client_id: str, provider: str = "practitioner-1") -> str:
     """The launcher's launch context for a provider EHR launch (``src/isomorphic/codec.ts``): this
     patient and practitioner, no login or approval screens, PKCE required, only ``client_id`` accepted."""
@@ -106,20 +100,14 @@ class SmartLauncher:
         return self.log_path.read_text(errors="replace")[-3000:]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        processes.stop(self.process)
         self.log.close()
 
 
 def start(fhir_server: str, workdir: Path) -> SmartLauncher:
     """Start the launcher's backend in front of ``fhir_server`` (an open FHIR R4 base URL)."""
     home = install()
-    port = _free_port()
+    port = processes.free_port()
     log_path = workdir / "smart-launcher.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed by stop()
     env = {**os.environ, "NODE_ENV": "production", "HOST": "127.0.0.1", "PORT": str(port),
