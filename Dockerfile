@@ -14,6 +14,7 @@ COPY fhir_mappings fhir_mappings
 COPY grading grading
 COPY protocols protocols
 COPY cards cards
+COPY timeline timeline
 COPY cds_service cds_service
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 

@@ -29,3 +29,4 @@ bench: install
 	$(BIN)/python benchmarks/bench_http.py
 	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/python benchmarks/bench_feedback_growth.py
+	$(BIN)/python benchmarks/bench_timeline.py

@@ -47,6 +47,8 @@ INDICATOR_BY_GRADE = {0: "info", 1: "info", 2: "warning", 3: "critical", 4: "cri
 # A hypotension or hypoxia tier this high (a vasopressor; high-flow oxygen or positive pressure) is urgent even
 # when it is not graded as CRS (clinical review): the card is at least a warning.
 URGENT_SIGN_TIER = 3
+
+TIMELINE_LABEL = "CRS timeline: vitals, treatment and grade since the infusion, with all evidence"
 _ROLE_ORDER = {"fever": 0, "hypotension": 1, "vasopressor": 2, "hypoxia": 3, "masking": 4,
                "index-therapy": 5, "context": 6}
 
@@ -257,6 +259,11 @@ def assessment_card(assessment: Assessment, *, protocol_id: str,
     }
 
 
+def timeline_link(url: str) -> dict[str, Any]:
+    """The SMART link to the CRS timeline page (``url``: its launch endpoint, ``/app/launch``)."""
+    return {"label": TIMELINE_LABEL, "url": url, "type": "smart"}
+
+
 def diagnosis_suggestions(assessment: Assessment, *, patient_id: str, encounter_id: str | None,
                           new_uuid: Callable[[], str]) -> list[dict[str, Any]]:
     """For each graded syndrome (CRS, ICANS grade >= 1), a suggestion to record the diagnosis with its
@@ -276,7 +283,7 @@ def diagnosis_suggestions(assessment: Assessment, *, patient_id: str, encounter_
 
 def patient_view_cards(assessment: Assessment, *, protocol_id: str, recommendations: Recommendations | None = None,
                        icans_recommendations: Recommendations | None = None, patient_id: str | None = None,
-                       encounter_id: str | None = None,
+                       encounter_id: str | None = None, timeline_url: str | None = None,
                        new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())) -> list[Card]:
     """Cards for the patient-view hook.
 
@@ -284,7 +291,9 @@ def patient_view_cards(assessment: Assessment, *, protocol_id: str, recommendati
     ICANS and their recommendations: the assessment card gains what the protocol says first (pause a
     T-cell engager infusion), the protocol sections (with concurrent CRS and ICANS, the ICANS section
     first, saying why the corticosteroid comes first), the safety warnings and the combinable order
-    suggestions, followed by one ``at-most-one`` card per set of mutually exclusive orders.
+    suggestions, followed by one ``at-most-one`` card per set of mutually exclusive orders. With
+    ``timeline_url`` (a SMART client id is configured) the assessment card links to the timeline page;
+    without it, no link at all, never a broken one.
     """
     check = recommendations.oxygen_check if recommendations is not None else None
     if not needs_card(assessment) and check is None:
@@ -295,6 +304,8 @@ def patient_view_cards(assessment: Assessment, *, protocol_id: str, recommendati
         if not needs_card(assessment):  # the prompt is what this card is for
             card["summary"] = truncate(recommendation_words.oxygen_check_summary(check), SUMMARY_LIMIT)
             card["indicator"] = max(card["indicator"], "warning", key=_INDICATORS.index)
+    if timeline_url is not None:
+        card["links"] = [timeline_link(timeline_url)]
     issued = Card(card, ASSESSMENT_KIND, assessment.grade, protocol_id)
     if patient_id is None:
         return [issued]

@@ -6,7 +6,9 @@ plain GFM (bold, lists, pipe tables) and never emit HTML.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+
+from .wording import times
 
 
 def escape_cell(text: str) -> str:
@@ -30,17 +32,7 @@ def when(t: datetime, now: datetime) -> str:
     Clinicians read the relative part; the absolute part lets them find the
     entry in the chart.
     """
-    stamp = t.strftime("%Y-%m-%d %H:%M UTC")
-    minutes = int((now - t).total_seconds() // 60)
-    if minutes < 0:
-        return stamp
-    if minutes < 60:
-        ago = f"{minutes} min ago"
-    elif minutes < 48 * 60:
-        ago = f"{minutes // 60} h ago"
-    else:
-        ago = f"{minutes // (24 * 60)} d ago"
-    return f"{stamp} ({ago})"
+    return times.when(t, now, UTC)
 
 
 def truncate(text: str, limit: int) -> str:

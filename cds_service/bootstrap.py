@@ -10,11 +10,12 @@ request: a protocol file edited after start-up changes nothing until restart.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from cards import validate_order_builders
+from cards.wording.times import LocalTimes
 from fhir_mappings import CodeListError, CodeLists, load_code_lists, load_local_codes
 from grading import GradingConfig, GradingConfigError, load_grading_config
 from protocols import Protocol, ProtocolError, ProtocolRegistry, load_protocol
@@ -22,7 +23,7 @@ from protocols import Protocol, ProtocolError, ProtocolRegistry, load_protocol
 from . import __version__
 from .ehr import ClientLimits, FhirClient, FhirFetcher, Gatherer, HistoryPlan
 from .feedback import FeedbackStore, Retention, SqlFeedbackStore, StoreUnavailable
-from .hooks import COMPOSERS, Assessor, CdsHooks, Composer, catalogue
+from .hooks import COMPOSERS, PAGE_DEADLINE_SECONDS, Assessor, CdsHooks, Composer, TimelinePages, catalogue
 from .instants import utc_now
 from .metrics import Metrics
 from .security import (
@@ -37,11 +38,12 @@ from .security import (
     http_fetch_jwks,
 )
 from .settings import ConfigError, Problems, Settings, check_production
+from .smart import MemorySessionStore, OAuthHttp, RedisSessionStore, RequestsOAuthHttp, SessionStore, SmartLauncher
 
 
 @dataclass(frozen=True, slots=True)
 class Service:
-    """The running service: configuration, the clock, the hooks and the trust machinery."""
+    """The running service: configuration, the clock, the hooks, the trust machinery and the timeline page."""
 
     settings: Settings
     clock: Callable[[], datetime]  # the only clock in the service; tests pin it
@@ -50,6 +52,8 @@ class Service:
     feedback_store: FeedbackStore
     replay: ReplayCache
     metrics: Metrics
+    timeline: TimelinePages
+    smart: SmartLauncher
 
     def summary(self) -> dict[str, Any]:
         """What runs, for the start-up log line: no secrets (database and Redis URLs without credentials)."""
@@ -159,12 +163,14 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
               fetcher: FhirFetcher | None = None, feedback_store: FeedbackStore | None = None,
               replay: ReplayCache | None = None, jwks_fetch: JwksFetch = http_fetch_jwks,
               key_store: KeyStore | None = None,
-              grading: GradingConfig | None = None, composers: Mapping[str, Composer] = COMPOSERS) -> Service:
+              grading: GradingConfig | None = None, composers: Mapping[str, Composer] = COMPOSERS,
+              oauth_http: OAuthHttp | None = None, sessions: SessionStore | None = None) -> Service:
     """Build the service from ``settings`` (default: the environment).
 
     Everything configured is opened and checked here — protocols, grading data, the feedback
     database (tables created), the replay store — and every problem found is one line of one
     ``ConfigError``, so an operator sees them all before the first patient, not as 503s later.
+    The timeline page's SMART sessions live in Redis when ``CRS_CDS_REDIS_URL`` is set.
     """
     settings = settings or Settings.from_env()
     security = settings.security
@@ -187,4 +193,10 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     keys = key_store or KeyStore(jwks_fetch, max_age_seconds=security.jwks_max_age_seconds)
     authenticator = Authenticator(security.issuers, keys, replay,
                                   public_base_url=security.public_base_url)
-    return Service(settings, clock, hooks, authenticator, store, replay, metrics)
+    timeline = TimelinePages(assessor, replace(gatherer, deadline_seconds=PAGE_DEADLINE_SECONDS),
+                             LocalTimes(settings.zone), security.max_resources)
+    if sessions is None:
+        sessions = RedisSessionStore(security.redis_url) if security.redis_url else MemorySessionStore()
+    smart = SmartLauncher(settings.smart.client_id, settings.smart.scopes, security.fhir_allowlist(),
+                          not settings.development, sessions, oauth_http or RequestsOAuthHttp())
+    return Service(settings, clock, hooks, authenticator, store, replay, metrics, timeline, smart)

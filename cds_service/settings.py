@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .ehr.guard import is_loopback, normalise_base
 from .security.issuers import Issuer, IssuerConfigError, load_issuers, sandbox_issuer
@@ -31,6 +32,10 @@ DEFAULT_FETCH_DEADLINE = 3.0  # CDS clients may abandon a call after ~5 s; leave
 DEFAULT_WORKERS = 2
 _POSTGRES = ("postgresql://", "postgres://")
 T = TypeVar("T")
+DEFAULT_TIMEZONE = "UTC"
+DEFAULT_SMART_SCOPES = "launch launch/patient openid fhirUser patient/*.read"
+_SMART_CLIENT_ID = re.compile(r"^[\x21-\x7e]{1,256}$")  # printable ASCII, no spaces (RFC 6749 client_id)
+_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 scope-token
 
 
 class ConfigError(ValueError):
@@ -126,6 +131,14 @@ class SecuritySettings:
     def replay_kind(self) -> str:
         """Where ``jti``s are remembered: ``memory`` (this process), ``redis`` or ``postgresql``."""
         return self.replay_store or ("redis" if self.redis_url else "memory")
+
+    def fhir_allowlist(self) -> frozenset[str] | None:
+        """Every FHIR server some trusted issuer (or its tenants) lists; None when no issuer restricts
+        them (no issuers file, or the development sandbox): the guard's development rule applies then."""
+        if not self.issuers or any(i.fhir_servers is None for i in self.issuers):
+            return None
+        return frozenset(s for i in self.issuers for s in (*(i.fhir_servers or ()),
+                                                            *(u for t in i.tenants for u in t.fhir_servers)))
 
     def insecure(self, development: bool) -> list[str]:
         """What this configuration lets through that production must not."""
@@ -241,6 +254,32 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class SmartSettings:
+    """The timeline page as a SMART on FHIR app: the client id the EHR registered it under and the
+    scopes it asks for. No client id: cards carry no link and ``/app/launch`` answers 404."""
+
+    client_id: str | None = None
+    scopes: str = DEFAULT_SMART_SCOPES
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, production: bool, shared_store: bool) -> SmartSettings:
+        client_id = (env.get("CRS_CDS_SMART_CLIENT_ID") or "").strip() or None
+        if client_id is not None and not _SMART_CLIENT_ID.match(client_id):
+            raise ConfigError("CRS_CDS_SMART_CLIENT_ID must be the client id the EHR registered the app under: "
+                              "printable characters without spaces, at most 256")
+        raw = env.get("CRS_CDS_SMART_SCOPES")
+        scopes = DEFAULT_SMART_SCOPES if _blank(raw) else " ".join(raw.split())
+        tokens = scopes.split(" ")
+        if not all(_SCOPE_TOKEN.match(t) for t in tokens) or "launch" not in tokens:
+            raise ConfigError(f"CRS_CDS_SMART_SCOPES={raw!r} must be space-separated OAuth scopes including "
+                              f"'launch' (EHR launch), e.g. {DEFAULT_SMART_SCOPES!r}")
+        if client_id is not None and production and not shared_store:
+            raise ConfigError("CRS_CDS_SMART_CLIENT_ID in production requires CRS_CDS_REDIS_URL: the SMART "
+                              "sessions of the timeline page must be shared by every worker and replica")
+        return cls(client_id, scopes)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     protocol_id: str = DEFAULT_PROTOCOL
     eligibility: bool = True  # assess only patients with an index therapy in the eligibility window
@@ -255,10 +294,16 @@ class Settings:
     mode: str = "active"  # silent: grade and record every assessment, answer no cards (go-live comparison)
     retention_days: int | None = None  # per-call records (issued cards, silent assessments) kept this long
     local_codes_file: str | None = None  # the site's flowsheet rows and local codes, added to the code lists
+    timezone: str = DEFAULT_TIMEZONE  # IANA name: the wall clock the timeline page shows times in
+    smart: SmartSettings = field(default_factory=SmartSettings)  # the timeline page's SMART launch
 
     @property
     def development(self) -> bool:
         return self.env == "development"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -288,7 +333,12 @@ class Settings:
             retention_days=problems.take(lambda: _positive(env, "CRS_CDS_RETENTION_DAYS", 0), 0) or None,
             local_codes_file=None if _blank(env.get("CRS_CDS_LOCAL_CODES_FILE"))
             else env["CRS_CDS_LOCAL_CODES_FILE"].strip(),
+            timezone=problems.take(lambda: _timezone(env.get("CRS_CDS_TIMEZONE")), DEFAULT_TIMEZONE),
         )
+        shared = settings.security.redis_url is not None  # SMART sessions every worker sees
+        settings = replace(settings, smart=problems.take(
+            lambda: SmartSettings.from_env(env, production=environment == "production", shared_store=shared),
+            SmartSettings()))
         problems.raise_if_any()
         return settings
 
@@ -314,8 +364,14 @@ class Settings:
         """What this configuration allows that production must not (logged at start-up)."""
         if not self.development:
             return []
-        return ['CRS_CDS_ENV=development: requests may pin the grading time with extension["crs-cds.now"]',
-                *self.security.insecure(self.development)]
+        found = ['CRS_CDS_ENV=development: requests may pin the grading time with extension["crs-cds.now"]',
+                 "CRS_CDS_ENV=development: /app/timeline?iss=...&patient=... reads an open FHIR server "
+                 "without authorization",
+                 *self.security.insecure(self.development)]
+        if self.smart.client_id and not self.security.redis_url:
+            found.append("CRS_CDS_SMART_CLIENT_ID without CRS_CDS_REDIS_URL: SMART sessions live in each worker's "
+                         "memory, so a launch works only with `crs-cds serve --workers 1`")
+        return found
 
     def start_up_warnings(self) -> list[str]:
         """Logged at start-up: the insecure development defaults, or in production what an operator
@@ -338,6 +394,19 @@ class Settings:
 
 def _blank(value: str | None) -> bool:
     return value is None or not value.strip()
+
+
+def _timezone(value: str | None) -> str:
+    """An IANA time zone name (``Europe/London``), checked against the time zone database."""
+    if _blank(value):
+        return DEFAULT_TIMEZONE
+    name = value.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"CRS_CDS_TIMEZONE={value!r} is not an IANA time zone name, "
+                          "e.g. Europe/London or America/New_York") from None
+    return name
 
 
 def _seconds(name: str, value: str | None, default: float) -> float:

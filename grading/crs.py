@@ -51,12 +51,21 @@ from .hypotension import (
     vasopressor_periods,
 )
 from .hypoxia import assess_hypoxia
+from .indexed import IndexedSnapshot
 from .timeline import worst_grade_since
-from .windows import TimeIndexed
 
 
 def grade_crs(snapshot: ClinicalSnapshot, now: datetime, config: GradingConfig) -> Assessment:
     """Grade CRS (ASTCT 2019) for ``snapshot`` as of ``now``. Pure: no I/O, no clock."""
+    return assess_at(IndexedSnapshot.of(snapshot, config), now, config)
+
+
+def assess_at(record: IndexedSnapshot, now: datetime, config: GradingConfig, *,
+              worst_grade: bool = True) -> Assessment:
+    """``grade_crs`` on a snapshot already sorted by time: the one implementation of the grade, which
+    the grade series (``series.py``) evaluates at each observation time. ``worst_grade`` False skips the
+    scan since onset, which nothing in the series reads (the assessment then has no worst grade)."""
+    snapshot = record.snapshot
     admins = list(snapshot.administrations)
     elig = assess_eligibility(admins, now, config)
     unavailable = tuple(Unavailable(u) for u in snapshot.unavailable)
@@ -67,13 +76,13 @@ def grade_crs(snapshot: ClinicalSnapshot, now: datetime, config: GradingConfig) 
         return Assessment(status="not-eligible", now=now, fever_threshold_c=config.fever_threshold_c,
                           missing=unavailable, notes=tuple(notes), system=config.system)
 
-    temps = TimeIndexed(snapshot.temperatures, now)
-    bps = TimeIndexed(snapshot.blood_pressures, now)
-    oxygen = TimeIndexed(snapshot.oxygen, now)
-    spo2 = TimeIndexed(snapshot.spo2, now)
+    temps = record.temperatures.upto(now)
+    bps = record.blood_pressures.upto(now)
+    oxygen = record.oxygen.upto(now)
+    spo2 = record.spo2.upto(now)
     threshold, age_note = threshold_for(snapshot.age_years(now), config)
 
-    onset_temp = find_onset(temps, elig.episode_start, config)
+    onset_temp = find_onset(record.fevers.upto(now), elig.episode_start)
     onset = onset_temp.time if onset_temp is not None else None
     vaso = vasopressor_periods(admins, now, config)
     multiple = overlaps(vaso, config)
@@ -116,7 +125,7 @@ def grade_crs(snapshot: ClinicalSnapshot, now: datetime, config: GradingConfig) 
 
     missing: list[Missing] = [*fever.missing, *hypo.missing, *hypox.missing, *unavailable]
     worst = None
-    if onset is not None:
+    if onset is not None and worst_grade:
         w = worst_grade_since(onset, now, temperatures=temps.items, blood_pressures=bps.items, oxygen=oxygen.items,
                               vasopressors=vaso, multiple=multiple,
                               masking_start=masking[0].start if masking else None,

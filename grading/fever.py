@@ -26,13 +26,12 @@ def is_fever(t: Temperature, config: GradingConfig) -> bool:
     return t.celsius >= config.fever_threshold_c
 
 
-def find_onset(temps: TimeIndexed[Temperature], episode_start: datetime,
-               config: GradingConfig) -> Temperature | None:
-    """The first fever at or after ``episode_start`` (None: no documented fever)."""
-    for temp in temps.between(episode_start, temps.times[-1] if temps.times else episode_start):
-        if is_fever(temp, config):
-            return temp
-    return None
+def find_onset(fevers: TimeIndexed[Temperature], episode_start: datetime) -> Temperature | None:
+    """The first fever at or after ``episode_start`` (None: no documented fever).
+
+    ``fevers`` holds only the temperatures at or above the threshold (sorted once per record, so
+    that grading at many instants does not scan the afebrile days before onset each time)."""
+    return fevers.first_from(episode_start)
 
 
 def _evidence(t: Temperature, config: GradingConfig, episode_start: datetime,

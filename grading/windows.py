@@ -33,12 +33,20 @@ T = TypeVar("T", bound=Timed)
 
 
 class TimeIndexed(Generic[T]):
-    """Items sorted by time, with everything after ``until`` dropped (no future data)."""
+    """Items sorted by time, with everything after ``until`` dropped (no future data; None keeps all)."""
 
-    def __init__(self, items: Iterable[T], until: datetime, key: Callable[[T], datetime] = lambda x: x.time):
-        ordered = sorted((i for i in items if key(i) <= until), key=key)
+    def __init__(self, items: Iterable[T], until: datetime | None,
+                 key: Callable[[T], datetime] = lambda x: x.time):
+        ordered = sorted((i for i in items if until is None or key(i) <= until), key=key)
         self.items: list[T] = ordered
         self.times: list[datetime] = [key(i) for i in ordered]
+
+    def upto(self, t: datetime) -> TimeIndexed[T]:
+        """The items at or before ``t``, without sorting again: what grading sees at ``t``."""
+        end = bisect_right(self.times, t)
+        view: TimeIndexed[T] = object.__new__(type(self))
+        view.items, view.times = self.items[:end], self.times[:end]
+        return view
 
     def between(self, start: datetime, end: datetime) -> Sequence[T]:
         """Items with ``start <= time <= end``."""
@@ -47,6 +55,11 @@ class TimeIndexed(Generic[T]):
     def before(self, t: datetime) -> Sequence[T]:
         """Items with ``time < t``."""
         return self.items[:bisect_left(self.times, t)]
+
+    def first_from(self, t: datetime) -> T | None:
+        """The earliest item at or after ``t``."""
+        i = bisect_left(self.times, t)
+        return self.items[i] if i < len(self.items) else None
 
     def latest_at(self, t: datetime) -> T | None:
         """The most recent item at or before ``t``."""

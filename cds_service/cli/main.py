@@ -4,6 +4,7 @@
 server, not Flask's development one). ``crs-cds grade FILE`` runs the same
 clinical pipeline without HTTP so that an integrator can check how an EHR's FHIR data
 are read and graded, evidence by evidence, and what the protocol proposes.
+``crs-cds timeline FILE --out page.html`` draws the CRS timeline page from such a file, offline.
 ``crs-cds protocols list|show|validate`` lets a pharmacist read a protocol and
 check an edited file before deploying it. ``crs-cds feedback report`` counts, per
 card kind, the cards issued, accepted and overridden, with the top override reasons.
@@ -21,15 +22,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cards.wording.times import LocalTimes
 from fhir_mappings import CodeListError, patient_share
 from grading import GradingConfigError
 from protocols import ProtocolError, ProtocolRegistry
 
 from .. import __version__
 from ..bootstrap import bootstrap, build_assessor
-from ..ehr.offline import InputError, patient_id_of, read_input
+from ..ehr.offline import InputError, OfflineInput, patient_id_of, read_input
 from ..feedback import SqlFeedbackStore, StoreUnavailable, format_report
-from ..hooks import Assessor, catalogue
+from ..hooks import Assessor, catalogue, timeline_html
 from ..http.server import multiprocess_metrics, run_gunicorn
 from ..instants import parse_instant, utc_now
 from ..settings import ConfigError, Settings
@@ -83,14 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
     grade = commands.add_parser("grade", help="grade a FHIR Bundle or CDS Hooks request offline")
     grade.add_argument("file", metavar="FILE",
                        help="FHIR Bundle, single resource or CDS Hooks request (JSON); '-' reads stdin")
-    grade.add_argument("--now", type=_instant, help="grade as of this ISO 8601 time (default: the request's "
-                       'extension["crs-cds.now"], else the current time)')
     grade.add_argument("--json", action="store_true", help="print the assessment as JSON")
-    grade.add_argument("--patient", metavar="ID", help="patient id (default: the request's context, "
-                       "else the only Patient in the file)")
-    grade.add_argument("--protocol", metavar="ID", help="protocol id or file for the recommendations "
-                       "(default: CRS_CDS_PROTOCOL, with CRS_CDS_PAEDIATRIC_PROTOCOL for patients under 18)")
+    _input_options(grade)
     grade.set_defaults(run=grade_command)
+
+    page = commands.add_parser("timeline", help="write the CRS timeline page of a FHIR Bundle or CDS Hooks request")
+    page.add_argument("file", metavar="FILE",
+                      help="FHIR Bundle, single resource or CDS Hooks request (JSON); '-' reads stdin")
+    page.add_argument("--out", required=True, metavar="PAGE", help="the HTML file to write ('-': stdout)")
+    _input_options(page)
+    page.set_defaults(run=timeline_command)
 
     protocols = commands.add_parser("protocols", help="list, show or validate treatment protocols")
     actions = protocols.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -114,6 +118,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _input_options(command: argparse.ArgumentParser) -> None:
+    """``--now``, ``--patient`` and ``--protocol``: how ``grade`` and ``timeline`` read a file."""
+    command.add_argument("--now", type=_instant, help="grade as of this ISO 8601 time (default: the request's "
+                         'extension["crs-cds.now"], else the current time)')
+    command.add_argument("--patient", metavar="ID", help="patient id (default: the request's context, "
+                         "else the only Patient in the file)")
+    command.add_argument("--protocol", metavar="ID", help="protocol id or file for the recommendations "
+                         "(default: CRS_CDS_PROTOCOL, with CRS_CDS_PAEDIATRIC_PROTOCOL for patients under 18)")
+
+
 def serve_command(args: argparse.Namespace) -> int:
     # Everything is built and validated here, before forking: a bad variable, data file or
     # protocol stops start-up with file, line and path, not as a worker traceback.
@@ -125,20 +139,25 @@ def serve_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def grade_command(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
+def _offline(args: argparse.Namespace, settings: Settings) -> tuple[Assessor, OfflineInput, str, datetime]:
+    """The pipeline (``--protocol`` applied) and what FILE holds: resources, patient id, ``now``.
+    Raises ``InputError`` naming what is wrong with the file."""
     assessor = args.build_assessor(settings)
     if args.protocol:
         assessor = assessor.with_protocols(ProtocolRegistry.load(
             args.protocol, adult_age_years=assessor.grading.adult_age_years))
     services = catalogue(assessor.codes)
     templates = {s.hook: s.prefetch for s in services}
+    given = read_input(_load_json(args.file), templates, {key for s in services for key in s.prefetch_only})
+    patient_id = patient_id_of(given, args.patient)
+    return assessor, given, patient_id, args.now or given.now or utc_now()
+
+
+def grade_command(args: argparse.Namespace) -> int:
     try:
-        given = read_input(_load_json(args.file), templates, {key for s in services for key in s.prefetch_only})
-        patient_id = patient_id_of(given, args.patient)
+        assessor, given, patient_id, now = _offline(args, Settings.from_env())
     except InputError as exc:
         return _fail(f"{_name(args.file)}: {exc}")
-    now: datetime = args.now or given.now or utc_now()
     share = patient_share(given.resources, patient_id)
     if share.mismatch:  # said on stderr, so that --json output stays JSON
         print(f"crs-cds: none of the {share.scoped} resources about a patient in {_name(args.file)} is about "
@@ -153,6 +172,26 @@ def grade_command(args: argparse.Namespace) -> int:
     else:
         print(assessment_table(assessment, patient_id=patient_id))
         print("\n" + recommendations_table(recs))
+    return EXIT_OK
+
+
+def timeline_command(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    try:
+        assessor, given, patient_id, now = _offline(args, settings)
+    except InputError as exc:
+        return _fail(f"{_name(args.file)}: {exc}")
+    html = timeline_html(assessor, given.resources, patient_id=patient_id, now=now, unavailable=given.unavailable,
+                         times=LocalTimes(settings.zone), data_source=f"file {_name(args.file)}")
+    if args.out == "-":
+        sys.stdout.write(html)
+        return EXIT_OK
+    try:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            handle.write(html)
+    except OSError as exc:
+        return _fail(f"{args.out}: cannot write the page ({exc.strerror or exc})")
+    print(f"wrote {args.out}")
     return EXIT_OK
 
 

@@ -19,6 +19,7 @@ class HookCall:
     resources: Sequence[dict[str, Any]]
     now: datetime
     unavailable: Sequence[str] = field(default=())
+    timeline_url: str | None = None  # the SMART launch URL of the timeline page (None: no link on the card)
 
 
 @dataclass(frozen=True, slots=True)

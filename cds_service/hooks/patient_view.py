@@ -13,4 +13,4 @@ def compose_patient_view(assessor: Assessor, call: HookCall) -> list[Card]:
     return patient_view_cards(result.assessment, protocol_id=result.protocol.id,
                               recommendations=result.recommendations,
                               icans_recommendations=result.icans_recommendations, patient_id=patient_id,
-                              encounter_id=call.context.get("encounterId"))
+                              encounter_id=call.context.get("encounterId"), timeline_url=call.timeline_url)

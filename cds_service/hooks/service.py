@@ -73,8 +73,9 @@ class CdsHooks:
         return {s.hook: s.prefetch for s in self.services}
 
     def answer(self, service: ServiceDefinition, request: Mapping[str, Any], *, now: datetime,
-               server: FhirServer | None) -> HookResult:
-        """The cards for a validated ``request`` to ``service``.
+               server: FhirServer | None, timeline_url: str | None = None) -> HookResult:
+        """The cards for a validated ``request`` to ``service`` (``timeline_url``: the SMART link to
+        put on the assessment card, when the timeline page is registered as a SMART app).
 
         Raises ``ehr.DataUnavailable`` (required data neither prefetched nor fetchable)
         and ``TooManyResources``; a failure is an error, never a partial card.
@@ -86,7 +87,7 @@ class CdsHooks:
         share = patient_share(data.resources, request["context"].get("patientId"))
         if share.mismatch:  # none of it is this patient's: nothing to say, and never an alert about it
             return HookResult((), len(data.resources), share)
-        call = HookCall(request["context"], data.resources, now, tuple(data.unavailable))
+        call = HookCall(request["context"], data.resources, now, tuple(data.unavailable), timeline_url)
         if self.silent:
             return HookResult((), len(data.resources), share, self._record_silently(service.id, call))
         cards = tuple(self.composers[service.hook](self.assessor, call))

@@ -18,6 +18,7 @@ from . import auth
 from .context import EXTENSION_KEY, current_service
 from .errors import ApiError, error_body
 from .json_provider import OrjsonProvider
+from .pages import bp as pages
 from .request_log import configure_logging, log_event, log_exception, log_request, request_id
 from .routes import bp
 
@@ -35,6 +36,7 @@ def create_app(service: Service | None = None) -> Flask:
     app.json = OrjsonProvider(app)
     app.extensions[EXTENSION_KEY] = service
     app.register_blueprint(bp)
+    app.register_blueprint(pages)
     _register_error_handlers(app)
     _register_request_logging(app)
     auth.install(app, service)  # after request logging: refusals are logged with their id

@@ -23,7 +23,7 @@ from ..instants import NOW_EXTENSION, parse_instant
 from ..metrics import CONTENT_TYPE
 from ..schemas import Problem, schema_problems
 from .auth import admitted_fhir_server
-from .context import current_service
+from .context import current_service, public_url
 from .errors import ApiError, invalid_json, invalid_request, precondition_failed
 from .request_log import log_event
 
@@ -87,7 +87,8 @@ def call_service(service_id: str) -> Response:
     g.hook, g.hook_instance = body["hook"], body["hookInstance"]  # logged only once validated
     server = admitted_fhir_server(body.get("fhirServer"))  # 403 before any request carries the token there
     try:
-        result = app.hooks.answer(service, body, now=now, server=server)
+        result = app.hooks.answer(service, body, now=now, server=server,
+                                  timeline_url=public_url("/app/launch") if app.smart.configured else None)
     except DataUnavailable as exc:
         raise precondition_failed(exc.message, exc.missing) from None
     except TooManyResources as exc:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.paths import ROOT
 
-PACKAGES = ("clinical", "fhir_mappings", "grading", "protocols", "cards", "cds_service")
+PACKAGES = ("clinical", "fhir_mappings", "grading", "protocols", "cards", "timeline", "cds_service")
 # Functions that read clinical knowledge from disk; only start-up code may call them.
 LOADERS = {"load_code_lists", "load_grading_config", "load_protocol", "load"}
 START_UP = {"cds_service/bootstrap.py", "cds_service/cli/main.py", "cds_service/cli/protocols.py",

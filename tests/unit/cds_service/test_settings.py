@@ -7,6 +7,7 @@ import re
 import pytest
 
 from cds_service.bootstrap import build_assessor
+from cds_service.cli import main
 from cds_service.http import create_app
 from cds_service.settings import ConfigError, Settings
 from grading.config import DEFAULT_CONFIG_PATH
@@ -99,3 +100,61 @@ def test_a_site_local_codes_file_is_read_at_start_up_and_a_bad_one_stops_it(tmp_
                     "  - {concept: ice-scor, system: 'urn:oid:1.2', code: '2'}\n")
     with pytest.raises(ConfigError, match=f"CRS_CDS_LOCAL_CODES_FILE: .*{site}:3: codes\\[1\\]: concept: unknown concept 'ice-scor'"):
         build_assessor(settings)
+
+
+# --- the timeline page: time zone and SMART launch ------------------------------------------------------
+
+
+def test_the_time_zone_is_an_iana_name_utc_by_default() -> None:
+    assert Settings.from_env({}).timezone == "UTC"
+    s = Settings.from_env({"CRS_CDS_TIMEZONE": " Europe/London "})
+    assert s.timezone == "Europe/London" and str(s.zone) == "Europe/London"
+
+
+@pytest.mark.parametrize("value", ["Mars/Olympus_Mons", "Europe/", "../../etc/passwd", "CET+1", "Europe/London x"])
+def test_a_bad_time_zone_stops_start_up_with_one_line_naming_the_setting(value) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"CRS_CDS_TIMEZONE": value})
+    assert str(caught.value).startswith("CRS_CDS_TIMEZONE=") and "\n" not in str(caught.value)
+    assert "IANA time zone name" in str(caught.value)
+
+
+def test_the_serve_command_reports_a_bad_time_zone_in_one_line(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("CRS_CDS_TIMEZONE", "Nowhere/Town")
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "CRS_CDS_TIMEZONE='Nowhere/Town' is not an IANA time zone name" in err
+
+
+def test_smart_launch_is_off_without_a_client_id_and_uses_the_default_scopes() -> None:
+    s = Settings.from_env({})
+    assert s.smart.client_id is None
+    s = Settings.from_env({"CRS_CDS_SMART_CLIENT_ID": "crs-cds-timeline"})
+    assert (s.smart.client_id, s.smart.scopes) == ("crs-cds-timeline",
+                                                   "launch launch/patient openid fhirUser patient/*.read")
+    assert any("--workers 1" in w for w in s.insecure_defaults())
+
+
+@pytest.mark.parametrize("env,problem", [
+    ({"CRS_CDS_SMART_CLIENT_ID": "has space"}, "CRS_CDS_SMART_CLIENT_ID"),
+    ({"CRS_CDS_SMART_SCOPES": "openid patient/*.read"}, "including 'launch'"),
+    ({"CRS_CDS_SMART_SCOPES": 'launch "quoted"'}, "CRS_CDS_SMART_SCOPES"),
+])
+def test_bad_smart_settings_name_the_variable(env, problem) -> None:
+    with pytest.raises(ConfigError, match=problem):
+        Settings.from_env(env)
+
+
+def test_smart_in_production_needs_redis_so_that_every_worker_sees_the_session() -> None:
+    env = {"CRS_CDS_ENV": "production", "CRS_CDS_ISSUERS_FILE": str(TEST_DATA / "issuers.yaml"),
+           "CRS_CDS_SMART_CLIENT_ID": "crs-cds"}
+    with pytest.raises(ConfigError, match="requires CRS_CDS_REDIS_URL"):
+        Settings.from_env(env)
+    assert Settings.from_env({**env, "CRS_CDS_REDIS_URL": "redis://127.0.0.1:6379/0"}).smart.client_id == "crs-cds"
+
+
+def test_the_fhir_allowlist_is_every_server_the_issuers_file_lists() -> None:
+    s = Settings.from_env({"CRS_CDS_ISSUERS_FILE": str(TEST_DATA / "issuers.yaml")})
+    assert s.security.fhir_allowlist() == frozenset(
+        [*s.security.issuers[0].fhir_servers, *(u for t in s.security.issuers[0].tenants for u in t.fhir_servers)])
+    assert Settings.from_env({}).security.fhir_allowlist() is None  # no file: the guard's development rule
