@@ -210,13 +210,18 @@ def no_prefetch_request(fhir_server: str) -> dict[str, Any]:
 _REMOTES: dict[tuple[str, float], RemoteFhir] = {}
 
 
-def over_http(service_url: str, name: str, latency: float, calls: int = 3) -> float:
-    """p50 of ``calls`` no-prefetch patient-views to a running service (``bench_http``), after one
-    that warms the fake FHIR server's answers; the FHIR server stays up for the next round."""
+def remote(name: str, latency: float) -> RemoteFhir:
+    """The fake FHIR server serving record ``name``, started once per benchmark run."""
     key = (name, latency)
     if key not in _REMOTES:
         _REMOTES[key] = RemoteFhir(with_referenced_medication(RECORDS[name]()), latency)
-    data = json.dumps(no_prefetch_request(_REMOTES[key].base)).encode()
+    return _REMOTES[key]
+
+
+def over_http(service_url: str, name: str, latency: float, calls: int = 3) -> float:
+    """p50 of ``calls`` no-prefetch patient-views to a running service (``bench_http``), after one
+    that warms the fake FHIR server's answers; the FHIR server stays up for the next round."""
+    data = json.dumps(no_prefetch_request(remote(name, latency).base)).encode()
     times = []
     for _ in range(calls + 1):
         request = urllib.request.Request(f"{service_url}/cds-services/crs-patient-view", data=data,

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cds_service import json_text
 from cds_service.http.json_provider import OrjsonProvider
+from cds_service.http.routes import free_after_sending
 from cds_service.http.server import gunicorn_options, tune_gc
 from cds_service.settings import Settings
 
@@ -34,7 +35,9 @@ def floor_app(max_depth: int) -> Flask:
     def parse_only(service_id: str) -> Response:
         body = json_text.loads(request.get_data(cache=False), max_depth=max_depth)
         assert isinstance(body, dict)
-        return jsonify({"cards": []})
+        response = jsonify({"cards": []})
+        free_after_sending(response, body)  # as the service does
+        return response
 
     return app
 

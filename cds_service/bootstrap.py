@@ -71,6 +71,7 @@ class Service:
             "replayStore": self.replay.describe(),
             "corsOrigins": list(s.security.effective_cors_origins(s.development)),
             "workers": s.workers,
+            "threads": s.threads,
         }
 
     def readiness(self) -> dict[str, str | None]:

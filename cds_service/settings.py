@@ -30,6 +30,7 @@ DEFAULT_ENV = "development"
 DEFAULT_FEEDBACK_DB = "var/crs-cds-feedback.sqlite3"  # relative to the working directory
 DEFAULT_FETCH_DEADLINE = 3.0  # CDS clients may abandon a call after ~5 s; leave time to grade
 DEFAULT_WORKERS = 2
+DEFAULT_THREADS = 4  # see README, "Serving": I/O-bound calls (no prefetch) overlap; CPU-bound ones queue per worker
 _POSTGRES = ("postgresql://", "postgres://")
 T = TypeVar("T")
 DEFAULT_TIMEZONE = "UTC"
@@ -291,6 +292,7 @@ class Settings:
     fetch_deadline_seconds: float = DEFAULT_FETCH_DEADLINE  # reading gaps from fhirServer, all queries together
     grading_file: str | None = None  # the site's copy of grading/data/astct.json (None: the shipped one)
     workers: int = DEFAULT_WORKERS  # gunicorn worker processes of `crs-cds serve`
+    threads: int = DEFAULT_THREADS  # threads per worker (gthread); 1 runs gunicorn's sync workers
     mode: str = "active"  # silent: grade and record every assessment, answer no cards (go-live comparison)
     retention_days: int | None = None  # per-call records (issued cards, silent assessments) kept this long
     local_codes_file: str | None = None  # the site's flowsheet rows and local codes, added to the code lists
@@ -329,6 +331,7 @@ class Settings:
                 DEFAULT_FETCH_DEADLINE),
             grading_file=None if _blank(env.get("CRS_CDS_GRADING_FILE")) else env["CRS_CDS_GRADING_FILE"].strip(),
             workers=problems.take(lambda: _positive(env, "CRS_CDS_WORKERS", DEFAULT_WORKERS), DEFAULT_WORKERS),
+            threads=problems.take(lambda: _positive(env, "CRS_CDS_THREADS", DEFAULT_THREADS), DEFAULT_THREADS),
             mode=problems.take(lambda: _mode(env.get("CRS_CDS_MODE")), "active"),
             retention_days=problems.take(lambda: _positive(env, "CRS_CDS_RETENTION_DAYS", 0), 0) or None,
             local_codes_file=None if _blank(env.get("CRS_CDS_LOCAL_CODES_FILE"))

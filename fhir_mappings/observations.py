@@ -98,7 +98,10 @@ def _single_pressure(res: dict, role: str, time: datetime, source: str, ctx: Map
     if type(value) is str:
         ctx.exclude(source, value)
     else:
-        ctx.blood_pressures.append(BloodPressure(time, source, **{_BP_FIELDS[role]: value[0]}))
+        field = _BP_FIELDS[role]
+        ctx.blood_pressures.append(BloodPressure(time, source, value[0] if field == "systolic" else None,
+                                                 value[0] if field == "mean" else None,
+                                                 value[0] if field == "diastolic" else None))
 
 
 def _bp_panel(res: dict, role: str, time: datetime, source: str, ctx: MappingContext) -> None:
@@ -115,7 +118,8 @@ def _bp_panel(res: dict, role: str, time: datetime, source: str, ctx: MappingCon
         else:
             values[field] = value[0]
     if values:
-        ctx.blood_pressures.append(BloodPressure(time, source, **values))
+        ctx.blood_pressures.append(BloodPressure(time, source, values.get("systolic"), values.get("mean"),
+                                                 values.get("diastolic")))
         for reason in failures:  # a component left out, e.g. an unknown unit
             ctx.exclude(source, reason)
     else:

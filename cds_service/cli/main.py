@@ -78,8 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     serve.add_argument("--port", type=_port, default=8080, help="port to bind (default: %(default)s)")
     serve.add_argument("--workers", type=_positive, help="worker processes (default: CRS_CDS_WORKERS, else 2)")
-    serve.add_argument("--threads", type=_positive, default=1,
-                       help="threads per worker; more than 1 runs gunicorn's gthread workers (default: %(default)s)")
+    serve.add_argument("--threads", type=_positive,
+                       help="threads per worker, 1 for gunicorn's sync workers (default: CRS_CDS_THREADS, else 4)")
     serve.set_defaults(run=serve_command)
 
     grade = commands.add_parser("grade", help="grade a FHIR Bundle or CDS Hooks request offline")
@@ -134,8 +134,10 @@ def serve_command(args: argparse.Namespace) -> int:
     settings = Settings.from_env().served_at(args.host, args.port)
     if args.workers is not None:
         settings = replace(settings, workers=args.workers)
+    if args.threads is not None:
+        settings = replace(settings, threads=args.threads)
     service = bootstrap(settings)
-    run_gunicorn(service, host=args.host, port=args.port, workers=settings.workers, threads=args.threads)
+    run_gunicorn(service, host=args.host, port=args.port, workers=settings.workers, threads=settings.threads)
     return EXIT_OK
 
 

@@ -9,15 +9,18 @@ import json
 import logging
 import re
 import uuid
+import weakref
 from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
+from flask import Response
 
 from cards import Card
 from cds_service.bootstrap import bootstrap
 from cds_service.feedback import SqlFeedbackStore
 from cds_service.http import create_app
+from cds_service.http.routes import free_after_sending
 from cds_service.settings import Settings
 from devkit import fhirbuild as fb
 from devkit.fhirbuild import ago
@@ -549,3 +552,18 @@ def test_pipeline_eligibility_off_assesses_without_index_therapy() -> None:
     assert resp.status_code == 200, resp.get_data(as_text=True)
     [card] = resp.get_json()["cards"]
     assert card["extension"]["crs-cds.assessment"]["status"] == "graded"
+
+
+def test_the_calls_data_are_freed_after_the_answer_is_sent_not_before() -> None:
+    """Freeing a long record's objects is left until the server has written the answer."""
+
+    class Held:
+        pass
+
+    response, held = Response("{}"), Held()
+    alive = weakref.ref(held)
+    free_after_sending(response, held)
+    del held
+    assert alive() is not None  # still held while the answer is being written
+    response.close()  # what the WSGI server calls once the answer is sent
+    assert alive() is None
