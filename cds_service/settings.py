@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
+from cards.profiles import CLIENTS
+
 from .ehr.guard import is_loopback, normalise_base
 from .security.issuers import Issuer, IssuerConfigError, load_issuers, sandbox_issuer
 
@@ -255,6 +257,8 @@ class Settings:
     mode: str = "active"  # silent: grade and record every assessment, answer no cards (go-live comparison)
     retention_days: int | None = None  # per-call records (issued cards, silent assessments) kept this long
     local_codes_file: str | None = None  # the site's flowsheet rows and local codes, added to the code lists
+    client: str | None = None  # CRS_CDS_CLIENT: the profile of calls without a verified JWT (development)
+    orderables_file: str | None = None  # CRS_CDS_ORDERABLES_FILE: the site's orderable codes per client
 
     @property
     def development(self) -> bool:
@@ -288,6 +292,9 @@ class Settings:
             retention_days=problems.take(lambda: _positive(env, "CRS_CDS_RETENTION_DAYS", 0), 0) or None,
             local_codes_file=None if _blank(env.get("CRS_CDS_LOCAL_CODES_FILE"))
             else env["CRS_CDS_LOCAL_CODES_FILE"].strip(),
+            client=problems.take(lambda: _client(env.get("CRS_CDS_CLIENT")), None),
+            orderables_file=None if _blank(env.get("CRS_CDS_ORDERABLES_FILE"))
+            else env["CRS_CDS_ORDERABLES_FILE"].strip(),
         )
         problems.raise_if_any()
         return settings
@@ -398,6 +405,16 @@ def _mode(value: str | None) -> str:
     if mode not in MODES:
         raise ConfigError(f"CRS_CDS_MODE={value!r} must be one of {', '.join(MODES)}")
     return mode
+
+
+def _client(value: str | None) -> str | None:
+    """The client profile of calls that carry no verified JWT (development); None: detected per call."""
+    if _blank(value):
+        return None
+    client = value.strip().lower()
+    if client not in CLIENTS:
+        raise ConfigError(f"CRS_CDS_CLIENT={value!r} must be one of {', '.join(CLIENTS)}")
+    return client
 
 
 def _environment(value: str | None) -> str:
