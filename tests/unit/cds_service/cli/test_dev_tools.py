@@ -78,12 +78,21 @@ def test_claims_lifetime_and_jku_are_configurable(tmp_path, capsys) -> None:
     claims = jwt.decode(tok, options={"verify_signature": False})
     assert claims["exp"] - claims["iat"] == 900 and claims["tenant"] == "hospital-a" and claims["extra"] == {"a": 1}
     assert claims["sub"] == "client-9" and jwt.get_unverified_header(tok)["jku"] == "https://test-ehr.example.org/jwks"
-    # 900 s is Epic's documented lifetime and more than this service accepts (600 s): refused
+    # 900 s is Epic's documented lifetime: accepted by default (maxTokenLifetimeSeconds 900), one second more is not,
+    # and an issuer configured for less refuses it
     issuers = load_issuers(f"{folder}/issuers.yaml", production=True)
-    issuers = (replace(issuers[0], jku=("https://test-ehr.example.org/jwks",)),)
-    service = apps.client(Settings(env="production", workers=1,
-                                   security=SecuritySettings(issuers=issuers, public_base_url=PUBLIC)))
-    assert service.get(DISCOVERY, headers={"Authorization": f"Bearer {tok}"}).status_code == 401
+    trusted = replace(issuers[0], jku=("https://test-ehr.example.org/jwks",))
+
+    def status(issuer, lifetime: str) -> int:
+        service = apps.client(Settings(env="production", workers=1,
+                                       security=SecuritySettings(issuers=(issuer,), public_base_url=PUBLIC)))
+        token = mint(capsys, folder, "--lifetime", lifetime)
+        return service.get(DISCOVERY, headers={"Authorization": f"Bearer {token}"}).status_code
+
+    assert status(trusted, "900") == 200
+    assert status(trusted, "901") == 401
+    assert status(replace(trusted, max_token_lifetime=600), "900") == 401
+    assert status(replace(trusted, max_token_lifetime=600), "600") == 200
 
 
 def test_a_directory_dev_issuer_did_not_write_is_one_line(tmp_path, capsys) -> None:
