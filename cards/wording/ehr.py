@@ -65,6 +65,7 @@ def corrected_order(f: OrderFinding) -> str:
     if calculation:
         text += f" ({calculation})"
     given = f" of {num(o.dose_value)} {o.dose_unit or ''}".rstrip() if o.dose_value is not None else ""
+    given += f" every {num(o.every_hours)} h" if given and o.every_hours else ""
     return f"{text}, replacing the draft{given}. {CHECK_DEFAULTS}"
 
 
