@@ -58,8 +58,10 @@ def check_oracle(card: dict[str, Any]) -> None:
     """No markdown table, critical only from grade 3, links without appContext."""
     assert not any(line.lstrip().startswith("|") for line in card.get("detail", "").splitlines()), card["detail"]
     if card["indicator"] == "critical":
-        assessment = card.get("extension", {}).get("crs-cds.assessment") or {}
-        grades = [assessment.get("grade"), (assessment.get("icans") or {}).get("grade")]
+        extension = card.get("extension", {})
+        assessment = extension.get("crs-cds.assessment") or {}
+        grades = [assessment.get("grade"), (assessment.get("icans") or {}).get("grade"),
+                  (extension.get("crs-cds.order-check") or {}).get("grade")]
         assert max((g for g in grades if g is not None), default=0) >= 3, card["summary"]
     assert all("appContext" not in link for link in card.get("links", []))
 
