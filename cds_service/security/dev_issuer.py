@@ -148,14 +148,6 @@ def thumbprint(jwk: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
 
 
-def public_jwks(issuer: DevIssuer) -> dict[str, Any]:
-    """The JWKS an issuers file needs for ``issuer``'s key (public half only)."""
-    key = _private_key(issuer.private_key)
-    algorithm = RSAAlgorithm if isinstance(key, rsa.RSAPrivateKey) else ECAlgorithm
-    public = algorithm.to_jwk(key.public_key(), as_dict=True)  # type: ignore[arg-type]
-    return {"keys": [{**public, "kid": issuer.kid, "alg": issuer.alg, "use": "sig"}]}
-
-
 def _private_key(path: Path) -> Any:
     try:
         return serialization.load_pem_private_key(path.read_bytes(), password=None)
