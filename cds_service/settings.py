@@ -398,32 +398,27 @@ def _log_level(value: str | None) -> str:
     return level
 
 
-def _mode(value: str | None) -> str:
+def _one_of(name: str, value: str | None, allowed: tuple[str, ...], default: T) -> str | T:
+    """One of ``allowed`` (case-insensitive), ``default`` when unset; else a line naming the variable."""
     if _blank(value):
-        return "active"
-    mode = value.strip().lower()
-    if mode not in MODES:
-        raise ConfigError(f"CRS_CDS_MODE={value!r} must be one of {', '.join(MODES)}")
-    return mode
+        return default
+    word = value.strip().lower()
+    if word not in allowed:
+        raise ConfigError(f"{name}={value!r} must be one of {', '.join(allowed)}")
+    return word
+
+
+def _mode(value: str | None) -> str:
+    return _one_of("CRS_CDS_MODE", value, MODES, "active")
 
 
 def _client(value: str | None) -> str | None:
     """The client profile of calls that carry no verified JWT (development); None: detected per call."""
-    if _blank(value):
-        return None
-    client = value.strip().lower()
-    if client not in CLIENTS:
-        raise ConfigError(f"CRS_CDS_CLIENT={value!r} must be one of {', '.join(CLIENTS)}")
-    return client
+    return _one_of("CRS_CDS_CLIENT", value, CLIENTS, None)
 
 
 def _environment(value: str | None) -> str:
-    if _blank(value):
-        return DEFAULT_ENV
-    env = value.strip().lower()
-    if env not in ENVIRONMENTS:
-        raise ConfigError(f"CRS_CDS_ENV={value!r} must be one of {', '.join(ENVIRONMENTS)}")
-    return env
+    return _one_of("CRS_CDS_ENV", value, ENVIRONMENTS, DEFAULT_ENV)
 
 
 def _feedback_url(database_url: str | None, feedback_db: str | None) -> str:

@@ -34,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
 from devkit import fhirbuild as fb  # noqa: E402
+from devkit import records  # noqa: E402
 
 EPIC_BASE = "https://fhir.epic-hospital.example.org/api/FHIR/R4"
 ORACLE_BASE = "https://fhir-ehr.cerner.com/r4/ec2458f2-1e24-41c8-b71b-0e701af7583d"
@@ -139,15 +140,7 @@ def searchset(query: str, resources: list[dict[str, Any]], included: list[dict[s
 
 def epic_grade3_prefetch() -> dict[str, Any]:
     """Grade 3 CRS on day +4 of axicabtagene ciloleucel (norepinephrine, low-flow oxygen, 70 kg)."""
-    observations = [epic_observation(r) for r in (
-        fb.temperature(38.4, fb.ago(hours=20), rid="eObs.temp-onset"),
-        fb.temperature(39.2, fb.ago(hours=1), rid="eObs.temp-1"),
-        fb.blood_pressure(84, 48, fb.ago(hours=3), rid="eObs.bp-1"),
-        fb.blood_pressure(102, 60, fb.ago(hours=1), rid="eObs.bp-2"),
-        fb.spo2(95, fb.ago(hours=1), flow_l_min=4, rid="eObs.spo2-1"),
-        fb.oxygen_device("nasal-cannula", fb.ago(hours=1), rid="eObs.o2-1"),
-        fb.weight(70.0, fb.ago(days=1), rid="eObs.wt-1"),
-    )]
+    observations = [epic_observation(r) for r in records.grade3_vitals("eObs.")]
     administrations = [
         epic_administration(fb.car_t(fb.ago(days=4), rid="eMA.cart-1"), "car-t"),
         epic_administration(fb.drug("norepinephrine", fb.ago(hours=2.5), open_period=True, status="in-progress",

@@ -10,6 +10,7 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -131,18 +132,25 @@ LEGACY_SCHEMA = (  # 0.1: one row per card and outcome; later suggestions of the
 )
 
 
-def legacy_database(kind: str, tmp_path, request) -> str:
-    """A 0.1 feedback database with one issued card accepted with two suggestions, one overridden, one unknown."""
+def old_database(kind: str, tmp_path, request, schema: tuple[str, ...]) -> tuple[str, Any, str]:
+    """(URL, open connection, placeholder) of a database with an older release's ``schema``."""
     if kind == "sqlite":
-        url = str(tmp_path / "legacy.sqlite3")
+        url = str(tmp_path / "old.sqlite3")
         conn, ph = sqlite3.connect(url), "?"
     else:
         url = request.getfixturevalue("pg_url")
         conn, ph = psycopg.connect(url), "%s"
+    cur = conn.cursor()
+    for statement in schema:  # committed with the caller's rows
+        cur.execute(statement)
+    return url, conn, ph
+
+
+def legacy_database(kind: str, tmp_path, request) -> str:
+    """A 0.1 feedback database with one issued card accepted with two suggestions, one overridden, one unknown."""
+    url, conn, ph = old_database(kind, tmp_path, request, LEGACY_SCHEMA)
     with conn:
         cur = conn.cursor()
-        for statement in LEGACY_SCHEMA:
-            cur.execute(statement)
         cur.execute(f"INSERT INTO issued_cards VALUES ({', '.join([ph] * 6)})",
                     ("c1", "crs-patient-view", "crs-assessment", 3, "astct-generic", "2026-11-20T10:00:00.000000Z"))
         for row in [("c1", "accepted", '["s1", "s2"]', None), ("c1", "overridden", "[]", "Comfort care"),
@@ -186,16 +194,9 @@ V02_FEEDBACK = (  # 0.2: feedback_items before Epic's own reasons were kept (no 
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_a_0_2_feedback_table_gains_epics_reason_columns_and_keeps_its_rows(kind, tmp_path, request) -> None:
-    if kind == "sqlite":
-        url = str(tmp_path / "v02.sqlite3")
-        conn, ph = sqlite3.connect(url), "?"
-    else:
-        url = request.getfixturevalue("pg_url")
-        conn, ph = psycopg.connect(url), "%s"
+    url, conn, ph = old_database(kind, tmp_path, request, V02_FEEDBACK)
     with conn:
         cur = conn.cursor()
-        for statement in V02_FEEDBACK:
-            cur.execute(statement)
         cur.execute(f"INSERT INTO feedback_items VALUES ({', '.join([ph] * 10)})",
                     ("c1", "crs-order-sign", "overridden", "", "2026-11-20T11:00:00.000000Z", "urn:x", "weight",
                      "Recorded weight is outdated", 0, "2026-11-20T11:00:01.000000Z"))
