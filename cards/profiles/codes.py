@@ -30,6 +30,8 @@ def medication_concept(concept: dict[str, Any], profile: ClientProfile, entry: O
 def coded_orders(body: dict[str, Any], profile: ClientProfile, orderables: Orderables,
                  subjects: CardSubjects) -> None:
     """Recode every ``create`` order of the card's suggestions for ``profile``."""
+    if not len(orderables) and profile.rxnorm_systems == (RXNORM,):
+        return  # the codes the builders wrote are this client's (the generic profile without a site map)
     for suggestion in body.get("suggestions", ()):
         order = (suggestion.get("extension") or {}).get(ORDER_EXTENSION)
         if not isinstance(order, dict):

@@ -166,8 +166,10 @@ def feedback(service_id: str) -> Response:
     """CDS Hooks feedback: 200 once stored (one row per accepted suggestion, repeats stored once, cards we never
     issued stored but flagged), 400 naming a bad field, 404 unknown service."""
     service = known_service(service_id)
+    body = read_json_object()
+    g.client = choose_client(principal().client, current_service().settings.client, body.get("extension"))
     try:
-        items = parse_feedback(read_json_object())
+        items = parse_feedback(body)
     except InvalidFeedback as exc:
         raise invalid_request(exc.problems) from None
     app = current_service()

@@ -160,12 +160,15 @@ def test_epic_offers_every_order_the_generic_profile_offers() -> None:
         assert generic and generic <= epic_orders, (name, generic - epic_orders)
 
 
-def test_epic_feedback_is_stored_item_by_item_with_its_reasons(ehrs) -> None:
+def test_epic_feedback_is_stored_item_by_item_with_its_reasons(ehrs, caplog) -> None:
     ehr = ehrs["epic"]
     for name in FEEDBACK:
-        resp = ehr.post("/cds-services/crs-patient-view/feedback", kit_file(name))
+        with caplog.at_level(logging.INFO, logger="crs_cds.request"):
+            resp = ehr.post("/cds-services/crs-patient-view/feedback", kit_file(name))
         assert resp.status_code == 200, resp.get_data(as_text=True)
         assert resp.get_json()["stored"] == EXPECTED[name]["stored"], name
+    lines = [json.loads(r.getMessage()) for r in caplog.records if '"event":"request"' in r.getMessage()]
+    assert {line["client"] for line in lines} == {"epic"}
     for name in FEEDBACK:  # a batch sent again stores nothing new
         assert ehr.post("/cds-services/crs-patient-view/feedback", kit_file(name)).get_json()["stored"] == 0
     report = ehr.store.report()  # the kit's card uuids stand for an answer's: stored, flagged as never issued
