@@ -17,7 +17,7 @@ from clinical import Evidence
 from ..card import Card
 from ..wording import ehr
 from .clients import ClientProfile
-from .subjects import CardSubjects
+from .subjects import CardSubjects, alternatives_group
 
 
 def evidence_groups(card: Card, subjects: CardSubjects) -> tuple[list[Sequence[Evidence]], datetime | None]:
@@ -28,8 +28,7 @@ def evidence_groups(card: Card, subjects: CardSubjects) -> tuple[list[Sequence[E
         if a.icans is not None and a.icans.status != "not-eligible" and a.icans.evidence:
             groups.append(a.icans.evidence)
         return groups, a.now
-    check = (card.body.get("extension") or {}).get("crs-cds.order-check") or {}
-    finding = subjects.finding(check.get("order"), check.get("kind"))
+    finding = subjects.finding(card.body)
     now = a.now if a is not None else None
     return ([finding.evidence] if finding is not None and finding.evidence else []), now
 
@@ -55,8 +54,8 @@ def severity(card: Card, subjects: CardSubjects) -> int:
     if card.kind == "crs-assessment" and a is not None:
         grades = [a.grade if a.has_crs else None, a.icans.grade if a.icans is not None and a.has_icans else None]
         return max((g for g in grades if g is not None), default=0)
-    group = ((card.body.get("extension") or {}).get("crs-cds.alternatives") or {}).get("group")
-    section = subjects.section_of(group) if isinstance(group, str) else None
+    group = alternatives_group(card.body)
+    section = subjects.section_of(group) if group is not None else None
     grade = section.grade if section is not None else card.grade
     return grade or 0
 

@@ -16,9 +16,17 @@ from protocols import MedicationRecommendation, Recommendations, ServiceRecommen
 from protocols.findings import OrderFinding
 from protocols.model import Drug
 
+from ..order_cards import ORDER_CHECK_EXTENSION
 from ..suggestions import order_extension
 
 Orderable = MedicationRecommendation | ServiceRecommendation
+ALTERNATIVES_EXTENSION = "crs-cds.alternatives"
+
+
+def alternatives_group(body: Mapping[str, Any]) -> str | None:
+    """The exclusive group a card of mutually exclusive orders offers (``crs-cds.alternatives``), else None."""
+    group = ((body.get("extension") or {}).get(ALTERNATIVES_EXTENSION) or {}).get("group")
+    return group if isinstance(group, str) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +55,11 @@ class CardSubjects:
         """The section whose options form the exclusive ``group``."""
         return next((recs for recs in self.sections if recs.alternatives(group)), None)
 
-    def finding(self, reference: object, kind: object) -> OrderFinding | None:
-        """The order-check finding a card (``crs-cds.order-check``: order reference and kind) reports."""
-        return next((f for f in self.findings if f.order.reference == reference and f.kind == kind), None)
+    def finding(self, body: Mapping[str, Any]) -> OrderFinding | None:
+        """The order-check finding a card reports (its ``crs-cds.order-check``: order reference and kind)."""
+        check = (body.get("extension") or {}).get(ORDER_CHECK_EXTENSION) or {}
+        return next((f for f in self.findings
+                     if f.order.reference == check.get("order") and f.kind == check.get("kind")), None)
 
 
 def _same(written: dict[str, Any], found: Mapping[str, Any]) -> bool:

@@ -21,11 +21,9 @@ from ..wording import ehr
 from .clients import ClientProfile
 from .codes import medication_concept
 from .orderables import Orderables
-from .subjects import CardSubjects
+from .subjects import CardSubjects, alternatives_group
 
 NewId = Callable[[], str]
-ORDER_CHECK_EXTENSION = "crs-cds.order-check"
-ALTERNATIVES_EXTENSION = "crs-cds.alternatives"
 # Parts of a signed or re-signed draft that must not be copied into a new order.
 _DRAFT_ONLY = ("identifier", "meta", "text", "priorPrescription", "groupIdentifier", "basedOn")
 
@@ -35,8 +33,7 @@ def without_updates(body: dict[str, Any], profile: ClientProfile, orderables: Or
     """Each ``update`` of a draft as a ``delete`` of it and a ``create`` of the corrected order."""
     if "update" in profile.action_types:
         return
-    check = (body.get("extension") or {}).get(ORDER_CHECK_EXTENSION) or {}
-    finding = subjects.finding(check.get("order"), check.get("kind"))
+    finding = subjects.finding(body)
     out: list[dict[str, Any]] = []
     for suggestion in body.get("suggestions", ()):
         update = next((a for a in suggestion.get("actions", ()) if a.get("type") == "update"), None)
@@ -115,7 +112,7 @@ def supported_selection(body: dict[str, Any], profile: ClientProfile, subjects: 
     if behaviour is None or behaviour in profile.selection_behaviors:
         return
     body["selectionBehavior"] = "any"
-    if ALTERNATIVES_EXTENSION not in (body.get("extension") or {}):
+    if alternatives_group(body) is None:
         return
     options = [(s, subjects.order((s.get("extension") or {}).get(ORDER_EXTENSION))) for s in body["suggestions"]]
     chosen = next((rec for s, rec in options if s.get("isRecommended")), None)

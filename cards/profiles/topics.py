@@ -14,7 +14,7 @@ import re
 from clinical import Assessment, IcansAssessment
 
 from ..card import Card
-from .subjects import CardSubjects
+from .subjects import CardSubjects, alternatives_group
 
 TOPIC_LIMIT = 100
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -30,15 +30,14 @@ def grading_part(letter: str, grading: Assessment | IcansAssessment) -> str:
 def content_key(card: Card, subjects: CardSubjects) -> tuple[str, str]:
     """(the grades the card's content depends on, anything else that tells its content apart)."""
     a = subjects.assessment
-    extension = card.body.get("extension") or {}
     if card.kind == "crs-assessment" and a is not None:
         grades = grading_part("C", a)
         if a.icans is not None and a.icans.status != "not-eligible":
             grades += grading_part("I", a.icans)
         prompts = "oxygen-check" if any(r.oxygen_check is not None for r in subjects.sections) else ""
         return grades, prompts
-    group = (extension.get("crs-cds.alternatives") or {}).get("group")
-    if isinstance(group, str):
+    group = alternatives_group(card.body)
+    if group is not None:
         section = subjects.section_of(group)
         grade = section.grade if section is not None else None
         return (f"G{grade}" if grade is not None else "", f"{group}|{section.syndrome if section else ''}")
