@@ -5,8 +5,14 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.servicerequest import ServiceRequest
+
 from cards.profiles.clients import RXNORM, RXNORM_OID
 from cards.wording.ehr import CHECK_DEFAULTS, DEFAULTS_NOTICE
+
+MODELS = {"MedicationRequest": MedicationRequest, "ServiceRequest": ServiceRequest, "Condition": Condition}
 
 ALPHANUMERIC = re.compile(r"[A-Za-z0-9]{1,100}")
 CLIENT_OF = {"epic": "epic", "oracle-health": "oracle-health", "generic": "generic"}
@@ -32,6 +38,9 @@ def check_epic(card: dict[str, Any]) -> None:
     for s in suggestions:
         assert s["uuid"] and s["label"] and len(s["actions"]) == 1, s
         assert s["actions"][0]["type"] in ("create", "delete"), s
+        if "resource" in s["actions"][0]:  # what Epic creates is valid R4
+            resource = s["actions"][0]["resource"]
+            MODELS[resource["resourceType"]].model_validate(resource)
     medications = creates(card, "MedicationRequest")
     for s in suggestions:
         action = s["actions"][0]
