@@ -30,6 +30,17 @@ def grade3_vitals(prefix: str = "") -> list[dict[str, Any]]:
     ]
 
 
+def grade2_fahrenheit_vitals(prefix: str = "") -> list[dict[str, Any]]:
+    """The vital signs of the grade 2 example (a temperature charted in °F, low-flow oxygen, 82.5 kg)."""
+    return [
+        fb.temperature(100.9, fb.ago(hours=2), unit="[degF]", rid=f"{prefix}temp-f"),
+        fb.blood_pressure(118, 70, fb.ago(hours=2), rid=f"{prefix}bp-1"),
+        fb.spo2(93, fb.ago(hours=2), flow_l_min=3, rid=f"{prefix}spo2-1"),
+        fb.oxygen_device("nasal-cannula", fb.ago(hours=2), rid=f"{prefix}o2-1"),
+        fb.weight(82.5, fb.ago(days=2), rid=f"{prefix}wt-1"),
+    ]
+
+
 def record(hours: int, step_minutes: int, seed: int = 7) -> list[dict[str, Any]]:
     rnd = random.Random(seed)
     res: list[dict[str, Any]] = [fb.patient("1968-03-14"), fb.car_t(fb.ago(hours=hours + 24))]

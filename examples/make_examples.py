@@ -45,14 +45,7 @@ def examples() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
         fb.drug("norepinephrine", fb.ago(hours=2.5), open_period=True, status="in-progress",
                 dose=(0.08, "ug/kg/min"), route="IV", rid="ne-1"),
     ]
-    grade2 = [
-        fb.patient("1975-09-30"), cart,
-        fb.temperature(100.9, fb.ago(hours=2), unit="[degF]", rid="temp-f"),
-        fb.blood_pressure(118, 70, fb.ago(hours=2), rid="bp-1"),
-        fb.spo2(93, fb.ago(hours=2), flow_l_min=3, rid="spo2-1"),
-        fb.oxygen_device("nasal-cannula", fb.ago(hours=2), rid="o2-1"),
-        fb.weight(82.5, fb.ago(days=2), rid="wt-1"),
-    ]
+    grade2 = [fb.patient("1975-09-30"), cart, *records.grade2_fahrenheit_vitals()]
     no_fever = [
         fb.patient("1958-12-01"), cart,
         fb.temperature(37.1, fb.ago(hours=1), rid="temp-1"),

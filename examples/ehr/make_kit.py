@@ -283,12 +283,7 @@ def oracle_requests() -> dict[str, dict[str, Any]]:
               fb.weight(81.0, fb.ago(days=1), rid="1198840016"),
               fb.drug("norepinephrine", fb.ago(hours=2), open_period=True, status="in-progress",
                       dose=(0.06, "ug/kg/min"), route="IV", rid="30118799")]
-    grade2 = [fb.patient("1975-09-30"), cart,
-              fb.temperature(100.9, fb.ago(hours=2), unit="[degF]", rid="1198840021"),
-              fb.blood_pressure(118, 70, fb.ago(hours=2), rid="1198840022"),
-              fb.spo2(93, fb.ago(hours=2), flow_l_min=3, rid="1198840023"),
-              fb.oxygen_device("nasal-cannula", fb.ago(hours=2), rid="1198840024"),
-              fb.weight(82.5, fb.ago(days=2), rid="1198840025")]
+    grade2 = [fb.patient("1975-09-30"), cart, *records.grade2_fahrenheit_vitals("oh-")]
     return {"patient-view-grade3": oracle_request("b2e1d3c4-6a7f-4b8c-9d0e-1f2a3b4c5d01", grade3),
             "patient-view-grade2": oracle_request("b2e1d3c4-6a7f-4b8c-9d0e-1f2a3b4c5d02", grade2)}
 
