@@ -104,6 +104,7 @@ def corrected_request(draft: dict[str, Any], dose_mg: float, every_hours: float 
     if not isinstance(dosages, list) or not dosages or not isinstance(dosages[0], dict):
         dosages = resource["dosageInstruction"] = [{}]
     dosage = dosages[0]
+    _drop_other_doses(dosage)
     rates = dosage.get("doseAndRate")
     if not isinstance(rates, list) or not rates or not isinstance(rates[0], dict):
         rates = dosage["doseAndRate"] = [{}]
@@ -129,6 +130,20 @@ def corrected_request(draft: dict[str, Any], dose_mg: float, every_hours: float 
 
 def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
+
+
+def _drop_other_doses(dosage: dict[str, Any]) -> None:
+    """Doses the draft states outside ``doseAndRate`` would contradict the correction: Epic's examples put
+    ``doseQuantity`` on the Dosage itself (not R4), and its ``ordered-dose`` / ``admin-amount`` extensions
+    repeat the old dose as Quantities."""
+    dosage.pop("doseQuantity", None)
+    extensions = dosage.get("extension")
+    if isinstance(extensions, list):
+        kept = [e for e in extensions if not (isinstance(e, dict) and "valueQuantity" in e)]
+        if kept:
+            dosage["extension"] = kept
+        else:
+            del dosage["extension"]
 
 
 def _detail(f: OrderFinding) -> str:

@@ -1,8 +1,9 @@
 """The composition root: everything a call needs, built once at start-up.
 
 Code lists, grading configuration, the protocol registry (every configured
-protocol loaded and validated), the feedback store, the replay cache, the JWT
-authenticator and the FHIR fetcher are made here and nowhere else. The Flask
+protocol loaded and validated), the site's orderables map (checked against those
+protocols), the feedback store, the replay cache, the JWT authenticator and the
+FHIR fetcher are made here and nowhere else. The Flask
 app, the CLI and the tests receive the result; tests substitute fakes through
 the keyword arguments instead of patching modules. Nothing is reloaded on a
 request: a protocol file edited after start-up changes nothing until restart.
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from cards import validate_order_builders
+from cards.profiles import NO_ORDERABLES, Orderables, mapping_of, orderable_actions
 from cards.wording.times import LocalTimes
 from fhir_mappings import CodeListError, CodeLists, load_code_lists, load_local_codes
 from grading import GradingConfig, GradingConfigError, load_grading_config
@@ -26,6 +28,7 @@ from .feedback import FeedbackStore, Retention, SqlFeedbackStore, StoreUnavailab
 from .hooks import COMPOSERS, PAGE_DEADLINE_SECONDS, Assessor, CdsHooks, Composer, TimelinePages, catalogue
 from .instants import utc_now
 from .metrics import Metrics
+from .orderables import OrderablesError, load_orderables
 from .security import (
     Authenticator,
     JwksFetch,
@@ -72,6 +75,7 @@ class Service:
             "corsOrigins": list(s.security.effective_cors_origins(s.development)),
             "workers": s.workers,
             "threads": s.threads,
+            "orderables": mapped_counts(self.hooks.orderables, protocols.protocols) or None,
         }
 
     def readiness(self) -> dict[str, str | None]:
@@ -134,6 +138,27 @@ def _protocol(setting: str, id_or_path: str) -> Protocol:
         raise ConfigError(f"{setting}: {id_or_path}: cannot read ({exc.strerror or type(exc).__name__})") from None
 
 
+def open_orderables(settings: Settings, assessor: Assessor) -> Orderables:
+    """The site's orderables map, checked against every configured protocol (none configured: empty)."""
+    if not settings.orderables_file:
+        return NO_ORDERABLES
+    try:
+        return load_orderables(settings.orderables_file, assessor.protocols.protocols)
+    except OrderablesError as exc:
+        raise ConfigError(*(f"CRS_CDS_ORDERABLES_FILE: {p}" for p in exc.problems)) from None
+
+
+def mapped_counts(orderables: Orderables, protocols: tuple[Protocol, ...]) -> dict[str, str]:
+    """Per client named in the map: how many of the protocols' orderable actions it maps (start-up log)."""
+    actions = {a.id: a for p in protocols for a in orderable_actions(p)}
+    counts = {}
+    for client in orderables.clients():
+        mapped = sum(all(entry is not None for _, entry in mapping_of(orderables, client, a))
+                     for a in actions.values())
+        counts[client] = f"{mapped} of {len(actions)} orderable actions mapped"
+    return counts
+
+
 def open_feedback_store(settings: Settings) -> FeedbackStore:
     """The feedback database, opened (tables created or migrated) now: an unreachable one stops start-up."""
     try:
@@ -182,6 +207,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     store = feedback_store if feedback_store is not None else problems.take(lambda: open_feedback_store(settings),
                                                                             None)
     replay = replay if replay is not None else problems.take(lambda: open_replay_cache(settings), None)
+    orderables = problems.take(lambda: open_orderables(settings, assessor), NO_ORDERABLES) \
+        if assessor is not None else NO_ORDERABLES
     problems.raise_if_any()
     assert assessor is not None and store is not None and replay is not None
     metrics = Metrics()
@@ -190,7 +217,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     gatherer = Gatherer(fetcher or client, settings.fetch_deadline_seconds, history)
     retention = Retention(store, settings.retention_days) if settings.retention_days else None
     hooks = CdsHooks(catalogue(assessor.codes), assessor, gatherer, store, clock, security.max_resources,
-                     dict(composers), metrics, settings.silent, retention)
+                     dict(composers), metrics, settings.silent, retention, orderables)
     keys = key_store or KeyStore(jwks_fetch, max_age_seconds=security.jwks_max_age_seconds)
     authenticator = Authenticator(security.issuers, keys, replay,
                                   public_base_url=security.public_base_url)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cards.profiles import CLIENTS
+
 from .ehr.guard import is_loopback, normalise_base
 from .security.issuers import Issuer, IssuerConfigError, load_issuers, sandbox_issuer
 
@@ -298,6 +300,8 @@ class Settings:
     local_codes_file: str | None = None  # the site's flowsheet rows and local codes, added to the code lists
     timezone: str = DEFAULT_TIMEZONE  # IANA name: the wall clock the timeline page shows times in
     smart: SmartSettings = field(default_factory=SmartSettings)  # the timeline page's SMART launch
+    client: str | None = None  # CRS_CDS_CLIENT: the profile of calls without a verified JWT (development)
+    orderables_file: str | None = None  # CRS_CDS_ORDERABLES_FILE: the site's orderable codes per client
 
     @property
     def development(self) -> bool:
@@ -337,6 +341,9 @@ class Settings:
             local_codes_file=None if _blank(env.get("CRS_CDS_LOCAL_CODES_FILE"))
             else env["CRS_CDS_LOCAL_CODES_FILE"].strip(),
             timezone=problems.take(lambda: _timezone(env.get("CRS_CDS_TIMEZONE")), DEFAULT_TIMEZONE),
+            client=problems.take(lambda: _client(env.get("CRS_CDS_CLIENT")), None),
+            orderables_file=None if _blank(env.get("CRS_CDS_ORDERABLES_FILE"))
+            else env["CRS_CDS_ORDERABLES_FILE"].strip(),
         )
         shared = settings.security.redis_url is not None  # SMART sessions every worker sees
         settings = replace(settings, smart=problems.take(
@@ -463,22 +470,27 @@ def _log_level(value: str | None) -> str:
     return level
 
 
-def _mode(value: str | None) -> str:
+def _one_of(name: str, value: str | None, allowed: tuple[str, ...], default: T) -> str | T:
+    """One of ``allowed`` (case-insensitive), ``default`` when unset; else a line naming the variable."""
     if _blank(value):
-        return "active"
-    mode = value.strip().lower()
-    if mode not in MODES:
-        raise ConfigError(f"CRS_CDS_MODE={value!r} must be one of {', '.join(MODES)}")
-    return mode
+        return default
+    word = value.strip().lower()
+    if word not in allowed:
+        raise ConfigError(f"{name}={value!r} must be one of {', '.join(allowed)}")
+    return word
+
+
+def _mode(value: str | None) -> str:
+    return _one_of("CRS_CDS_MODE", value, MODES, "active")
+
+
+def _client(value: str | None) -> str | None:
+    """The client profile of calls that carry no verified JWT (development); None: detected per call."""
+    return _one_of("CRS_CDS_CLIENT", value, CLIENTS, None)
 
 
 def _environment(value: str | None) -> str:
-    if _blank(value):
-        return DEFAULT_ENV
-    env = value.strip().lower()
-    if env not in ENVIRONMENTS:
-        raise ConfigError(f"CRS_CDS_ENV={value!r} must be one of {', '.join(ENVIRONMENTS)}")
-    return env
+    return _one_of("CRS_CDS_ENV", value, ENVIRONMENTS, DEFAULT_ENV)
 
 
 def _feedback_url(database_url: str | None, feedback_db: str | None) -> str:

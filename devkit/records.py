@@ -16,6 +16,31 @@ HEART_RATE = "8867-4"
 RESP_RATE = "9279-1"
 
 
+def grade3_vitals(prefix: str = "") -> list[dict[str, Any]]:
+    """The vital signs of the README's grade 3 example (and of the EHR kit's): fever since 20 h ago, 39.2 °C
+    now, systolic 84 mmHg 3 h ago, nasal cannula 4 L/min, 70 kg; resource ids ``prefix`` + ``temp-1`` ..."""
+    return [
+        fb.temperature(38.4, fb.ago(hours=20), rid=f"{prefix}temp-onset"),
+        fb.temperature(39.2, fb.ago(hours=1), rid=f"{prefix}temp-1"),
+        fb.blood_pressure(84, 48, fb.ago(hours=3), rid=f"{prefix}bp-1"),
+        fb.blood_pressure(102, 60, fb.ago(hours=1), rid=f"{prefix}bp-2"),
+        fb.spo2(95, fb.ago(hours=1), flow_l_min=4, rid=f"{prefix}spo2-1"),
+        fb.oxygen_device("nasal-cannula", fb.ago(hours=1), rid=f"{prefix}o2-1"),
+        fb.weight(70.0, fb.ago(days=1), rid=f"{prefix}wt-1"),
+    ]
+
+
+def grade2_fahrenheit_vitals(prefix: str = "") -> list[dict[str, Any]]:
+    """The vital signs of the grade 2 example (a temperature charted in °F, low-flow oxygen, 82.5 kg)."""
+    return [
+        fb.temperature(100.9, fb.ago(hours=2), unit="[degF]", rid=f"{prefix}temp-f"),
+        fb.blood_pressure(118, 70, fb.ago(hours=2), rid=f"{prefix}bp-1"),
+        fb.spo2(93, fb.ago(hours=2), flow_l_min=3, rid=f"{prefix}spo2-1"),
+        fb.oxygen_device("nasal-cannula", fb.ago(hours=2), rid=f"{prefix}o2-1"),
+        fb.weight(82.5, fb.ago(days=2), rid=f"{prefix}wt-1"),
+    ]
+
+
 def record(hours: int, step_minutes: int, seed: int = 7) -> list[dict[str, Any]]:
     rnd = random.Random(seed)
     res: list[dict[str, Any]] = [fb.patient("1968-03-14"), fb.car_t(fb.ago(hours=hours + 24))]

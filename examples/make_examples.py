@@ -21,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from devkit import fhirbuild as fb  # noqa: E402
+from devkit import records  # noqa: E402
 
 
 def _request(resources: list[dict[str, Any]], hook_instance: str) -> dict[str, Any]:
@@ -40,25 +41,11 @@ def examples() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     """name -> (request, expected assessment extension fields)."""
     cart = fb.car_t(fb.ago(days=4), rid="cart-1")
     grade3 = [
-        fb.patient("1961-02-11"), cart,
-        fb.temperature(38.4, fb.ago(hours=20), rid="temp-onset"),
-        fb.temperature(39.2, fb.ago(hours=1), rid="temp-1"),
-        fb.blood_pressure(84, 48, fb.ago(hours=3), rid="bp-1"),
-        fb.blood_pressure(102, 60, fb.ago(hours=1), rid="bp-2"),
-        fb.spo2(95, fb.ago(hours=1), flow_l_min=4, rid="spo2-1"),
-        fb.oxygen_device("nasal-cannula", fb.ago(hours=1), rid="o2-1"),
-        fb.weight(70.0, fb.ago(days=1), rid="wt-1"),
+        fb.patient("1961-02-11"), cart, *records.grade3_vitals(),
         fb.drug("norepinephrine", fb.ago(hours=2.5), open_period=True, status="in-progress",
                 dose=(0.08, "ug/kg/min"), route="IV", rid="ne-1"),
     ]
-    grade2 = [
-        fb.patient("1975-09-30"), cart,
-        fb.temperature(100.9, fb.ago(hours=2), unit="[degF]", rid="temp-f"),
-        fb.blood_pressure(118, 70, fb.ago(hours=2), rid="bp-1"),
-        fb.spo2(93, fb.ago(hours=2), flow_l_min=3, rid="spo2-1"),
-        fb.oxygen_device("nasal-cannula", fb.ago(hours=2), rid="o2-1"),
-        fb.weight(82.5, fb.ago(days=2), rid="wt-1"),
-    ]
+    grade2 = [fb.patient("1975-09-30"), cart, *records.grade2_fahrenheit_vitals()]
     no_fever = [
         fb.patient("1958-12-01"), cart,
         fb.temperature(37.1, fb.ago(hours=1), rid="temp-1"),

@@ -1,12 +1,17 @@
 """Draft MedicationRequests (order-select / order-sign ``context.draftOrders``) -> DraftMedication.
 
 The drug is recognised exactly as for MedicationAdministration (same code
-lists, same three tiers, contained or referenced Medication), so an order and
-the later administration of it are the same drug to the protocol checks.
-Dose comes from ``dosageInstruction[0].doseAndRate[0].doseQuantity`` in mg by
-UCUM code (mg, g, ug); timing from ``timing.repeat`` as "every N hours".
-Clients are loose (the sandbox omits ``Bundle.type``): only ``entry[].resource``
-is read, and an order whose drug is not in the lists is left out silently.
+lists, same three tiers, contained or referenced Medication — Epic puts the
+referenced Medications in the same ``draftOrders`` Bundle since February 2024, with
+absolute references), so an order and the later administration of it are the same
+drug to the protocol checks. Dose comes from ``dosageInstruction[0]``: the first
+of ``doseAndRate[0].doseQuantity``, ``doseQuantity`` (Epic's examples put it there)
+and Epic's ``ordered-dose`` extension that is a mass (mg, g, ug by UCUM code) —
+Epic's ``admin-amount`` (2 tablets) is not a dose in mg — else the first given;
+timing from ``timing.repeat`` as "every N hours" (``timing.code.text`` such as
+"Q6H PRN" is Epic's label for it). Clients are loose (the sandbox omits
+``Bundle.type``): only ``entry[].resource`` is read, and an order whose drug is not
+in the lists is left out silently.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from .units import dose_in_mg
 _HOURS_PER_UNIT = {"s": 1 / 3600, "min": 1 / 60, "h": 1.0, "d": 24.0, "wk": 168.0}
 # Orders that will never be given: nothing to check.
 _DEAD_STATUSES = frozenset({"entered-in-error", "cancelled", "revoked"})
+EPIC_ORDERED_DOSE = "https://open.epic.com/fhir/extensions/ordered-dose"
 
 
 def draft_order_resources(draft_orders: object) -> list[dict]:
@@ -69,14 +75,12 @@ def _map_request(res: dict, position: int, ctx: MappingContext) -> list[DraftMed
     rid = res.get("id")
     reference = f"MedicationRequest/{rid}" if type(rid) is str and rid else f"MedicationRequest[{position}]"
     dosage = _first(res.get("dosageInstruction"))
-    dose = _first(dosage.get("doseAndRate")).get("doseQuantity")
+    dose = _dose_quantity(dosage, ctx.codes)
     dose_value = dose_unit = dose_mg = None
-    if type(dose) is dict:
-        value = dose.get("value")
-        if (type(value) is int or type(value) is float) and math.isfinite(value):
-            dose_value = float(value)
-            dose_unit = text_of(dose.get("code")) or text_of(dose.get("unit"))
-            dose_mg = dose_in_mg(dose, ctx.codes)
+    if dose is not None:
+        dose_value = float(dose["value"])
+        dose_unit = text_of(dose.get("code")) or text_of(dose.get("unit"))
+        dose_mg = dose_in_mg(dose, ctx.codes)
     every_hours, once = _timing(dosage.get("timing"))
     route = route_of(dosage.get("route"), ctx.codes)
     status = res.get("status") if type(res.get("status")) is str else None
@@ -85,6 +89,18 @@ def _map_request(res: dict, position: int, ctx: MappingContext) -> list[DraftMed
                             dose_value=dose_value, dose_unit=dose_unit, dose_mg=dose_mg,
                             every_hours=every_hours, once=once, route=route)
             for drug, matched_by, _ in matches]
+
+
+def _dose_quantity(dosage: dict, codes: CodeLists) -> dict | None:
+    """The dose Quantity of a Dosage: the first candidate in mass units, else the first with a value."""
+    candidates = [_first(dosage.get("doseAndRate")).get("doseQuantity"), dosage.get("doseQuantity")]
+    extensions = dosage.get("extension")
+    if type(extensions) is list:
+        candidates += [e.get("valueQuantity") for e in extensions
+                       if type(e) is dict and e.get("url") == EPIC_ORDERED_DOSE]
+    usable = [q for q in candidates if type(q) is dict and type(q.get("value")) in (int, float)
+              and math.isfinite(q["value"])]
+    return next((q for q in usable if dose_in_mg(q, codes) is not None), usable[0] if usable else None)
 
 
 def _first(items: object) -> dict:

@@ -8,7 +8,8 @@ are read and graded, evidence by evidence, and what the protocol proposes.
 ``crs-cds protocols list|show|validate`` lets a pharmacist read a protocol and
 check an edited file before deploying it. ``crs-cds feedback report`` counts, per
 card kind, the cards issued, accepted and overridden, with the top override reasons.
-``crs-cds dev-issuer`` and ``dev-token`` make a test EHR to run production mode against.
+``crs-cds orderables check`` lists every orderable action of a protocol with the site's orderable for
+it, or UNMAPPED. ``crs-cds dev-issuer`` and ``dev-token`` make a test EHR to run production mode against.
 """
 from __future__ import annotations
 
@@ -22,10 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cards.profiles import CLIENTS, NO_ORDERABLES
 from cards.wording.times import LocalTimes
 from fhir_mappings import CodeListError, patient_share
 from grading import GradingConfigError
-from protocols import ProtocolError, ProtocolRegistry
+from protocols import ProtocolError, ProtocolRegistry, load_protocol
 
 from .. import __version__
 from ..bootstrap import bootstrap, build_assessor
@@ -34,8 +36,10 @@ from ..feedback import SqlFeedbackStore, StoreUnavailable, format_report
 from ..hooks import Assessor, catalogue, timeline_html
 from ..http.server import multiprocess_metrics, run_gunicorn
 from ..instants import parse_instant, utc_now
+from ..orderables import OrderablesError, load_orderables
 from ..settings import ConfigError, Settings
 from . import dev
+from .orderables import check_lines
 from .protocols import list_cmd, show_cmd, validate_cmd
 from .render_assessment import assessment_table, assessment_to_json
 from .render_recommendations import recommendations_table, recommendations_to_json
@@ -114,6 +118,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--database", metavar="URL", help="feedback store (default: CRS_CDS_DATABASE_URL, "
                         "else CRS_CDS_FEEDBACK_DB, else var/crs-cds-feedback.sqlite3)")
     report.set_defaults(run=feedback_report)
+
+    orderables = commands.add_parser("orderables", help="the site's orderables map (CRS_CDS_ORDERABLES_FILE)")
+    orderables_actions = orderables.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = orderables_actions.add_parser("check", help="every orderable action of the protocol with its mapping "
+                                          "or UNMAPPED (exit 1 when one is unmapped)")
+    check.add_argument("--protocol", metavar="ID", help="protocol id or file (default: CRS_CDS_PROTOCOL, and "
+                       "CRS_CDS_PAEDIATRIC_PROTOCOL when set)")
+    check.add_argument("--client", choices=CLIENTS, action="append",
+                       help="client profile to check (repeatable; default: every client the file names, else epic)")
+    check.add_argument("--file", metavar="FILE", help="orderables file (default: CRS_CDS_ORDERABLES_FILE)")
+    check.set_defaults(run=orderables_check)
     dev.add_commands(commands)
     return parser
 
@@ -228,6 +243,27 @@ def feedback_report(args: argparse.Namespace) -> int:
     for line in format_report(store.report(args.since)):
         print(line)
     return EXIT_OK
+
+
+def orderables_check(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    registry = ProtocolRegistry.load(settings.protocol_id, settings.paediatric_protocol_id, adult_age_years=18)
+    checked = [load_protocol(args.protocol)] if args.protocol else list(registry.protocols)
+    path = args.file or settings.orderables_file
+    try:
+        orderables = load_orderables(path, [*registry.protocols, *checked]) if path else NO_ORDERABLES
+    except OrderablesError as exc:
+        for problem in exc.problems:
+            _fail(problem)
+        return EXIT_USAGE
+    print(f"orderables file: {path or '(none: CRS_CDS_ORDERABLES_FILE is not set)'}")
+    unmapped = 0
+    for protocol in checked:
+        for client in args.client or orderables.clients() or ("epic",):
+            lines, missing = check_lines(protocol, orderables, client)
+            unmapped += missing
+            print("\n".join(lines))
+    return EXIT_FAILURE if unmapped else EXIT_OK
 
 
 def _load_json(path: str) -> Any:

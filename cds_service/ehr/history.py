@@ -87,8 +87,9 @@ def may_be_cut(value: Any, count: int | None) -> bool:
 
 
 def missing_medications(resources: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Ids of ``Medication/x`` referenced by administrations but not among ``resources``
-    (contained ``#x`` Medications travel with the administration and need nothing)."""
+    """Ids of ``Medication/x`` (or ``https://ehr/.../Medication/x``: Epic's references are absolute URLs on
+    its FHIR base) referenced by administrations but not among ``resources``; they are read from the
+    admitted fhirServer only. Contained ``#x`` Medications travel with the administration."""
     have = {r.get("id") for r in resources if r.get("resourceType") == "Medication"}
     wanted: list[str] = []
     for r in resources:
@@ -96,11 +97,23 @@ def missing_medications(resources: Iterable[Mapping[str, Any]]) -> list[str]:
             continue
         ref = r.get("medicationReference")
         target = ref.get("reference") if isinstance(ref, Mapping) else None
-        if isinstance(target, str) and target.startswith("Medication/"):
-            rid = target.removeprefix("Medication/").split("/", 1)[0]
-            if rid and rid not in have and rid not in wanted:
-                wanted.append(rid)
+        rid = _medication_id(target)
+        if rid and rid not in have and rid not in wanted:
+            wanted.append(rid)
     return wanted
+
+
+def _medication_id(target: object) -> str | None:
+    """``x`` of ``Medication/x``, ``https://host/base/Medication/x`` or either with ``/_history/n``."""
+    if not isinstance(target, str):
+        return None
+    if target.startswith("Medication/"):
+        rest = target.removeprefix("Medication/")
+    elif target.startswith(("https://", "http://")) and "/Medication/" in target:
+        rest = target.rsplit("/Medication/", 1)[1]
+    else:
+        return None
+    return rest.split("/", 1)[0] or None
 
 
 def medication_queries(ids: list[str]) -> list[str]:

@@ -7,8 +7,10 @@ patient identifier. Feedback is stored idempotently, one row per accepted
 suggestion: a card whose suggestions are accepted one by one keeps every one,
 and the same item reported twice is one row. Feedback about a card uuid this
 service never issued is kept but flagged (``card_issued = 0``), and the report
-shows it apart. The clinician's free-text ``userComment`` is not stored,
-because it may name the patient.
+shows it apart. An override's reason is kept as the client sent it: a Coding
+(system, code, display), or Epic's acknowledgement reason built in Epic (category,
+display, title); the report groups by it. The clinician's free-text
+``userComment`` is not stored, because it may name the patient.
 
 SQLite (a file) by default; PostgreSQL when the configured URL says so. The
 SQL is the common subset of both; only the placeholder differs. The service
@@ -56,6 +58,8 @@ SCHEMA = (
         override_display TEXT,
         card_issued INTEGER NOT NULL,
         received_at TEXT NOT NULL,
+        override_category TEXT,
+        override_title TEXT,
         PRIMARY KEY (card_uuid, outcome, suggestion_id)
     )""",
     # Silent mode (CRS_CDS_MODE=silent): what would have been graded, with no patient identifier and
@@ -77,6 +81,8 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS silent_assessments_by_time ON silent_assessments (assessed_at)",
 )
 LEGACY_FEEDBACK = "card_feedback"  # 0.1: one row per card and outcome (later suggestions were dropped)
+# Columns added since a table was first created: (table, column, type), added to existing databases.
+ADDED_COLUMNS = (("feedback_items", "override_category", "TEXT"), ("feedback_items", "override_title", "TEXT"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +104,8 @@ class Feedback:
     override_system: str | None = None
     override_code: str | None = None
     override_display: str | None = None
+    override_category: str | None = None  # Epic's acknowledgement reason built in Epic (reasonCategory)
+    override_title: str | None = None  # ... and its reasonTitle
 
     def suggestion_ids(self) -> tuple[str, ...]:
         """One stored row each (see ``stored_suggestions``)."""
@@ -270,6 +278,14 @@ class SqlFeedbackStore:
             cur.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         return {name for (name,) in cur.fetchall()}
 
+    def _columns(self, cur: Any, table: str) -> set[str]:
+        if self.postgres:
+            cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                        "AND table_name = %s", (table,))
+            return {name for (name,) in cur.fetchall()}
+        cur.execute(f"PRAGMA table_info({table})")
+        return {row[1] for row in cur.fetchall()}
+
     def _create_schema(self) -> None:
         """Create what is missing and migrate 0.1's feedback table, serialised across instances starting
         together (PostgreSQL: an advisory lock; SQLite: an immediate transaction)."""
@@ -278,6 +294,9 @@ class SqlFeedbackStore:
                         else "BEGIN IMMEDIATE")
             for statement in (*SCHEMA, *INDEXES):
                 cur.execute(statement)
+            for table, column, kind in ADDED_COLUMNS:
+                if column not in self._columns(cur, table):
+                    cur.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
             if LEGACY_FEEDBACK in self._tables(cur):
                 self._migrate_legacy(cur)
 
@@ -291,7 +310,7 @@ class SqlFeedbackStore:
         for card, service, outcome, at, suggestions, system, code, display, received in rows:
             for suggestion in stored_suggestions(outcome, json.loads(suggestions or "[]")):
                 cur.execute(self._sql(_INSERT_FEEDBACK), (card, service, outcome, suggestion, at, system, code,
-                                                           display, int(card in issued), received))
+                                                           display, int(card in issued), received, None, None))
         cur.execute(f"ALTER TABLE {LEGACY_FEEDBACK} RENAME TO {LEGACY_FEEDBACK}_v01")
 
     def _check_schema(self) -> None:
@@ -373,7 +392,8 @@ class SqlFeedbackStore:
                 for suggestion in f.suggestion_ids():
                     cur.execute(self._sql(_INSERT_FEEDBACK), (
                         f.card_uuid, service_id, f.outcome, suggestion, _iso(f.outcome_at), f.override_system,
-                        f.override_code, f.override_display, int(f.card_uuid in issued), _iso(received_at)))
+                        f.override_code, f.override_display, int(f.card_uuid in issued), _iso(received_at),
+                        f.override_category, f.override_title))
                     new += max(cur.rowcount, 0)
         return FeedbackReceipt(new, sum(1 for f in items if f.card_uuid not in issued),
                                frozenset(f.card_uuid for f in items) - issued)
@@ -391,14 +411,14 @@ class SqlFeedbackStore:
                 kinds.setdefault(kind, KindReport(kind)).issued = int(count)
             cur.execute(self._sql(
                 "SELECT f.card_uuid, f.card_issued, COALESCE(i.card_kind, 'unknown'), f.outcome, f.suggestion_id, "
-                "f.override_code, f.override_display FROM feedback_items f "
+                "f.override_code, f.override_display, f.override_category, f.override_title FROM feedback_items f "
                 "LEFT JOIN issued_cards i ON i.card_uuid = f.card_uuid WHERE f.outcome_at >= ?"), (cutoff,))
             rows = cur.fetchall()
             cur.execute(self._sql("SELECT status, grade, COUNT(*) FROM silent_assessments WHERE assessed_at >= ? "
                                   "GROUP BY status, grade"), (cutoff,))
             out.silent = {(status, grade): int(n) for status, grade, n in cur.fetchall()}
         cards_seen: set[tuple[str, str]] = set()
-        for card, card_issued, kind, outcome, suggestion, code, display in rows:
+        for card, card_issued, kind, outcome, suggestion, code, display, category, title in rows:
             first = (card, outcome) not in cards_seen
             cards_seen.add((card, outcome))
             if not card_issued:
@@ -413,15 +433,22 @@ class SqlFeedbackStore:
                 r.suggestions_accepted += bool(suggestion)
             elif outcome == "overridden" and first:
                 r.overridden += 1
-                r.override_reasons[display or code or "(no reason given)"] += 1
+                r.override_reasons[reason_label(code, display, category, title)] += 1
         out.kinds = sorted(kinds.values(), key=lambda r: r.card_kind)
         return out
 
 
+def reason_label(code: str | None, display: str | None, category: str | None, title: str | None) -> str:
+    """What the report groups overrides by: the reason's display (else code), or Epic's own reason with its
+    category (``Does not meet criteria (Epic reason 45)``)."""
+    label = display or title or code or ("(no reason given)" if category is None else "Epic reason")
+    return f"{label} (Epic reason {category})" if category is not None else label
+
+
 _INSERT_FEEDBACK = (
     "INSERT INTO feedback_items (card_uuid, service_id, outcome, suggestion_id, outcome_at, override_system, "
-    "override_code, override_display, card_issued, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (card_uuid, outcome, suggestion_id) DO NOTHING")
+    "override_code, override_display, card_issued, received_at, override_category, override_title) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (card_uuid, outcome, suggestion_id) DO NOTHING")
 
 
 class _Transaction:

@@ -7,19 +7,22 @@ from datetime import datetime
 from typing import Any
 
 from cards import Card
+from cards.profiles import ClientShaping
 from clinical import Assessment
 from fhir_mappings import PatientShare
 
 
 @dataclass(frozen=True, slots=True)
 class HookCall:
-    """One validated, data-complete call: the hook context, the resources gathered, ``now``."""
+    """One validated, data-complete call: the hook context, the resources gathered, ``now``, and how its
+    cards are finished for the client that called (its profile and the site's orderables)."""
 
     context: Mapping[str, Any]
     resources: Sequence[dict[str, Any]]
     now: datetime
     unavailable: Sequence[str] = field(default=())
     timeline_url: str | None = None  # the SMART launch URL of the timeline page (None: no link on the card)
+    shaping: ClientShaping = field(default_factory=ClientShaping)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ The other drafts still count towards repeat limits in both.
 from __future__ import annotations
 
 from cards import Card, order_cards
+from cards.profiles import CardSubjects
 from fhir_mappings import draft_order_resources, map_draft_orders
 from protocols.order_checks import check_orders
 
@@ -39,7 +40,8 @@ def compose_order_review(assessor: Assessor, call: HookCall, *, selected_only: b
                             grading=assessor.grading, now=call.now, checked=checked)
     drafts = {f"MedicationRequest/{r['id']}": r for r in draft_order_resources(draft_orders)
               if r.get("resourceType") == "MedicationRequest" and isinstance(r.get("id"), str)}
-    return order_cards(findings, drafts)
+    subjects = CardSubjects(g.protocol.version, g.assessment, findings=tuple(findings), drugs=g.protocol.drugs)
+    return call.shaping.finish(order_cards(findings, drafts), subjects)
 
 
 def compose_order_select(assessor: Assessor, call: HookCall) -> list[Card]:

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from cards import Card
+from cards.profiles import NO_ORDERABLES, PROFILES, ClientShaping, Orderables
 from clinical import Assessment
 from fhir_mappings import patient_share
 
@@ -61,6 +62,7 @@ class CdsHooks:
     metrics: Metrics = field(default_factory=Metrics)
     silent: bool = False
     retention: Retention | None = None  # CRS_CDS_RETENTION_DAYS: old per-call records deleted in the background
+    orderables: Orderables = NO_ORDERABLES  # CRS_CDS_ORDERABLES_FILE: the site's orderable codes per client
 
     def find(self, service_id: str) -> ServiceDefinition | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -73,9 +75,10 @@ class CdsHooks:
         return {s.hook: s.prefetch for s in self.services}
 
     def answer(self, service: ServiceDefinition, request: Mapping[str, Any], *, now: datetime,
-               server: FhirServer | None, timeline_url: str | None = None) -> HookResult:
-        """The cards for a validated ``request`` to ``service`` (``timeline_url``: the SMART link to
-        put on the assessment card, when the timeline page is registered as a SMART app).
+               server: FhirServer | None, client: str = "generic", timeline_url: str | None = None) -> HookResult:
+        """The cards for a validated ``request`` to ``service``, shaped for ``client`` (a profile name);
+        ``timeline_url``: the SMART link to put on the assessment card, when the timeline page is
+        registered as a SMART app.
 
         Raises ``ehr.DataUnavailable`` (required data neither prefetched nor fetchable)
         and ``TooManyResources``; a failure is an error, never a partial card.
@@ -87,7 +90,8 @@ class CdsHooks:
         share = patient_share(data.resources, request["context"].get("patientId"))
         if share.mismatch:  # none of it is this patient's: nothing to say, and never an alert about it
             return HookResult((), len(data.resources), share)
-        call = HookCall(request["context"], data.resources, now, tuple(data.unavailable), timeline_url)
+        call = HookCall(request["context"], data.resources, now, tuple(data.unavailable), timeline_url,
+                        ClientShaping(PROFILES[client], self.orderables))
         if self.silent:
             return HookResult((), len(data.resources), share, self._record_silently(service.id, call))
         cards = tuple(self.composers[service.hook](self.assessor, call))

@@ -109,5 +109,6 @@ def _register_request_logging(app: Flask) -> None:
                     service=g.get("service"), hook=g.get("hook"), hookInstance=g.get("hook_instance"),
                     status=response.status_code, latencyMs=latency, cards=g.get("cards"), grades=g.get("grades"),
                     error=g.get("error"), issuer=g.get("issuer"), authFailure=g.get("auth_failure"),
-                    down=g.get("down"), mismatch=g.get("mismatch"), silent=g.get("silent"))
+                    down=g.get("down"), mismatch=g.get("mismatch"), silent=g.get("silent"), client=g.get("client"),
+                    epicTrigger=g.get("trigger"))
         return response

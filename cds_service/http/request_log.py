@@ -1,10 +1,11 @@
 """Structured request logging: one JSON line per request, no patient data.
 
 A line carries what operations need to follow a call across the EHR and us —
-request id, service, hook, hookInstance, status, latency, card uuids, and
-``mismatch`` ("0 of 57 resources for this patient") when none of the patient
-data was the context patient's — and never patient ids, names, resource
-contents, request values or tokens.
+request id, service, hook, hookInstance, status, latency, card uuids, the client
+profile that shaped the answer (``client``) and Epic's trigger action
+(``epicTrigger``), and ``mismatch`` ("0 of 57 resources for this patient") when
+none of the patient data was the context patient's — and never patient ids, names,
+resource contents, request values or tokens.
 Exceptions are logged by type and code location only: their messages may
 quote patient data.
 """

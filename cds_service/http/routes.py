@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
+
+from cards.profiles import EPIC_TRIGGER, choose_client
 
 from .. import json_text
 from ..ehr import DataUnavailable
@@ -22,13 +25,14 @@ from ..hooks import ServiceDefinition, TooManyResources
 from ..instants import NOW_EXTENSION, parse_instant
 from ..metrics import CONTENT_TYPE
 from ..schemas import Problem, schema_problems
-from .auth import admitted_fhir_server
+from .auth import admitted_fhir_server, principal
 from .context import current_service, public_url
 from .errors import ApiError, invalid_json, invalid_request, precondition_failed
 from .request_log import log_event
 
 bp = Blueprint("cds", __name__)
 _JSON_TYPES = ("application/json",)
+_TRIGGER = re.compile(r"^[0-9A-Za-z._-]{1,32}$")  # Epic's trigger actions are small numbers ("18", "60")
 
 
 @bp.get("/cds-services")
@@ -85,9 +89,11 @@ def call_service(service_id: str) -> Response:
     if problems:
         raise invalid_request(problems)
     g.hook, g.hook_instance = body["hook"], body["hookInstance"]  # logged only once validated
+    g.client = choose_client(principal().client, app.settings.client, body.get("extension"))
+    g.trigger = epic_trigger(body.get("extension"))
     server = admitted_fhir_server(body.get("fhirServer"))  # 403 before any request carries the token there
     try:
-        result = app.hooks.answer(service, body, now=now, server=server,
+        result = app.hooks.answer(service, body, now=now, server=server, client=g.client,
                                   timeline_url=public_url("/app/launch") if app.smart.configured else None)
     except DataUnavailable as exc:
         raise precondition_failed(exc.message, exc.missing) from None
@@ -109,6 +115,16 @@ def free_after_sending(response: Response, *values: Any) -> None:
     answer: freeing the objects of a 14-day record takes milliseconds the EHR need not wait for."""
     held = list(values)
     response.call_on_close(held.clear)
+
+
+def epic_trigger(extension: object) -> str | None:
+    """Epic's ``bpa-trigger-action`` (which native trigger fired patient-view: 18 enter order, 60 open chart,
+    ...), for the log: tolerated whatever it is, logged only when it looks like a trigger id."""
+    if not isinstance(extension, dict) or EPIC_TRIGGER not in extension:
+        return None
+    value = extension[EPIC_TRIGGER]
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    return text if _TRIGGER.match(text) else "unrecognised"
 
 
 def read_json_object() -> dict[str, Any]:
@@ -160,8 +176,10 @@ def feedback(service_id: str) -> Response:
     """CDS Hooks feedback: 200 once stored (one row per accepted suggestion, repeats stored once, cards we never
     issued stored but flagged), 400 naming a bad field, 404 unknown service."""
     service = known_service(service_id)
+    body = read_json_object()
+    g.client = choose_client(principal().client, current_service().settings.client, body.get("extension"))
     try:
-        items = parse_feedback(read_json_object())
+        items = parse_feedback(body)
     except InvalidFeedback as exc:
         raise invalid_request(exc.problems) from None
     app = current_service()

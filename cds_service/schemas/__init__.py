@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-SCHEMA_NAMES = ("request", "feedback", "issuers")
+SCHEMA_NAMES = ("request", "feedback", "issuers", "orderables")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,7 @@ class Problem:
 
     path: str
     problem: str
+    parts: tuple[str | int, ...] = field(default=(), compare=False)  # the path as keys and indexes (file lines)
 
     def as_json(self) -> dict[str, str]:
         return {"path": self.path, "problem": self.problem}
@@ -84,14 +85,20 @@ def _problems(error: ValidationError) -> list[Problem]:
     keyword = error.validator
     if keyword == "required":
         present = error.instance if isinstance(error.instance, dict) else {}
-        return [Problem(dotted([*where, name]), "is a required property")
+        return [Problem(dotted([*where, name]), "is a required property", tuple(where))
                 for name in error.validator_value if name not in present]
     if keyword == "dependentRequired":
         present = error.instance if isinstance(error.instance, dict) else {}
-        return [Problem(dotted([*where, needed]), f"is required when {trigger} is present")
+        return [Problem(dotted([*where, needed]), f"is required when {trigger} is present", tuple(where))
                 for trigger, needs in error.validator_value.items() if trigger in present
                 for needed in needs if needed not in present]
     path = dotted(where) or "(request body)"
+    problems = _described(error, where, path)
+    return [Problem(p.path, p.problem, tuple(where)) for p in problems]
+
+
+def _described(error: ValidationError, where: list[Any], path: str) -> list[Problem]:
+    keyword = error.validator
     if keyword == "type":
         expected = error.validator_value
         wanted = " or ".join(expected) if isinstance(expected, list) else expected
@@ -103,9 +110,9 @@ def _problems(error: ValidationError) -> list[Problem]:
         return [Problem(path, _PATTERN_PROBLEMS.get(name, "has an invalid format"))]
     if keyword == "minLength":
         return [Problem(path, "must not be empty")]
-    if keyword == "minimum":
-        return [Problem(path, f"must be at least {error.validator_value}")]
     if keyword in ("enum", "const"):
         allowed = error.validator_value if keyword == "enum" else [error.validator_value]
         return [Problem(path, "must be one of " + ", ".join(json.dumps(a) for a in allowed))]
+    if keyword in ("minimum", "maximum"):
+        return [Problem(path, f"must be at {'least' if keyword == 'minimum' else 'most'} {error.validator_value}")]
     return [Problem(path, f"violates the '{keyword}' rule of the request schema")]

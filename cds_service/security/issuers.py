@@ -1,10 +1,13 @@
 """Trusted JWT issuers: who may call us, with which keys, and where they may send us.
 
 Loaded once at start-up from ``CRS_CDS_ISSUERS_FILE`` (YAML or JSON, checked
-against ``schemas/issuers.schema.json``) so that a bad trust configuration
-stops the service instead of silently letting nobody — or everybody — in.
-Each issuer also carries its ``fhirServer`` allowlist: the service sends the
-EHR's bearer token to ``fhirServer``, so an unlisted one is a token leak.
+against ``schemas/issuers.schema.json``, problems reported as file:line) so that a
+bad trust configuration stops the service instead of silently letting nobody — or
+everybody — in. Each issuer also carries its ``fhirServer`` allowlist: the service
+sends the EHR's bearer token to ``fhirServer``, so an unlisted one is a token leak.
+Each issuer says what kind of client it is (``client``: the profile that shapes its
+answers) and the longest token lifetime it may use: Epic signs 15-minute tokens,
+so 900 s is the default; a site may lower it per issuer.
 """
 from __future__ import annotations
 
@@ -15,13 +18,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..ehr.guard import normalise_base
 from ..schemas import schema_problems
+from ..sitefiles import SiteFile, SiteFileError, read_site_file
 
 SANDBOX_ISS = "https://sandbox.cds-hooks.org"
 SANDBOX_JKU = "https://sandbox.cds-hooks.org/.well-known/jwks.json"
+DEFAULT_CLIENT = "generic"
+DEFAULT_MAX_TOKEN_LIFETIME = 900  # Epic: exp - iat = 15 minutes; CDS Hooks asks for 5, other EHRs stay below
 
 
 class IssuerConfigError(ValueError):
@@ -44,6 +48,8 @@ class Issuer:
     fhir_servers: tuple[str, ...] | None = ()
     tenants: tuple[Tenant, ...] = ()
     audience: str | None = None  # the base URL this issuer calls us at; None: CRS_CDS_PUBLIC_BASE_URL
+    client: str = DEFAULT_CLIENT  # the client profile: generic | epic | oracle-health
+    max_token_lifetime: int = DEFAULT_MAX_TOKEN_LIFETIME  # seconds from iat to exp, at most
 
     def keys(self) -> list[dict[str, Any]]:
         return list(json.loads(self.jwks)["keys"]) if self.jwks else []
@@ -53,28 +59,25 @@ class Issuer:
 
 
 def load_issuers(path: str, *, production: bool) -> tuple[Issuer, ...]:
-    """Read and validate an issuers file; ``IssuerConfigError`` names what is wrong."""
-    file = Path(path)
+    """Read and validate an issuers file; ``IssuerConfigError`` names what is wrong (file:line, path)."""
     try:
-        text = file.read_text(encoding="utf-8")
-        data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise IssuerConfigError(f"{path}: cannot read the issuers file ({type(exc).__name__}: {exc})") from None
-    problems = schema_problems("issuers", data)
-    if problems:
-        raise IssuerConfigError(f"{path}: " + "; ".join(f"{p.path}: {p.problem}" for p in problems))
-    issuers = tuple(_issuer(item, file.parent, path) for item in data["issuers"])
+        site = read_site_file(path, "issuers file")
+        site.checked("issuers")
+    except SiteFileError as exc:
+        raise IssuerConfigError("; ".join(exc.problems)) from None
+    issuers = tuple(_issuer(item, Path(path).parent, site, i) for i, item in enumerate(site.data["issuers"]))
     seen: set[str] = set()
-    for issuer in issuers:
+    for i, issuer in enumerate(issuers):
         if issuer.iss in seen:
-            raise IssuerConfigError(f"{path}: issuer {issuer.iss!r} is listed twice")
+            raise IssuerConfigError(f"{site.where(('issuers', i))}: issuer {issuer.iss!r} is listed twice")
         seen.add(issuer.iss)
         if production:
-            _require_https(path, issuer)
+            _require_https(site.where(("issuers", i)), issuer)
     return issuers
 
 
-def _issuer(item: dict[str, Any], base: Path, path: str) -> Issuer:
+def _issuer(item: dict[str, Any], base: Path, site: SiteFile, index: int) -> Issuer:
+    path = site.where(("issuers", index))
     jwks = item.get("jwks")
     if "jwksFile" in item:
         jwks_path = base / item["jwksFile"]
@@ -95,7 +98,8 @@ def _issuer(item: dict[str, Any], base: Path, path: str) -> Issuer:
                                 "base URL")
     return Issuer(iss=item["iss"], jwks=json.dumps(jwks, sort_keys=True) if jwks else None,
                   jku=tuple(item.get("jku", ())), fhir_servers=servers, tenants=tenants,
-                  audience=audience.rstrip("/") if audience else None)
+                  audience=audience.rstrip("/") if audience else None, client=item.get("client", DEFAULT_CLIENT),
+                  max_token_lifetime=item.get("maxTokenLifetimeSeconds", DEFAULT_MAX_TOKEN_LIFETIME))
 
 
 def _bases(urls: Iterable[str], path: str) -> Iterable[str]:

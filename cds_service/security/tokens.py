@@ -5,9 +5,11 @@ looked at, so a public key can never be used as an HMAC secret. ``aud`` must
 be the URL called, built from configuration only (the issuer's ``audience`` or
 ``CRS_CDS_PUBLIC_BASE_URL``, plus the path): a Host header is the caller's to
 choose, so an audience built from it would accept a token minted for another
-service on the same path. ``exp``/``iat`` are checked with a small leeway and a
-maximum lifetime, and a ``jti`` is accepted once. Every failure is an
-``AuthError`` whose reason goes to the log, never to the caller.
+service on the same path. ``exp``/``iat`` are checked with a small leeway and the
+issuer's maximum lifetime (``maxTokenLifetimeSeconds``, 900 s by default: Epic
+signs 15-minute tokens), ``nbf`` may precede ``iat`` by up to 5 minutes (Epic
+sets it so), and a ``jti`` is accepted once. Every failure is an ``AuthError``
+whose reason goes to the log, never to the caller.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from .replay import ReplayCache
 
 ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"})
 LEEWAY_SECONDS = 30
-MAX_LIFETIME_SECONDS = 600  # CDS Hooks: exp SHOULD be at most 5 minutes after iat; allow a little more
+NBF_BEFORE_IAT_SECONDS = 300  # Epic: nbf "typically 5 minutes prior to the issue time"; earlier is refused
 _REQUIRED = ["iss", "aud", "exp", "iat", "jti"]
 
 
@@ -42,11 +44,13 @@ class AuthError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who called: the issuer, its tenant, and the FHIR servers it may send us to (None: any)."""
+    """Who called: the issuer, its tenant, the FHIR servers it may send us to (None: any), and the kind
+    of client it is (the issuers file's ``client``; None without a verified token)."""
 
     issuer: str | None
     tenant: str | None
     fhir_servers: frozenset[str] | None
+    client: str | None = None
 
 
 ANONYMOUS = Principal(issuer=None, tenant=None, fhir_servers=None)
@@ -55,14 +59,13 @@ ANONYMOUS = Principal(issuer=None, tenant=None, fhir_servers=None)
 class Authenticator:
     def __init__(self, issuers: Sequence[Issuer], keys: KeyStore, replay: ReplayCache, *,
                  public_base_url: str | None = None, now: Callable[[], float] = time.time,
-                 leeway: int = LEEWAY_SECONDS, max_lifetime: int = MAX_LIFETIME_SECONDS) -> None:
+                 leeway: int = LEEWAY_SECONDS) -> None:
         self._issuers = {i.iss: i for i in issuers}
         self._public_base_url = public_base_url
         self._keys = keys
         self._replay = replay
         self._now = now
         self._leeway = leeway
-        self._max_lifetime = max_lifetime
 
     @property
     def configured(self) -> bool:
@@ -92,13 +95,13 @@ class Authenticator:
             raise AuthError(str(exc)) from None
         if key.alg is not None and key.alg != alg:
             raise AuthError("alg is not the key's alg")
-        claims = self._verify(token, key.jwk, alg, base + path)
+        claims = self._verify(token, key.jwk, alg, base + path, issuer.max_token_lifetime)
         tenant = self._tenant(issuer, claims)
         if not self._replay.first_use(issuer.iss, claims["jti"], float(claims["exp"]) + self._leeway):
             raise AuthError("jti replayed")
-        return Principal(issuer.iss, tenant.id if tenant else None, _servers(issuer, tenant))
+        return Principal(issuer.iss, tenant.id if tenant else None, _servers(issuer, tenant), issuer.client)
 
-    def _verify(self, token: str, key: jwt.PyJWK, alg: str, audience: str) -> dict[str, Any]:
+    def _verify(self, token: str, key: jwt.PyJWK, alg: str, audience: str, max_lifetime: int) -> dict[str, Any]:
         """Signature (PyJWT, the one algorithm named), then claims by our own rules."""
         try:
             claims = jwt.decode(token, key.key, algorithms=[alg],
@@ -120,9 +123,13 @@ class Authenticator:
             raise AuthError("expired")
         if iat > now + self._leeway:
             raise AuthError("iat in the future")
-        if "nbf" in claims and (not _finite_number(claims["nbf"]) or claims["nbf"] > now + self._leeway):
-            raise AuthError("not yet valid (nbf)")
-        if exp - iat > self._max_lifetime:
+        if "nbf" in claims:
+            nbf = claims["nbf"]
+            if not _finite_number(nbf) or nbf > now + self._leeway:
+                raise AuthError("not yet valid (nbf)")
+            if nbf < iat - NBF_BEFORE_IAT_SECONDS - self._leeway:
+                raise AuthError("nbf more than 5 minutes before iat")
+        if exp - iat > max_lifetime:
             raise AuthError("lifetime too long")
         return claims
 

@@ -200,10 +200,9 @@ def test_feedback_about_a_card_never_issued_is_stored_flagged(api, store) -> Non
     assert store.report().unknown_accepted == 1
 
 
-def test_epic_shaped_feedback_is_still_accepted(api, store) -> None:
-    """Epic sends ``overrideReasons`` (an object, with Epic's own extensions) rather than the spec's
-    ``overrideReason``, and one item per accepted suggestion; reading Epic's reasons belongs to the EHR
-    profiles work, but such a body must keep being stored."""
+def test_epic_shaped_feedback_is_stored_with_its_reason(api, store) -> None:
+    """Epic sends ``overrideReasons`` (an object) rather than the spec's ``overrideReason``, and one item
+    per accepted suggestion: the reason is kept (a FHIR-style extension list beside it is tolerated)."""
     toci, gm = issue_order_cards(api)
     epic = {"feedback": [
         {"card": gm["uuid"], "outcome": "overridden", "outcomeTimestamp": stamp(),
@@ -217,3 +216,36 @@ def test_epic_shaped_feedback_is_still_accepted(api, store) -> None:
     assert resp.status_code == 200 and resp.get_json() == {"received": 2, "stored": 2, "unknownCards": 0}
     by_kind = {r.card_kind: r for r in store.report().kinds}
     assert by_kind["gm-csf"].overridden == 1 and by_kind["tocilizumab-dose"].suggestions_accepted == 1
+    assert by_kind["gm-csf"].override_reasons == {"Patient declined": 1}
+
+
+@pytest.mark.parametrize("item_change,field", [
+    ({"overrideReasons": "Does not meet criteria"}, "feedback[1].overrideReasons"),
+    ({"overrideReasons": []}, "feedback[1].overrideReasons"),
+    ({"overrideReasons": {}}, "feedback[1].overrideReasons"),
+    ({"overrideReasons": {"extension": {"com.epic.cdshooks.other": "x"}}}, "feedback[1].overrideReasons"),
+    ({"overrideReasons": {"reason": "clinical-judgement"}}, "feedback[1].overrideReasons.reason"),
+    ({"overrideReasons": {"extension": {"com.epic.cdshooks.feedback.overrideReason.reasonCategory": {"a": 1}}}},
+     "feedback[1].overrideReasons.extension.com.epic.cdshooks.feedback.overrideReason.reasonCategory"),
+    ({"overrideReason": {"reason": OVERRIDE}, "overrideReasons": {"reason": OVERRIDE}}, "feedback[1]"),
+])
+def test_an_item_in_neither_the_specs_nor_epics_shape_is_a_400_and_nothing_is_stored(api, store, item_change,
+                                                                                      field) -> None:
+    toci, gm = issue_order_cards(api)
+    good = overridden(gm)
+    bad = {"card": toci["uuid"], "outcome": "overridden", "outcomeTimestamp": stamp(), **item_change}
+    resp = api.post("/cds-services/crs-order-sign/feedback", json={"feedback": [good, bad]})
+    assert resp.status_code == 400
+    assert field in [d["path"] for d in resp.get_json()["details"]], resp.get_json()
+    assert all(r.overridden == 0 for r in store.report().kinds)  # not even the good item
+
+
+def test_epics_own_reason_is_stored_and_reported_by_display_and_category(api, store) -> None:
+    _, gm = issue_order_cards(api)
+    epic = {"card": gm["uuid"], "outcome": "overridden", "outcomeTimestamp": stamp(),
+            "overrideReasons": {"extension": {"com.epic.cdshooks.feedback.overrideReason.reasonCategory": 45,
+                                              "com.epic.cdshooks.feedback.overrideReason.reasonTitle": "Not needed"},
+                                "userComment": "patient p1 discussed"}}
+    assert api.post("/cds-services/crs-order-sign/feedback", json={"feedback": [epic]}).status_code == 200
+    by_kind = {r.card_kind: r for r in store.report().kinds}
+    assert by_kind["gm-csf"].override_reasons == {"Not needed (Epic reason 45)": 1}

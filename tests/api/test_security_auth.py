@@ -7,6 +7,7 @@ import hmac
 import json
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 import jwt
@@ -126,6 +127,26 @@ def test_small_clock_skew_is_tolerated(prod) -> None:
 def test_a_lifetime_beyond_the_maximum_is_refused(prod) -> None:
     now = int(time.time())
     assert refused(prod.get(DISCOVERY, headers=sb.bearer(sb.token(iat=now, exp=now + 3600))))
+    assert refused(prod.get(DISCOVERY, headers=sb.bearer(sb.token(iat=now, exp=now + 901))))
+    assert prod.get(DISCOVERY, headers=sb.bearer(sb.token(iat=now, exp=now + 900))).status_code == 200  # Epic's
+
+
+def test_the_maximum_lifetime_is_set_per_issuer() -> None:
+    strict = replace(sb.issuer(), max_token_lifetime=300)
+    other = replace(sb.issuer(iss="https://epic.example.org", key=sb.rsa_key(), kid="rsa-1"), client="epic")
+    api = create_app(bootstrap(sb.settings(strict, other), clock=lambda: fb.NOW)).test_client()
+    now = int(time.time())
+    assert refused(api.get(DISCOVERY, headers=sb.bearer(sb.token(iat=now, exp=now + 600))))
+    epic = sb.token(iss="https://epic.example.org", key=sb.rsa_key(), kid="rsa-1", alg="RS384", iat=now, exp=now + 900)
+    assert api.get(DISCOVERY, headers=sb.bearer(epic)).status_code == 200
+
+
+@pytest.mark.parametrize("before,status", [(300, 200), (330, 200), (331, 401), (3600, 401)])
+def test_nbf_may_precede_iat_by_up_to_five_minutes(prod, before, status) -> None:
+    """Epic sets nbf 5 minutes before iat; an earlier nbf (beyond the 30 s leeway) is refused."""
+    now = int(time.time())
+    tok = sb.token(iat=now, exp=now + 900, nbf=now - before)
+    assert prod.get(DISCOVERY, headers=sb.bearer(tok)).status_code == status
 
 
 @pytest.mark.parametrize("times", [{"iat": float("nan"), "exp": 10**10}, {"iat": float("nan"), "exp": float("nan")},

@@ -10,6 +10,7 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -131,18 +132,25 @@ LEGACY_SCHEMA = (  # 0.1: one row per card and outcome; later suggestions of the
 )
 
 
-def legacy_database(kind: str, tmp_path, request) -> str:
-    """A 0.1 feedback database with one issued card accepted with two suggestions, one overridden, one unknown."""
+def old_database(kind: str, tmp_path, request, schema: tuple[str, ...]) -> tuple[str, Any, str]:
+    """(URL, open connection, placeholder) of a database with an older release's ``schema``."""
     if kind == "sqlite":
-        url = str(tmp_path / "legacy.sqlite3")
+        url = str(tmp_path / "old.sqlite3")
         conn, ph = sqlite3.connect(url), "?"
     else:
         url = request.getfixturevalue("pg_url")
         conn, ph = psycopg.connect(url), "%s"
+    cur = conn.cursor()
+    for statement in schema:  # committed with the caller's rows
+        cur.execute(statement)
+    return url, conn, ph
+
+
+def legacy_database(kind: str, tmp_path, request) -> str:
+    """A 0.1 feedback database with one issued card accepted with two suggestions, one overridden, one unknown."""
+    url, conn, ph = old_database(kind, tmp_path, request, LEGACY_SCHEMA)
     with conn:
         cur = conn.cursor()
-        for statement in LEGACY_SCHEMA:
-            cur.execute(statement)
         cur.execute(f"INSERT INTO issued_cards VALUES ({', '.join([ph] * 6)})",
                     ("c1", "crs-patient-view", "crs-assessment", 3, "astct-generic", "2026-11-20T10:00:00.000000Z"))
         for row in [("c1", "accepted", '["s1", "s2"]', None), ("c1", "overridden", "[]", "Comfort care"),
@@ -172,6 +180,38 @@ def test_a_0_1_database_is_migrated_at_start_up_and_its_old_table_kept(kind, tmp
     [kind_report] = report.kinds
     assert (kind_report.accepted, kind_report.suggestions_accepted, kind_report.overridden) == (1, 2, 1)
     assert report.unknown_accepted == 1
+
+
+V02_FEEDBACK = (  # 0.2: feedback_items before Epic's own reasons were kept (no category, no title)
+    """CREATE TABLE issued_cards (card_uuid TEXT PRIMARY KEY, service_id TEXT NOT NULL, card_kind TEXT NOT NULL,
+       grade INTEGER, protocol TEXT, issued_at TEXT NOT NULL)""",
+    """CREATE TABLE feedback_items (card_uuid TEXT NOT NULL, service_id TEXT NOT NULL, outcome TEXT NOT NULL,
+       suggestion_id TEXT NOT NULL, outcome_at TEXT NOT NULL, override_system TEXT, override_code TEXT,
+       override_display TEXT, card_issued INTEGER NOT NULL, received_at TEXT NOT NULL,
+       PRIMARY KEY (card_uuid, outcome, suggestion_id))""",
+)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_0_2_feedback_table_gains_epics_reason_columns_and_keeps_its_rows(kind, tmp_path, request) -> None:
+    url, conn, ph = old_database(kind, tmp_path, request, V02_FEEDBACK)
+    with conn:
+        cur = conn.cursor()
+        cur.execute(f"INSERT INTO feedback_items VALUES ({', '.join([ph] * 10)})",
+                    ("c1", "crs-order-sign", "overridden", "", "2026-11-20T11:00:00.000000Z", "urn:x", "weight",
+                     "Recorded weight is outdated", 0, "2026-11-20T11:00:01.000000Z"))
+    conn.close()
+    store = SqlFeedbackStore.from_url(url)
+    SqlFeedbackStore.from_url(url)  # a second start adds nothing
+    card = issued("gm-csf")
+    store.record_issued([card])
+    epic = Feedback(card.card_uuid, "overridden", T0, override_display="Does not meet criteria",
+                    override_category="45", override_title="Does not meet criteria")
+    assert store.record_feedback("crs-order-sign", [epic], T0).stored == 1
+    report = store.report()
+    assert report.unknown_overridden == 1  # the 0.2 row, kept
+    [gm] = report.kinds
+    assert gm.override_reasons == {"Does not meet criteria (Epic reason 45)": 1}
 
 
 @pytest.mark.postgres

@@ -138,6 +138,14 @@ def test_medication_references_are_found_and_batched() -> None:
     assert len(medication_queries([str(i) for i in range(250)])) == 3
 
 
+def test_absolute_medication_references_as_epic_sends_them_are_found() -> None:
+    base = "https://fhir.epic-hospital.example.org/api/FHIR/R4"
+    admins = [fb.med_admin({"medicationReference": {"reference": ref, "display": "NOREPINEPHRINE"}}, fb.ago(hours=1))
+              for ref in (f"{base}/Medication/eNE4", f"{base}/Medication/eToci/_history/2", "urn:uuid:1234",
+                          f"{base}/Patient/eX")]
+    assert missing_medications(admins) == ["eNE4", "eToci"]
+
+
 def test_cut_detection() -> None:
     assert may_be_cut(fb.bundle(*[{}] * 3), 3)
     assert not may_be_cut(fb.bundle(*[{}] * 4), 3)  # more than asked: the EHR sent everything
