@@ -1,13 +1,17 @@
-"""The CRS and ICANS assessment card shown on patient-view.
+"""The CRS and ICANS assessment card shown on patient-view: short enough to read at the bedside.
 
-One card per eligible patient with something to say: a CRS or ICANS grade with
-its drivers and evidence, hypotension/hypoxia without documented fever, or data
-too incomplete to grade CRS. Silence (no card) only when the patient is not
-eligible, or was assessed on complete CRS data with no CRS signs and has no
-ICANS (an ICANS gap alone is said on a card that has another reason to show:
-sites that do not chart the ICE score would otherwise see a card for every
-patient). The summary states both gradings ("CRS grade 2 · ICANS grade 3
+One card per eligible patient with something to say: a CRS or ICANS grade with its drivers, hypotension/
+hypoxia without documented fever, or data too incomplete to grade CRS. Silence (no card) only when the
+patient is not eligible, or was assessed on complete CRS data with no CRS signs and has no ICANS (an ICANS
+gap alone is said on a card that has another reason to show: sites that do not chart the ICE score would
+otherwise see a card for every patient). The summary states both gradings ("CRS grade 2 · ICANS grade 3
 (ASTCT)") and the indicator follows the worse of the two.
+
+The detail (markdown, no tables) is: what to do first, the grade and worst grade with one line per driver
+(value, how long ago), what is missing, orders not offered now and when they would be, that a choice
+follows, the warnings and one line naming the protocol section. The complete evidence with FHIR references
+is in ``extension["crs-cds.assessment"]``; each order's in its suggestion. The parts are kept apart
+(paragraphs, one fact per line) so that an EHR's client profile can reshape them after the fact.
 """
 from __future__ import annotations
 
@@ -15,31 +19,30 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from clinical import Assessment, Evidence, IcansAssessment
-from clinical.findings import FeverDriver, NotGraded
+from clinical import Assessment
 from protocols import Recommendations
 
 from .card import SUMMARY_LIMIT, Card
-from .markdown import bullets, table, truncate, when
+from .extension import ASSESSMENT_EXTENSION, assessment_extension
+from .markdown import truncate
 from .recommendation_cards import (
     PROTOCOL_TOPIC,
     alternatives_card,
     combined_orders,
-    concurrent_section,
     exclusive_groups,
-    first_section,
+    first_lines,
     merged_warnings,
-    recommendations_section,
-    warnings_section,
+    plan_lines,
+    planned_class,
 )
 from .suggestions import diagnosis_suggestion, order_suggestion
-from .wording import evidence, findings, readings
+from .wording import assessment as words
 from .wording import recommendations as recommendation_words
-from .wording.numbers import celsius, hours, stamp
+from .wording.overrides import override_reasons
 
 ASSESSMENT_KIND = "crs-assessment"
 ASTCT_SOURCE: dict[str, Any] = {
-    "label": "ASTCT consensus grading for CRS (Lee et al., Biol Blood Marrow Transplant 2019)",
+    "label": "ASTCT consensus grading for CRS and ICANS (Lee et al., Biol Blood Marrow Transplant 2019)",
     "url": "https://pubmed.ncbi.nlm.nih.gov/30592986/",
     "topic": {"system": "urn:crs-cds:card-kind", "code": ASSESSMENT_KIND, "display": "CRS assessment"},
 }
@@ -47,91 +50,8 @@ INDICATOR_BY_GRADE = {0: "info", 1: "info", 2: "warning", 3: "critical", 4: "cri
 # A hypotension or hypoxia tier this high (a vasopressor; high-flow oxygen or positive pressure) is urgent even
 # when it is not graded as CRS (clinical review): the card is at least a warning.
 URGENT_SIGN_TIER = 3
-
-TIMELINE_LABEL = "CRS timeline: vitals, treatment and grade since the infusion, with all evidence"
-_ROLE_ORDER = {"fever": 0, "hypotension": 1, "vasopressor": 2, "hypoxia": 3, "masking": 4,
-               "index-therapy": 5, "context": 6}
-
-
-def assessment_extension(assessment: Assessment, protocol_id: str) -> dict[str, Any]:
-    """The machine-readable ``crs-cds.assessment`` value (shape fixed by design.md)."""
-    extension: dict[str, Any] = {**grading_extension(assessment), "protocol": protocol_id}
-    if assessment.icans is not None:
-        extension["icans"] = grading_extension(assessment.icans)
-    return extension
-
-
-def grading_extension(grading: Assessment | IcansAssessment) -> dict[str, Any]:
-    """One grading's fields (CRS, or the ``icans`` object: the same shape, design.md)."""
-    return {
-        "system": grading.system,
-        "status": grading.status,
-        "grade": grading.grade,
-        "worstGrade": grading.worst_grade,
-        "drivers": [findings.driver(d) for d in grading.drivers],
-        "missing": [findings.missing(m) for m in grading.missing],
-    }
-
-
-def grade_text(assessment: Assessment | IcansAssessment) -> str:
-    """``3`` or ``≥ 2`` when missing data make the grade a lower bound."""
-    return f"≥ {assessment.grade}" if assessment.lower_bound else str(assessment.grade)
-
-
-def _summary(assessment: Assessment) -> str:
-    if assessment.icans is not None and assessment.has_icans:
-        return truncate(_both_summary(assessment, assessment.icans), SUMMARY_LIMIT)
-    return truncate(_crs_summary(assessment), SUMMARY_LIMIT)
-
-
-def _both_summary(assessment: Assessment, icans: IcansAssessment) -> str:
-    """``CRS grade 2 · ICANS grade 3 (ASTCT): <CRS main driver>; <ICANS main driver>``, or ICANS alone
-    with what CRS is when it has no grade."""
-    icans_head = f"ICANS grade {grade_text(icans)}"
-    icans_driver = findings.driver(icans.drivers[0])
-    if assessment.has_crs:
-        crs_driver = _headline_drivers(assessment)[:1]
-        return f"CRS grade {grade_text(assessment)} · {icans_head} (ASTCT): " + "; ".join([*crs_driver, icans_driver])
-    crs_state = {"not-graded": "hypotension/hypoxia not graded as CRS (no fever)",
-                 "insufficient-data": "CRS cannot be assessed"}.get(assessment.status)
-    return f"{icans_head} (ASTCT): {icans_driver}" + (f"; {crs_state}" if crs_state else "")
-
-
-def _lapsed(assessment: Assessment) -> NotGraded | None:
-    """The note that fever was documented (CRS onset) but has gone from the fever window."""
-    return next((n for n in assessment.notes if isinstance(n, NotGraded) and n.since_onset), None)
-
-
-def _crs_summary(assessment: Assessment) -> str:
-    lapsed = _lapsed(assessment)
-    if assessment.status == "not-graded" and lapsed is not None and assessment.onset is not None:
-        text = (f"Not graded as CRS: fever window lapsed (CRS onset {stamp(assessment.onset)}, no fever in "
-                f"{hours(lapsed.window_hours)}); hypotension/hypoxia now — evaluate other causes")
-    elif assessment.status == "not-graded":
-        text = "Hypotension/hypoxia without documented fever: not graded as CRS; evaluate other causes"
-    elif assessment.status == "insufficient-data" and assessment.drivers:
-        text = ("CRS grade cannot be established (ASTCT): no current temperature; "
-                + findings.driver(assessment.drivers[0]))
-    elif assessment.status == "insufficient-data":
-        first = findings.missing(assessment.missing[0]) if assessment.missing else "data missing"
-        text = f"Cannot assess CRS (ASTCT): {first}"
-    elif assessment.grade == 0:
-        text = "No CRS signs in the available data, but data are incomplete: " + (
-            findings.missing(assessment.missing[0]) if assessment.missing else "see details")
-    else:
-        text = f"CRS grade {grade_text(assessment)} (ASTCT): " + "; ".join(_headline_drivers(assessment))
-    return text
-
-
-def _headline_drivers(assessment: Assessment) -> list[str]:
-    """The main driver, then the fever that makes it CRS (or the next driver)."""
-    drivers = list(assessment.drivers)
-    if len(drivers) > 2:
-        drivers = [drivers[0], next((d for d in drivers[1:] if isinstance(d, FeverDriver)), drivers[1])]
-    return [findings.driver(d) for d in drivers]
-
-
 _INDICATORS = ("info", "warning", "critical")
+TIMELINE_LABEL = "CRS timeline: vitals, treatment and grade since the infusion, with all evidence"
 
 
 def _indicator(assessment: Assessment) -> str:
@@ -156,83 +76,11 @@ def _crs_indicator(assessment: Assessment) -> str:
     return INDICATOR_BY_GRADE[assessment.grade]
 
 
-def _evidence_rows(assessment: Assessment | IcansAssessment) -> list[list[str]]:
-    ordered: list[Evidence] = sorted(assessment.evidence, key=lambda e: (_ROLE_ORDER.get(e.role, 9), e.time))
-    return [[e.role, e.what, evidence.value(e), when(e.time, assessment.now), e.source] for e in ordered]
-
-
-def _icans_detail(icans: IcansAssessment) -> str:
-    """The ICANS section: grade, drivers, evidence, missing data and notes."""
-    if icans.status == "insufficient-data":
-        parts = ["**ICANS cannot be assessed** from the data available."]
-    else:
-        head = f"**ASTCT ICANS grade {grade_text(icans)}**"
-        if icans.worst_grade is not None:
-            head += f" (worst since onset: {icans.worst_grade})"
-        parts = [head]
-        if icans.lower_bound:
-            parts.append("Some ICANS inputs are missing, so the ICANS grade is a lower bound: the true grade may be "
-                         "higher.")
-    if icans.onset is not None:
-        parts.append(f"ICANS onset (first finding of grade ≥ 1 after the index therapy): "
-                     f"{when(icans.onset, icans.now)}.")
-    if icans.drivers:
-        parts.append("**What drives the ICANS grade**\n\n" + bullets(findings.driver(d) for d in icans.drivers))
-    if icans.evidence:
-        parts.append("**ICANS evidence**\n\n" + table(["For", "What", "Value", "When", "Source"],
-                                                       _evidence_rows(icans)))
-    if icans.missing:
-        parts.append("**Missing ICANS data**\n\n" + bullets(findings.missing(m) for m in icans.missing))
-    if icans.notes:
-        parts.append("**ICANS notes**\n\n" + bullets(findings.note(n, icans.now) for n in icans.notes))
-    parts.append(f"ICANS graded by the ASTCT consensus ({icans.system}): the most severe domain "
-                 + ("(CAPD, level of consciousness, seizure, motor findings, raised ICP / cerebral oedema)."
-                    if icans.paediatric else
-                    "(ICE score, level of consciousness, seizure, motor findings, raised ICP / cerebral oedema)."))
-    return "\n\n".join(parts)
-
-
-def _detail(assessment: Assessment, protocol_id: str) -> str:
-    parts: list[str] = []
-    lapsed = _lapsed(assessment)
-    if assessment.status == "graded":
-        head = f"**ASTCT CRS grade {grade_text(assessment)}**"
-        if assessment.worst_grade is not None:
-            head += f" (worst since onset: {assessment.worst_grade})"
-        parts.append(head)
-    elif assessment.status == "not-graded" and lapsed is not None and assessment.onset is not None:
-        parts.append(f"**Not graded as CRS**: CRS onset {when(assessment.onset, assessment.now)}, but no fever in the "
-                     f"last {hours(lapsed.window_hours)} and no antipyretic or anticytokine therapy since onset — the "
-                     "fever window has lapsed.")
-    elif assessment.status == "not-graded":
-        parts.append("**Not graded as CRS**: no documented fever since the index therapy.")
-    elif assessment.drivers:
-        parts.append("**The CRS grade cannot be established** without a current temperature (see the notes); the "
-                     "signs below are shown, not graded.")
-    else:
-        parts.append("**CRS cannot be assessed** from the data available.")
-    if _urgent_sign(assessment):
-        parts.append(f"**Urgent whatever its cause**: a new need for a vasopressor, high-flow oxygen or positive "
-                     f"pressure after {readings.index_therapy(assessment.index_class)} needs review now.")
-    if assessment.lower_bound:
-        parts.append("Some inputs are missing, so the grade is a lower bound: the true grade may be higher.")
-    if assessment.onset is not None:
-        threshold = assessment.fever_threshold_c
-        fever = f"first fever ≥ {celsius(threshold)}" if threshold is not None else "first fever"
-        parts.append(f"CRS onset ({fever} after the index therapy): {when(assessment.onset, assessment.now)}.")
-    if assessment.drivers:
-        parts.append("**What drives the grade**\n\n" + bullets(findings.driver(d) for d in assessment.drivers))
-    if assessment.evidence:
-        parts.append("**Evidence**\n\n" + table(["For", "What", "Value", "When", "Source"], _evidence_rows(assessment)))
-    if assessment.missing:
-        parts.append("**Missing or stale data**\n\n" + bullets(findings.missing(m) for m in assessment.missing))
-    if assessment.notes:
-        parts.append("**Notes**\n\n" + bullets(findings.note(n, assessment.now) for n in assessment.notes))
-    parts.append(f"Graded by the ASTCT consensus ({assessment.system}); protocol `{protocol_id}`. "
-                 "Organ toxicities are graded separately (CTCAE) and do not change the CRS grade.")
-    if assessment.icans is not None and assessment.icans.status != "not-eligible":
-        parts.append(_icans_detail(assessment.icans))
-    return "\n\n".join(parts)
+def _detail(assessment: Assessment) -> str:
+    """The gradings: CRS, then ICANS when it was assessed."""
+    parts = [words.crs_block(assessment, urgent=_urgent_sign(assessment))]
+    icans = words.icans_block(assessment.icans) if assessment.icans is not None else None
+    return "\n\n".join(parts + ([icans] if icans else []))
 
 
 def needs_card(assessment: Assessment) -> bool:
@@ -251,17 +99,12 @@ def assessment_card(assessment: Assessment, *, protocol_id: str,
     """Build the CDS Hooks card for ``assessment`` (call only when ``needs_card``)."""
     return {
         "uuid": new_uuid(),
-        "summary": _summary(assessment),
+        "summary": words.summary(assessment),
         "indicator": _indicator(assessment),
-        "detail": _detail(assessment, protocol_id),
+        "detail": _detail(assessment),
         "source": ASTCT_SOURCE,
-        "extension": {"crs-cds.assessment": assessment_extension(assessment, protocol_id)},
+        "extension": {ASSESSMENT_EXTENSION: assessment_extension(assessment, protocol_id)},
     }
-
-
-def timeline_link(url: str) -> dict[str, Any]:
-    """The SMART link to the CRS timeline page (``url``: its launch endpoint, ``/app/launch``)."""
-    return {"label": TIMELINE_LABEL, "url": url, "type": "smart"}
 
 
 def diagnosis_suggestions(assessment: Assessment, *, patient_id: str, encounter_id: str | None,
@@ -281,6 +124,11 @@ def diagnosis_suggestions(assessment: Assessment, *, patient_id: str, encounter_
     return out
 
 
+def timeline_link(url: str) -> dict[str, Any]:
+    """The SMART link to the CRS timeline page (``url``: its launch endpoint, ``/app/launch``)."""
+    return {"label": TIMELINE_LABEL, "url": url, "type": "smart"}
+
+
 def patient_view_cards(assessment: Assessment, *, protocol_id: str, recommendations: Recommendations | None = None,
                        icans_recommendations: Recommendations | None = None, patient_id: str | None = None,
                        encounter_id: str | None = None, timeline_url: str | None = None,
@@ -289,11 +137,12 @@ def patient_view_cards(assessment: Assessment, *, protocol_id: str, recommendati
 
     Without recommendations (or without CRS or ICANS): zero or one assessment card. With CRS and/or
     ICANS and their recommendations: the assessment card gains what the protocol says first (pause a
-    T-cell engager infusion), the protocol sections (with concurrent CRS and ICANS, the ICANS section
-    first, saying why the corticosteroid comes first), the safety warnings and the combinable order
-    suggestions, followed by one ``at-most-one`` card per set of mutually exclusive orders. With
-    ``timeline_url`` (a SMART client id is configured) the assessment card links to the timeline page;
-    without it, no link at all, never a broken one.
+    T-cell engager infusion), the plan lines (orders not offered now, the choice that follows, warnings,
+    the protocol section) and the combinable order suggestions, followed by one ``at-most-one`` card per
+    set of mutually exclusive orders (with concurrent CRS and ICANS, the ICANS corticosteroid first).
+    Every card with suggestions carries the override reasons. With ``timeline_url`` (a SMART client
+    id is configured) the assessment card links to the timeline page; without it, no link at all,
+    never a broken one.
     """
     check = recommendations.oxygen_check if recommendations is not None else None
     if not needs_card(assessment) and check is None:
@@ -309,10 +158,11 @@ def patient_view_cards(assessment: Assessment, *, protocol_id: str, recommendati
     issued = Card(card, ASSESSMENT_KIND, assessment.grade, protocol_id)
     if patient_id is None:
         return [issued]
+    syndrome = "crs" if assessment.has_crs or not assessment.has_icans else "icans"
     diagnoses = diagnosis_suggestions(assessment, patient_id=patient_id, encounter_id=encounter_id,
                                       new_uuid=new_uuid)
     if diagnoses:
-        card["suggestions"], card["selectionBehavior"] = diagnoses, "any"
+        _suggest(card, diagnoses, syndrome)
     active = [r for r, present in ((recommendations, assessment.has_crs),
                                    (icans_recommendations, assessment.has_icans)) if r is not None and present]
     if not active:
@@ -320,22 +170,28 @@ def patient_view_cards(assessment: Assessment, *, protocol_id: str, recommendati
     if len(active) == 2 and active[1].concurrent is not None:
         active.reverse()  # concurrent CRS and ICANS: the ICANS section, corticosteroid first, leads
     now = assessment.now
-    first = first_section(active, now)
-    if first:
-        card["detail"] = first + "\n\n" + card["detail"]
-    sections = [concurrent_section(r) for r in active] + [recommendations_section(r, now) for r in active]
-    sections.append(warnings_section(merged_warnings(active), now))
-    card["detail"] += "\n\n" + "\n\n".join(s for s in sections if s)
+    choices = [(group, options, recs) for recs in active for group, options in exclusive_groups(recs).items()]
+    beside_choice = {r.drug.drug_class for _, options, _ in choices for r in options}
+    warnings = merged_warnings(active)
+    on_card = [w for w in warnings if planned_class(w) not in beside_choice]
+    card["detail"] = "\n\n".join([*first_lines(active, now), card["detail"], *plan_lines(active, on_card, now)])
     orders = combined_orders(active)
     if orders:
-        card["suggestions"] = [order_suggestion(r, grade=recs.grade, syndrome=recs.syndrome, patient_id=patient_id,
-                                                encounter_id=encounter_id, new_uuid=new_uuid)
-                               for r, recs in orders] + diagnoses
-        card["selectionBehavior"] = "any"
+        _suggest(card, [order_suggestion(r, grade=recs.grade, syndrome=recs.syndrome, patient_id=patient_id,
+                                         encounter_id=encounter_id, new_uuid=new_uuid)
+                        for r, recs in orders] + diagnoses, syndrome)
     cards = [issued]
-    for recs in active:
-        for group, options in exclusive_groups(recs).items():
-            cards.append(Card(alternatives_card(group, options, recs, now, patient_id=patient_id,
-                                                encounter_id=encounter_id, new_uuid=new_uuid),
-                              PROTOCOL_TOPIC["code"], None, recs.protocol_id))
+    for group, options, recs in choices:
+        classes = {r.drug.drug_class for r in options}
+        about = [w for w in warnings if planned_class(w) in classes]
+        cards.append(Card(alternatives_card(group, options, recs, about, now, patient_id=patient_id,
+                                            encounter_id=encounter_id, new_uuid=new_uuid),
+                          PROTOCOL_TOPIC["code"], None, recs.protocol_id))
     return cards
+
+
+def _suggest(card: dict[str, Any], suggestions: list[dict[str, Any]], syndrome: str) -> None:
+    """Put ``suggestions`` on the card (combinable: ``any``), with the reasons a clinician may give for
+    dismissing it."""
+    card["suggestions"], card["selectionBehavior"] = suggestions, "any"
+    card["overrideReasons"] = override_reasons("icans" if syndrome == "icans" else "crs")

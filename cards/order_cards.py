@@ -20,21 +20,17 @@ from pydantic import ValidationError
 from protocols.findings import OrderFinding
 
 from .card import SUMMARY_LIMIT, Card
-from .markdown import bullets, table, truncate
+from .markdown import bullets, truncate
 from .orders import UCUM
+from .recommendation_cards import ASTCT_URL
 from .wording import doses, evidence
 from .wording import orders as finding_words
-from .wording.numbers import num, stamp
+from .wording.numbers import num
+from .wording.overrides import order_check_reasons
+from .wording.times import stamp
 
 CARD_KIND_SYSTEM = "urn:crs-cds:card-kind"
 ORDER_CHECK_EXTENSION = "crs-cds.order-check"
-OVERRIDE_SYSTEM = "urn:crs-cds:override-reason"
-OVERRIDE_REASONS: tuple[dict[str, str], ...] = (
-    {"system": OVERRIDE_SYSTEM, "code": "clinical-judgement", "display": "Clinical judgement: dose intended"},
-    {"system": OVERRIDE_SYSTEM, "code": "consultant-decision", "display": "Consultant decision"},
-    {"system": OVERRIDE_SYSTEM, "code": "already-discussed", "display": "Already discussed with the team"},
-    {"system": OVERRIDE_SYSTEM, "code": "weight-outdated", "display": "Recorded weight is outdated"},
-)
 KIND_DISPLAY = {
     "tocilizumab-dose": "Tocilizumab dose", "tocilizumab-limit": "Tocilizumab repeat limit",
     "gm-csf": "GM-CSF after CAR-T", "steroid-regimen": "Corticosteroid regimen",
@@ -57,12 +53,12 @@ def order_card(finding: OrderFinding, draft: dict[str, Any] | None, *,
         "indicator": finding.indicator,
         "detail": _detail(finding),
         "source": {
-            "label": f"Protocol {finding.protocol_id}: {finding.sources[0].label}" if finding.sources
-            else f"Protocol {finding.protocol_id}",
+            "label": finding.sources[0].label if finding.sources else "CRS treatment protocol",
+            "url": next((c.url for c in finding.sources if c.url), None) or finding.protocol_url or ASTCT_URL,
             "topic": {"system": CARD_KIND_SYSTEM, "code": finding.kind,
                       "display": KIND_DISPLAY.get(finding.kind, finding.kind)},
         },
-        "overrideReasons": [dict(r) for r in OVERRIDE_REASONS],
+        "overrideReasons": order_check_reasons(),
         "extension": {ORDER_CHECK_EXTENSION: {"kind": finding.kind, "order": finding.order.reference,
                                               "grade": finding.grade, "protocol": finding.protocol_id}},
     }
@@ -173,9 +169,9 @@ def _detail(f: OrderFinding) -> str:
     if f.reminders:
         parts.append("**Reminders**\n\n" + bullets(w.text for w in f.reminders))
     if f.evidence:
-        rows = [[e.what, evidence.value(e), stamp(e.time), e.source] for e in f.evidence]
-        parts.append("**Evidence**\n\n" + table(["What", "Value", "When", "Source"], rows))
+        parts.append("**Evidence**\n\n" + bullets(f"{evidence.line(e)}, {stamp(e.time)} ({e.source})"
+                                                   for e in f.evidence))
     grade = "not graded" if f.grade is None else f"CRS grade {f.grade}"
     sources = "; ".join(c.label for c in f.sources)
-    parts.append(f"Checked against protocol `{f.protocol_id}` ({grade}). Source: {sources}.")
+    parts.append(f"Checked against the protocol ({grade}). Source: {sources}.")
     return "\n\n".join(parts)

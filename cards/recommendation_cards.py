@@ -1,11 +1,12 @@
-"""Protocol recommendations on patient-view: order suggestions, their evidence and sources.
+"""Protocol recommendations on patient-view: which orders go on which card, and the choose-one cards.
 
-Layout (see README "Cards"): the assessment card carries the orders that can
-be combined (``selectionBehavior: any``); every set of mutually exclusive
-options with two or more orderable members (e.g. steroid vs anakinra) gets its
-own ``at-most-one`` card, because selectionBehavior is per card. Items that
-cannot be ordered (blocked repeat dose, limit reached, no weight) and the
-protocol's safety warnings are written in the detail, never silently dropped.
+Layout (see README "Protocols"): the assessment card carries the orders that apply now and can be combined
+(``selectionBehavior: any``); every set of mutually exclusive options with two or more orderable members
+(e.g. steroid vs anakinra) gets its own ``at-most-one`` card, offered there once -- the assessment card
+only says that a choice follows. An order that cannot be given now (a repeat limit, no recent weight, its own
+condition not met yet) is never a suggestion: the assessment card says why in one line, and when it would
+apply. Each safety warning is said on the card whose orders it is about (antifungal prophylaxis beside the
+corticosteroid choice), the others on the assessment card.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from clinical import Evidence
 from protocols import (
     AdviceRecommendation,
     MedicationRecommendation,
@@ -22,18 +22,27 @@ from protocols import (
     ServiceRecommendation,
     WarningRecommendation,
 )
+from protocols.reasons import ClassPlanned
+from protocols.recommendation import IndexTherapyUnknown, WarningNotEvaluated
 
 from .card import SUMMARY_LIMIT
-from .markdown import bullets, truncate, when
-from .suggestions import NewId, order_extension, order_suggestion, timing_text
-from .wording import doses, evidence, reasons, recommendations
-from .wording.numbers import num, stamp
+from .markdown import bullets, truncate
+from .suggestions import NewId, order_extension, order_suggestion
+from .wording import doses, plan, reasons, recommendations
+from .wording.overrides import override_reasons
+from .wording.times import when
 
 PROTOCOL_TOPIC = {"system": "urn:crs-cds:card-kind", "code": "crs-protocol-options", "display": "CRS protocol options"}
+# Where a card links when neither the cited document nor the protocol has an address: the ASTCT consensus
+# the grades are given by.
+ASTCT_URL = "https://pubmed.ncbi.nlm.nih.gov/30592986/"
 
 
-def protocol_source(recs: Recommendations) -> dict[str, Any]:
-    return {"label": f"{recs.protocol_title} (protocol {recs.protocol_id} v{recs.protocol_version})",
+def protocol_source(recs: Recommendations, cited: Sequence[MedicationRecommendation] = ()) -> dict[str, Any]:
+    """The card's ``source``: the protocol by its title, linking to the first cited document that has an
+    address, else to the protocol's own."""
+    url = next((c.url for r in cited for c in r.sources if c.url), None) or recs.protocol_url or ASTCT_URL
+    return {"label": f"{recs.protocol_title} (version {recs.protocol_version})", "url": url,
             "topic": PROTOCOL_TOPIC}
 
 
@@ -51,12 +60,6 @@ def combinable_orders(recs: Recommendations) -> tuple[Recommendation, ...]:
     exclusive = exclusive_groups(recs)
     return tuple(r for r in recs.items
                  if r.orderable and not (isinstance(r, MedicationRecommendation) and r.alternative_group in exclusive))
-
-
-def suggestions(items: tuple[Recommendation, ...], recs: Recommendations, *, patient_id: str,
-                encounter_id: str | None, new_uuid: NewId) -> list[dict[str, Any]]:
-    return [order_suggestion(r, grade=recs.grade, syndrome=recs.syndrome, patient_id=patient_id,
-                             encounter_id=encounter_id, new_uuid=new_uuid) for r in items]
 
 
 def combined_orders(active: Sequence[Recommendations]) -> list[tuple[Recommendation, Recommendations]]:
@@ -89,20 +92,58 @@ def merged_warnings(active: Sequence[Recommendations]) -> list[WarningRecommenda
     return list(found.values())
 
 
-# ------------------------------------------------------------------ detail text
+def planned_class(w: WarningRecommendation) -> str | None:
+    """The drug class a warning holds for only because the protocol proposes it now (a corticosteroid):
+    the warning belongs beside that order."""
+    planned = [r.drug_class for r in w.rationale if isinstance(r, ClassPlanned)]
+    return planned[0] if planned and len(planned) == len(w.rationale) else None
+
+
+# ------------------------------------------------------------------------------ assessment card's plan
+
+def plan_lines(active: Sequence[Recommendations], warnings: Sequence[WarningRecommendation],
+               now: datetime) -> list[str]:
+    """The protocol's part of the assessment card, one line each: orders not offered now (and when they
+    would be), the choice that follows, the warnings, what could not be assessed, and the protocol section."""
+    lines = list(dict.fromkeys(plan.not_offered(r, now) for recs in active for r in recs.medications
+                               if not r.orderable))  # a line two sections would both say, once
+    groups = [options for recs in active for options in exclusive_groups(recs).values()]
+    concurrent = next((recs.concurrent for recs in active if recs.concurrent is not None), None)
+    steroid_choice = any(r.drug.drug_class == "corticosteroid" for group in groups for r in group)
+    if concurrent is not None and not steroid_choice:  # else the corticosteroid choice card says it
+        lines.insert(0, f"**{concurrent.short or concurrent.text}**")
+    if groups:
+        lines.append(plan.choice(groups, corticosteroid_first=concurrent is not None and steroid_choice))
+    if warnings:
+        lines.append(plan.warnings(warnings, now))
+    notes = [n for recs in active for n in recs.notes if isinstance(n, WarningNotEvaluated | IndexTherapyUnknown)]
+    lines += list(dict.fromkeys(plan.unassessed(n) for n in notes))
+    return [bullets(lines)] + [plan.section(active)] if lines else [plan.section(active)]
+
+
+def first_lines(active: Sequence[Recommendations], now: datetime) -> list[str]:
+    """What the protocol says to do before anything else (pause the blinatumomab infusion), with the
+    administration it names."""
+    return [plan.first(r, now) for recs in active for r in recs.items
+            if isinstance(r, AdviceRecommendation) and r.first]
+
+
+# ------------------------------------------------------------------------------------- CLI wording
 
 def status_text(rec: Recommendation | WarningRecommendation, recs: Recommendations) -> str:
-    """What the card does with this item, and why when it proposes no order."""
+    """What the cards do with this item, and why when they propose no order (``crs-cds grade``)."""
     if isinstance(rec, MedicationRecommendation):
         if rec.repeat is not None and rec.limit_reached:
             escalation = [recommendations.text(r) for r in recs.items if r.escalates == rec.action_id]
             proposed = f" Escalation proposed: {'; '.join(escalation)}." if escalation else ""
             return f"no further doses — limit reached: {reasons.refusal(rec.repeat)}.{proposed}"
         if rec.repeat is not None and rec.blocked:
-            nxt = f"; next dose allowed from {stamp(rec.next_allowed)}" if rec.next_allowed else ""
+            nxt = f"; next dose allowed from {when(rec.next_allowed)}" if rec.next_allowed else ""
             return f"not now — {reasons.refusal(rec.repeat)}{nxt}"
         if rec.dose is None:
             return f"no order — {doses.problem(rec.problem, drug=rec.drug.display.lower())}"
+        if rec.awaiting:
+            return "not offered now — " + "; ".join(reasons.until(r) for r in rec.awaiting)
     if isinstance(rec, MedicationRecommendation | ServiceRecommendation) and rec.orderable:
         return "order suggested" + (" (recommended)" if rec.recommended else " (option)")
     if isinstance(rec, ServiceRecommendation):
@@ -110,118 +151,32 @@ def status_text(rec: Recommendation | WarningRecommendation, recs: Recommendatio
     return "advice"
 
 
-def evidence_text(e: Evidence, now: datetime) -> str:
-    return f"{e.what} {evidence.value(e)}, {when(e.time, now)}, {e.source}"
-
-
-def headline(rec: Recommendation) -> str:
-    """The item's own line; for a medication that cannot be ordered now, only drug and dose,
-    since the status that follows gives the reason (the protocol text would repeat it)."""
-    if not isinstance(rec, MedicationRecommendation) or rec.orderable:
-        return recommendations.text(rec)
-    name = rec.drug.display
-    if rec.limit_reached or rec.dose_mg is None:
-        return name
-    calculation = doses.calculation(rec.calculation)
-    calc = f" ({calculation})" if calculation else ""
-    return f"{name} {num(rec.dose_mg)} mg {rec.route} {timing_text(rec)}{calc}"
-
-
-def _item(rec: Recommendation, recs: Recommendations, now: datetime) -> str:
-    head = f"- **{headline(rec)}** — {status_text(rec, recs)}"
-    lines = [head]
-    if isinstance(rec, MedicationRecommendation) and rec.alternative_group:
-        lines.append(f"  - Alternative group: {rec.alternative_group} (choose at most one)")
-    if rec.rationale:  # the conditions; a refused dose's limits are in the status
-        lines.append("  - Why: " + "; ".join(reasons.reason(r) for r in rec.rationale))
-    for e in rec.evidence:
-        lines.append("  - Evidence: " + evidence_text(e, now))
-    if isinstance(rec, MedicationRecommendation) and rec.note:
-        lines.append(f"  - Note: {rec.note}")
-    lines.append("  - Source: " + "; ".join(c.label for c in rec.sources))
-    return "\n".join(lines)
-
-
-def section_label(recs: Recommendations) -> str:
-    """``grade 2 actions``, ``ICANS grade 3 actions``, ``grade 3 actions after a T-cell engager``."""
-    label = f"{'ICANS ' if recs.syndrome == 'icans' else ''}grade {recs.grade} actions"
-    return label + (f" after a {recs.pathway.replace('-', ' ')}" if recs.pathway else "")
-
-
-def recommendations_section(recs: Recommendations, now: datetime) -> str:
-    """Every applicable protocol item with its status, evidence and source, plus notes."""
-    parts = [f"**Protocol: {recs.protocol_title}** (`{recs.protocol_id}` version {recs.protocol_version}), "
-             f"{section_label(recs)}"]
-    if recs.items:
-        parts.append("\n".join(_item(r, recs, now) for r in recs.items))
-    if recs.notes:
-        parts.append("**Protocol notes**\n\n" + bullets(reasons.note(n) for n in recs.notes))
-    return "\n\n".join(parts)
-
-
-def first_section(active: Sequence[Recommendations], now: datetime) -> str | None:
-    """What the protocol says to do before anything else (pause the blinatumomab infusion), with the
-    administration it names."""
-    lines = []
-    for recs in active:
-        for r in recs.items:
-            if isinstance(r, AdviceRecommendation) and r.first:
-                line = f"**First: {r.text}**"
-                line += "".join("\n  - Evidence: " + evidence_text(e, now) for e in r.evidence)
-                lines.append(f"- {line}\n  - Source: " + "; ".join(c.label for c in r.sources))
-    return "\n".join(lines) if lines else None
-
-
-def concurrent_section(recs: Recommendations) -> str | None:
-    """The ICANS section's rule for concurrent CRS, said at the head of the protocol part."""
-    c = recs.concurrent
-    if c is None:
-        return None
-    return f"**{c.text}** (Source: {'; '.join(x.label for x in c.sources)})"
-
-
-def warnings_section(warnings: Sequence[WarningRecommendation], now: datetime) -> str | None:
-    """The protocol's safety warnings that apply now, each with its evidence and source."""
-    if not warnings:
-        return None
-    lines = []
-    for w in warnings:
-        line = f"- **{recommendations.text(w)}**"
-        for e in w.evidence:
-            line += "\n  - Evidence: " + evidence_text(e, now)
-        line += "\n  - Source: " + "; ".join(c.label for c in w.sources)
-        lines.append(line)
-    return "**Safety warnings**\n\n" + "\n".join(lines)
-
-
-# ---------------------------------------------------------------------- cards
+# ------------------------------------------------------------------------------------ choose-one card
 
 def alternatives_card(group: str, options: tuple[MedicationRecommendation, ...], recs: Recommendations,
-                      now: datetime, *, patient_id: str, encounter_id: str | None,
-                      new_uuid: NewId) -> dict[str, Any]:
-    """An ``at-most-one`` card for mutually exclusive orders; at most one is recommended."""
-    chosen = next((r for r in options if r.recommended), None)
-    names = " or ".join(_short(r) for r in options)
-    summary = f"Choose one: {names}"
-    detail = [f"These options are mutually exclusive (protocol group `{group}`): order at most one."
-              + (f" The protocol recommends **{_short(chosen)}**." if chosen else "")]
-    detail.append("\n".join(_item(r, recs, now) for r in options))
-    detail.append(f"Protocol: {recs.protocol_title} (`{recs.protocol_id}` version {recs.protocol_version}), "
-                  f"{section_label(recs)}.")
+                      warnings: Sequence[WarningRecommendation], now: datetime, *, patient_id: str,
+                      encounter_id: str | None, new_uuid: NewId) -> dict[str, Any]:
+    """An ``at-most-one`` card for mutually exclusive orders (at most one recommended): each option with why
+    it applies and its source, the concurrent-CRS rule when the choice is the ICANS corticosteroid, and the
+    warnings about these drugs."""
+    by_dose = len({r.drug.key for r in options}) < len(options)
+    shared = plan.shared_reasons(options)
+    detail = [plan.choice_head(options),
+              bullets(plan.option(r, by_dose=by_dose, shared=shared) for r in options)]
+    if recs.concurrent is not None and any(r.drug.drug_class == "corticosteroid" for r in options):
+        detail.insert(0, f"**{recs.concurrent.text}**")
+    if warnings:
+        detail.append(plan.warnings(warnings, now))
+    detail.append(plan.section([recs]))
     return {
         "uuid": new_uuid(),
-        "summary": truncate(summary, SUMMARY_LIMIT),
+        "summary": truncate(plan.choice_summary(options), SUMMARY_LIMIT),
         "indicator": "warning" if (recs.grade or 0) >= 2 else "info",
         "detail": "\n\n".join(detail),
-        "source": protocol_source(recs),
-        "suggestions": suggestions(options, recs, patient_id=patient_id, encounter_id=encounter_id,
-                                   new_uuid=new_uuid),
+        "source": protocol_source(recs, options),
+        "suggestions": [order_suggestion(r, grade=recs.grade, syndrome=recs.syndrome, patient_id=patient_id,
+                                         encounter_id=encounter_id, new_uuid=new_uuid) for r in options],
         "selectionBehavior": "at-most-one",
+        "overrideReasons": override_reasons(recs.syndrome),
         "extension": {"crs-cds.alternatives": {"group": group, "protocol": recs.protocol_id}},
     }
-
-
-def _short(rec: MedicationRecommendation) -> str:
-    if rec.dose_mg is None:
-        return rec.drug.display
-    return f"{rec.drug.display.lower()} {num(rec.dose_mg)} mg {rec.route} {timing_text(rec)}"

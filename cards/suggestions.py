@@ -1,8 +1,9 @@
 """CDS Hooks suggestions that carry a protocol's orders as draft FHIR resources.
 
-Each suggestion creates exactly one resource, and its ``crs-cds.order``
-extension repeats the order's key facts so a receiving system (and our tests)
-can check that what the card says is what the resource orders.
+A suggestion's label is the complete order in one line; its action's description adds the limits and
+the source. Its ``crs-cds.order`` extension repeats the order's key facts so a receiving system (and our
+tests) can check that what the card says is what the resource orders, and ``crs-cds.evidence`` lists what
+the order was computed from, with FHIR references.
 """
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from typing import Any
 
 from protocols import MedicationRecommendation, Recommendation, ServiceRecommendation
 
+from .extension import evidence_json
 from .orders import Syndrome, diagnosis_condition, medication_request, service_request
-from .wording import recommendations
-from .wording.numbers import num
+from .wording import plan, recommendations
 
 ORDER_EXTENSION = "crs-cds.order"
+EVIDENCE_EXTENSION = "crs-cds.evidence"
 DIAGNOSIS_EXTENSION = "crs-cds.diagnosis"
 NewId = Callable[[], str]
 Orderable = MedicationRecommendation | ServiceRecommendation
@@ -25,24 +27,6 @@ Orderable = MedicationRecommendation | ServiceRecommendation
 
 def _new_uuid() -> str:
     return str(uuid.uuid4())
-
-
-def timing_text(rec: MedicationRecommendation) -> str:
-    """``every 6 h``, or ``now`` for a single dose (MedicationRequest timing count 1)."""
-    every = rec.every_hours
-    if rec.once or not every:
-        return "now"
-    return f"every {num(every)} h"
-
-
-def medication_label(rec: MedicationRecommendation) -> str:
-    """``Order dexamethasone 10 mg IV every 6 h``: what the clinician accepts, verifiable at a glance."""
-    assert rec.dose_mg is not None
-    return f"Order {rec.drug.display.lower()} {num(rec.dose_mg)} mg {rec.route} {timing_text(rec)}"
-
-
-def service_label(rec: ServiceRecommendation) -> str:
-    return f"Order: {rec.text}"
 
 
 def order_extension(rec: Orderable) -> dict[str, Any]:
@@ -62,17 +46,16 @@ def order_suggestion(rec: Recommendation, *, grade: int | None, patient_id: str,
     applies together, and one CodeableConcept may hold only equivalent codings."""
     if not rec.orderable or not isinstance(rec, MedicationRecommendation | ServiceRecommendation):
         raise ValueError(f"{rec.action_id} is not orderable")
+    label = plan.order_label(rec)
     if isinstance(rec, MedicationRecommendation):
         assert rec.dose_mg is not None
-        label = medication_label(rec)
         resource = medication_request(patient_id=patient_id, drug_display=rec.drug.display, rxnorm=rec.drug.rxnorm,
                                       dose_mg=rec.dose_mg, route=rec.route, every_hours=rec.every_hours,
                                       once=rec.once, text=recommendations.medication(rec), grade=grade,
                                       syndrome=syndrome, encounter_id=encounter_id, note=rec.note)
-        actions = [{"type": "create", "description": label, "resource": resource}]
+        actions = [{"type": "create", "description": plan.order_description(rec), "resource": resource}]
     else:
-        label = service_label(rec)
-        actions = [{"type": "create", "description": f"Order {code.display}",
+        actions = [{"type": "create", "description": plan.service_description(code.display, rec),
                     "resource": service_request(patient_id=patient_id, text=code.display if len(rec.codes) > 1
                                                 else rec.text, grade=grade, syndrome=syndrome,
                                                 encounter_id=encounter_id,
@@ -80,12 +63,15 @@ def order_suggestion(rec: Recommendation, *, grade: int | None, patient_id: str,
                                                       "display": code.display},
                                                 priority=rec.priority)}
                    for code in rec.codes]
+    extension: dict[str, Any] = {ORDER_EXTENSION: order_extension(rec)}
+    if rec.evidence:  # what the order was computed from (the weight of an mg/kg dose, prior doses), with references
+        extension[EVIDENCE_EXTENSION] = [evidence_json(e) for e in rec.evidence]
     return {
         "label": label,
         "uuid": new_uuid(),
         "isRecommended": rec.recommended,
         "actions": actions,
-        "extension": {ORDER_EXTENSION: order_extension(rec)},
+        "extension": extension,
     }
 
 

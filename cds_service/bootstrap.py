@@ -217,7 +217,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     gatherer = Gatherer(fetcher or client, settings.fetch_deadline_seconds, history)
     retention = Retention(store, settings.retention_days) if settings.retention_days else None
     hooks = CdsHooks(catalogue(assessor.codes), assessor, gatherer, store, clock, security.max_resources,
-                     dict(composers), metrics, settings.silent, retention, orderables)
+                     dict(composers), metrics, settings.silent, retention, orderables, settings.zone)
     keys = key_store or KeyStore(jwks_fetch, max_age_seconds=security.jwks_max_age_seconds)
     authenticator = Authenticator(security.issuers, keys, replay,
                                   public_base_url=security.public_base_url)

@@ -201,12 +201,12 @@ def _fever_duration(cond: Condition, facts: Facts) -> Outcome:
 
 def _anc_below(cond: Condition, facts: Facts) -> Outcome:
     anc = latest_measurement(facts.snapshot, "anc", facts.now)
+    max_age = facts.settings.anc_max_age
     if anc is None:
-        return Outcome(False, (NoAnc(),), unknown=True)
+        return Outcome(False, (NoAnc(max_age.total_seconds() / 3600),), unknown=True)
     threshold = cond.value
     assert isinstance(threshold, Decimal)
     limit = float(threshold)
-    max_age = facts.settings.anc_max_age
     if facts.now - anc.time > max_age and not anc.value < limit:
         return Outcome(False, (StaleAnc(anc, max_age.total_seconds() / 3600),), unknown=True)
     evidence = (Evidence("context", "absolute neutrophil count", MeasurementReading(anc), anc.time, anc.source),)

@@ -138,3 +138,4 @@ class OrderFinding:
     reminders: tuple[WarningRule, ...] = ()  # e.g. antifungal prophylaxis with steroids
     grade: int | None = None
     protocol_id: str = ""
+    protocol_url: str | None = None  # where to read the protocol (the card's source link)

@@ -455,6 +455,7 @@ class _Builder:
         self.data = data
         self.path = path
         self.titles = {s["document"]: s["title"] for s in data["sources"]}
+        self.urls = {s["document"]: s["url"] for s in data["sources"] if "url" in s}
         self.drugs = {key: Drug(key, d["display"], d["class"], d.get("rxnorm"))
                       for key, d in data["drugs"].items()}
         self.regimens = {name: self._regimen_choice(name, raw, overrides.get(name))
@@ -471,11 +472,11 @@ class _Builder:
             source=self.citation(raw["source"]),
         ) for drug, raw in settings.get("repeatLimits", {}).items()}
         warnings = tuple(WarningRule(w["id"], w["text"], self.citation(w["source"]), self.conditions(w.get("when")),
-                                     w.get("namesIndexTherapy", False))
+                                     w.get("namesIndexTherapy", False), w.get("short"))
                          for w in d["warnings"])
         crs = self.section(d)
         return Protocol(
-            id=d["id"], title=d["title"], version=d["version"], description=d.get("description"),
+            id=d["id"], title=d["title"], version=d["version"], description=d.get("description"), url=d.get("url"),
             sources=tuple(SourceDocument(s["document"], s["title"], s.get("url")) for s in d["sources"]),
             settings=Settings(
                 weight_max_age_days=settings["weightMaxAgeDays"],
@@ -514,13 +515,15 @@ class _Builder:
 
     def section(self, raw: dict[str, Any]) -> Section:
         return Section(self.actions(raw.get("allGrades", [])),
-                       frozen_map({int(g): GradeRules(int(g), rules["title"], self.actions(rules["actions"]))
+                       frozen_map({int(g): GradeRules(int(g), rules["title"], self.actions(rules["actions"]),
+                                                      self.citation(rules["source"]) if "source" in rules else None)
                                    for g, rules in sorted(raw["grades"].items())}))
 
     def icans(self, raw: dict[str, Any]) -> IcansSection:
         concurrent = raw["concurrentCrs"]
         return IcansSection(self.citation(raw["source"]),
-                            WarningRule("concurrent-crs", concurrent["text"], self.citation(concurrent["source"])),
+                            WarningRule("concurrent-crs", concurrent["text"], self.citation(concurrent["source"]),
+                                        short=concurrent.get("short")),
                             self.section(raw), raw.get("description"))
 
     @staticmethod
@@ -539,7 +542,8 @@ class _Builder:
                             tuple(warnings[w] for w in raw.get("reminders", [])))
 
     def citation(self, raw: dict[str, str]) -> Citation:
-        return Citation(raw["document"], raw["section"], self.titles.get(raw["document"]))
+        document = raw["document"]
+        return Citation(document, raw["section"], self.titles.get(document), self.urls.get(document))
 
     def conditions(self, raw: list[dict[str, Any]] | None) -> tuple[Condition, ...]:
         return tuple(self.condition(c) for c in raw or ())

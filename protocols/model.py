@@ -29,11 +29,12 @@ def frozen_map(values: Mapping[K, V] | None = None) -> Mapping[K, V]:
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """Where a rule comes from: a seed document and a section of it."""
+    """Where a rule comes from: a source document (its key in the protocol's sources) and a section of it."""
 
-    document: str  # e.g. "002_3ba164531ae4c869.txt" or "ASTCT consensus"
-    section: str  # e.g. "7.1 Tocilizumab"
+    document: str  # the key of one of the protocol's sources, e.g. "002_3ba164531ae4c869.txt" or "ASTCT consensus"
+    section: str  # e.g. "§7.1 Tocilizumab"
     title: str | None = None  # the document's title, from the protocol's sources
+    url: str | None = None  # the document's address, from the protocol's sources
 
     @property
     def label(self) -> str:
@@ -241,6 +242,7 @@ class WarningRule:
     source: Citation
     when: tuple[Condition, ...] = ()
     names_index_therapy: bool = False
+    short: str | None = None  # the card's words for it in its one-line list of warnings
     kind: Literal["warning"] = field(default="warning")
 
 
@@ -252,6 +254,7 @@ class GradeRules:
     grade: int
     title: str
     actions: tuple[Action, ...]
+    source: Citation | None = None  # the section of the source covering this grade (the card names it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +268,11 @@ class Section:
         """Actions for every grade, then the grade's own, in file order."""
         rules = self.grades.get(grade)
         return self.all_grades + (rules.actions if rules else ())
+
+    def source_for(self, grade: int) -> Citation | None:
+        """The source section the protocol names for this grade, if it names one."""
+        rules = self.grades.get(grade)
+        return rules.source if rules else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,6 +410,7 @@ class Protocol:
     regimens: Mapping[str, RegimenChoice] = field(default_factory=frozen_map)
     order_checks: tuple[OrderCheck, ...] = ()  # in file order: for one draft, the first finding decides
     description: str | None = None
+    url: str | None = None  # where to read the protocol (or about its institution): the cards' source link
     path: str | None = None  # the file it was loaded from
     pathways: Mapping[str, Pathway] = field(default_factory=frozen_map)  # by index-therapy class
     icans: IcansSection | None = None

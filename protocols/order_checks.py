@@ -105,7 +105,7 @@ class _Context:
         """A finding on ``order`` at this call's grade and protocol."""
         return OrderFinding(kind, indicator, order, problem, sources, evidence, action, dose_mg, every_hours,
                             calculation, next_allowed, escalation, reminders, self.assessment.grade,
-                            self.protocol.id)
+                            self.protocol.id, self.protocol.url)
 
 
 def check_orders(orders: Sequence[DraftMedication], *, assessment: Assessment, snapshot: ClinicalSnapshot,

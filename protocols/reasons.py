@@ -51,7 +51,10 @@ class FeverDuration:
 
 @dataclass(frozen=True, slots=True)
 class NoAnc:
-    """No absolute neutrophil count recorded: neutropenia cannot be assessed."""
+    """No absolute neutrophil count recorded: neutropenia cannot be assessed (``max_age_hours``: how recent
+    one must be, the protocol's setting)."""
+
+    max_age_hours: float
 
 
 @dataclass(frozen=True, slots=True)

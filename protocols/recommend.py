@@ -52,12 +52,15 @@ def recommend(assessment: Assessment, snapshot: ClinicalSnapshot, protocol: Prot
     pathway = protocol.pathway_for(index.drug if index else None, assessment.index_class)
     header = Recommendations(protocol.id, protocol.title, protocol.version, assessment.grade,
                              lower_bound=assessment.lower_bound, pathway=pathway.index_class if pathway else None,
-                             oxygen_check=oxygen_check(assessment, protocol))
+                             oxygen_check=oxygen_check(assessment, protocol), protocol_url=protocol.url)
     if not assessment.has_crs or assessment.grade is None:
         return replace(header, notes=(NoCrs(assessment.status),))
     facts = Facts(assessment, snapshot, now, grading, protocol.settings, _classified(pending, protocol),
                   section_onset=assessment.onset)
-    return _section(header, protocol.crs_section(pathway), assessment.grade, assessment.lower_bound, facts, protocol)
+    section = protocol.crs_section(pathway)
+    cited = section.source_for(assessment.grade) or (pathway.source if pathway else None)
+    header = replace(header, section_source=cited)
+    return _section(header, section, assessment.grade, assessment.lower_bound, facts, protocol)
 
 
 def recommend_icans(assessment: Assessment, snapshot: ClinicalSnapshot, protocol: Protocol, now: datetime, *,
@@ -67,14 +70,17 @@ def recommend_icans(assessment: Assessment, snapshot: ClinicalSnapshot, protocol
     concurrent-CRS rule when CRS is present too."""
     icans = assessment.icans
     header = Recommendations(protocol.id, protocol.title, protocol.version, icans.grade if icans else None,
-                             lower_bound=icans.lower_bound if icans else False, syndrome="icans")
+                             lower_bound=icans.lower_bound if icans else False, syndrome="icans",
+                             protocol_url=protocol.url)
     if icans is None or not icans.has_icans or icans.grade is None or protocol.icans is None:
         return replace(header, notes=(NoIcans(icans.status if icans else None, protocol.icans is not None),))
     section = protocol.icans
+    header = replace(header, section_source=section.section.source_for(icans.grade) or section.source)
     facts = Facts(assessment, snapshot, now, grading, protocol.settings, _classified(pending, protocol),
                   section_onset=icans.onset)
-    concurrent = (WarningRecommendation(section.concurrent_crs.id, section.concurrent_crs.text,
-                                        (section.concurrent_crs.source,)) if assessment.has_crs else None)
+    rule = section.concurrent_crs
+    concurrent = (WarningRecommendation(rule.id, rule.text, (rule.source,), short=rule.short)
+                  if assessment.has_crs else None)
     return replace(_section(header, section.section, icans.grade, icans.lower_bound, facts, protocol),
                    concurrent=concurrent)
 
@@ -103,7 +109,8 @@ def _section(header: Recommendations, section: Section, grade: int, lower_bound:
     items = _at_most_one_recommended(_replace_escalated(applied))
 
     planned = frozenset(r.drug.drug_class for r in items
-                        if isinstance(r, MedicationRecommendation) and not r.blocked and r.drug.drug_class)
+                        if isinstance(r, MedicationRecommendation) and not r.blocked and not r.awaiting
+                        and r.drug.drug_class)
     warnings, notes = _warnings(protocol, replace(facts, planned_classes=planned))
     if lower_bound:
         notes.insert(0, LowerBoundActions(grade))
@@ -134,6 +141,7 @@ def _medication(action: MedicationAction, facts: Facts, size: BodySize, protocol
                 escalates: str | None) -> list[Recommendation]:
     upgrade = all_hold(action.recommended_when, facts) if action.recommended_when else None
     recommended = action.recommended or bool(upgrade and upgrade.holds)
+    awaiting = upgrade.reasons if upgrade is not None and not upgrade.holds else ()
     dose = compute_dose(action.dose, action.frequency, size)
     limits = protocol.settings.repeat_limits.get(action.drug.key)
     prior = given_doses(facts.snapshot, facts.pending, drug=action.drug.key,
@@ -150,13 +158,14 @@ def _medication(action: MedicationAction, facts: Facts, size: BodySize, protocol
         regimen=action.regimen.label if action.regimen else None,
         recommended=recommended and not blocked,
         alternative_group=action.alternative_group,
-        rationale=applies.reasons + (upgrade.reasons if upgrade else ()),
+        rationale=applies.reasons + (upgrade.reasons if upgrade and upgrade.holds else ()),
         evidence=unique_evidence(dose.evidence + applies.evidence + (upgrade.evidence if upgrade else ())
                                  + dose_evidence(shown_doses)),
         note=action.note or action.dose.note,
         limits=limits, repeat=check,
         escalation=action.if_exhausted.text if action.if_exhausted else None,
         escalates=escalates,
+        awaiting=awaiting,
     )
     out: list[Recommendation] = [rec]
     if check and check.exhausted and action.if_exhausted:
@@ -197,9 +206,9 @@ def _warnings(protocol: Protocol, facts: Facts) -> tuple[list[WarningRecommendat
             warnings.append(WarningRecommendation(rule.id, rule.text, (rule.source,), rationale=outcome.reasons,
                                                   evidence=outcome.evidence,
                                                   names_index_therapy=rule.names_index_therapy,
-                                                  index_class=facts.assessment.index_class))
+                                                  index_class=facts.assessment.index_class, short=rule.short))
         elif outcome.unknown:
-            notes.append(WarningNotEvaluated(rule.id, outcome.reasons))
+            notes.append(WarningNotEvaluated(rule.id, outcome.reasons, rule.text))
     return warnings, notes
 
 

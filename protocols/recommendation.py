@@ -29,7 +29,9 @@ class MedicationRecommendation:
     ``recommended`` is the protocol's "do this" (CDS Hooks ``isRecommended``);
     options sharing an ``alternative_group`` are mutually exclusive and at most
     one of them is recommended. It can be ordered only when ``orderable``: it has
-    a dose and is not ``blocked`` by a repeat limit.
+    a dose, is not ``blocked`` by a repeat limit and is not ``awaiting`` its own
+    condition (e.g. grade 1 tocilizumab "if fever lasts > 24 h": until then the
+    card says when it would apply instead of offering it).
     """
 
     action_id: str  # the action's id in the protocol file
@@ -54,6 +56,7 @@ class MedicationRecommendation:
     repeat: RepeatCheck | None = None  # the verdict on a dose now under ``limits``
     escalation: str | None = None  # the protocol's escalation text, once the total-dose limit is reached
     escalates: str | None = None  # action_id of the exhausted medication this replaces
+    awaiting: tuple[Reason, ...] = ()  # the order's own conditions (recommendedWhen) that do not hold yet
     kind: Literal["medication"] = field(default="medication")
 
     @property
@@ -94,7 +97,7 @@ class MedicationRecommendation:
 
     @property
     def orderable(self) -> bool:
-        return self.dose is not None and not self.blocked
+        return self.dose is not None and not self.blocked and not self.awaiting
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +158,7 @@ class WarningRecommendation:
     evidence: tuple[Evidence, ...] = ()
     names_index_therapy: bool = False  # the card adds "not recommended after <index_class>"
     index_class: IndexClass | None = None  # the patient's index therapy class (None: unknown)
+    short: str | None = None  # the protocol's words for it in a card's one-line list of warnings
     kind: Literal["warning"] = field(default="warning")
 
     @property
@@ -210,10 +214,11 @@ class IndexTherapyUnknown:
 
 @dataclass(frozen=True, slots=True)
 class WarningNotEvaluated:
-    """A warning whose conditions could not be decided on the data, and why."""
+    """A warning whose conditions could not be decided on the data, and why (``text``: the warning's own)."""
 
     warning_id: str
     reasons: tuple[Reason, ...]
+    text: str = ""
 
 
 ProtocolNote = NoCrs | NoIcans | LowerBoundActions | IndexTherapyUnknown | WarningNotEvaluated
@@ -241,6 +246,8 @@ class Recommendations:
     pathway: str | None = None
     concurrent: WarningRecommendation | None = None
     oxygen_check: OxygenCheck | None = None  # CRS recommendations: SpO2 below target, no oxygen support charted
+    section_source: Citation | None = None  # the source section the protocol names for this grade
+    protocol_url: str | None = None  # where to read the protocol (the cards' source link)
 
     @property
     def medications(self) -> tuple[MedicationRecommendation, ...]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cards.recommendation_cards import headline, status_text
-from cards.wording import evidence, findings, reasons
+from cards.recommendation_cards import status_text
+from cards.wording import evidence, findings, reasons, recommendations
 from cards.wording.times import LocalTimes
 from clinical import Assessment, ClinicalSnapshot, Evidence
 from grading import GradingConfig, grade_series
@@ -112,7 +112,7 @@ def _evidence_line(e: Evidence, now: datetime, times: LocalTimes) -> str:
 
 def protocol_section(recs: Recommendations, now: datetime, times: LocalTimes) -> ProtocolSection:
     items = tuple(
-        ActionItem(r.kind, headline(r), status_text(r, recs), tuple(reasons.reason(x) for x in r.rationale),
+        ActionItem(r.kind, recommendations.text(r), status_text(r, recs), tuple(reasons.reason(x) for x in r.rationale),
                    tuple(_evidence_line(e, now, times) for e in r.evidence),
                    r.note if isinstance(r, MedicationRecommendation) else None,
                    tuple(c.label for c in r.sources),

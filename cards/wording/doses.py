@@ -25,7 +25,8 @@ from protocols.calculation import (
     UnspecifiedDose,
 )
 
-from .numbers import day, num
+from .numbers import num
+from .times import day
 
 _MEASURES = {"weight": ("body weight", "kg", "dose cannot be computed"),
              "height": ("height", "cm", "body surface area cannot be computed")}
@@ -76,8 +77,9 @@ def _rounding(r: Rounded | NotRounded) -> str:
             f"(limit {num(r.limit_percent)} %)")
 
 
-def calculation(c: DoseCalculation | DailyCapDivided | None) -> str | None:
-    """The whole arithmetic, or None when there is nothing to show (a fixed dose within its caps)."""
+def calculation(c: DoseCalculation | DailyCapDivided | None, *, caps: bool = True) -> str | None:
+    """The whole arithmetic, or None when there is nothing to show (a fixed dose within its caps);
+    ``caps=False`` leaves out caps that did not bite (an order's one-line label)."""
     if c is None:
         return None
     if isinstance(c, DailyCapDivided):
@@ -89,7 +91,7 @@ def calculation(c: DoseCalculation | DailyCapDivided | None) -> str | None:
         text = base(c.base)
         if isinstance(c.cap, CapApplied):
             text += " = " + _cap(c.cap)
-        elif c.cap is not None:
+        elif c.cap is not None and caps:
             text += ", " + _cap(c.cap)
     if c.rounding is not None:
         text = f"{text}, {_rounding(c.rounding)}" if text else _rounding(c.rounding)

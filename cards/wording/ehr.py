@@ -16,9 +16,10 @@ from protocols import MedicationRecommendation
 from protocols.findings import OrderFinding
 
 from . import doses, evidence
-from .numbers import hours_ago, num
+from .numbers import num
 from .protocol import frequency_text
 from .recommendations import medication
+from .times import ago
 
 DEFAULTS_NOTICE = ("**The EHR opens each suggested order with its own defaults**: before signing, check its dose, "
                    "route and frequency against the order stated in the suggestion.")
@@ -82,4 +83,4 @@ def evidence_lines(found: Iterable[Evidence], now: datetime) -> str:
           Observation/temp-1
     """
     ordered = sorted(found, key=lambda e: e.time, reverse=True)
-    return "\n".join(f"- {e.what}: {evidence.value(e)} ({hours_ago(e.time, now)})\n  {e.source}" for e in ordered)
+    return "\n".join(f"- {e.what}: {evidence.value(e)} ({ago(e.time, now)})\n  {e.source}" for e in ordered)

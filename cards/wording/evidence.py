@@ -1,4 +1,4 @@
-"""Evidence values in words: what each typed fact shows, as the card's Value column says it."""
+"""Evidence in words: what each typed fact shows (``value``) and the fact in one line (``line``)."""
 from __future__ import annotations
 
 from clinical import (
@@ -14,16 +14,16 @@ from clinical import (
 )
 
 from . import neuro, readings
-from .numbers import hours, num, number
+from .numbers import hours, num, number, recorded, unit
 
 
 def value(e: Evidence) -> str:
-    """``39.2 °C (highest in 24 h)``, ``norepinephrine 0.08 ug/kg/min, running``, ``dose given, 560 mg``."""
+    """``39.2 °C (highest in 24 h)``, ``norepinephrine 0.08 µg/kg/min, running``, ``dose given, 560 mg``."""
     fact = e.fact
     if isinstance(fact, TemperatureReading):
         t = fact.temperature
         if fact.as_recorded:
-            return t.original or f"{t.celsius} °C"
+            return recorded(t.original) if t.original else f"{t.celsius} °C"
         label = {"highest": f" (highest in {hours(fact.window_hours or 0)})", "latest": " (latest)",
                  "onset": " (CRS onset)"}.get(fact.mark or "", "")
         return readings.temperature(t) + label
@@ -52,23 +52,36 @@ def value(e: Evidence) -> str:
 def _administered(fact: Administered) -> str:
     a = fact.administration
     if fact.context == "index-therapy":
-        same_name = a.display.lower() == a.drug.replace("-", " ")
-        name = a.display if same_name else f"{a.display} ({a.drug})"
+        drug = readings.drug(a.drug)
+        name = a.display if a.display.lower() == drug else f"{a.display} ({drug})"
         return f"{name}, day +{fact.day}"
     if fact.context == "after-onset":
-        return f"{a.drug}{readings.dose(a)} given after CRS onset"
+        return f"{readings.drug(a.drug)}{readings.dose(a)} given after CRS onset"
     if fact.context == "infusion":
         return readings.administration(a, fact.running)
     if fact.context == "inotrope":
         return readings.administration(a, fact.running) + " (inotrope, not counted by ASTCT)"
-    return a.status + (f", {num(a.dose_mg)} mg" if a.dose_mg is not None else "")
+    return f"{readings.drug(a.drug)} {a.status}" + (f", {num(a.dose_mg)} mg" if a.dose_mg is not None else "")
 
 
 def _measurement(fact: MeasurementReading) -> str:
     m = fact.measurement
     if m.kind == "anc":
         return f"{num(m.value)} × 10⁹/L"
-    text = f"{num(m.value)} {m.unit}"
-    if m.original and m.original.replace(" ", "") != text.replace(" ", ""):
-        text += f" (recorded as {m.original})"
+    text = f"{num(m.value)} {unit(m.unit)}"
+    as_recorded = recorded(m.original) if m.original else ""
+    if as_recorded and as_recorded.replace(" ", "") != text.replace(" ", ""):
+        text += f" (recorded as {as_recorded})"
     return text
+
+
+# Facts whose value already names what they are ("SpO2 95 %", "ICE score 5", "norepinephrine ..., running").
+_SELF_NAMED = (Administered, SaturationReading, NeuroReading)
+
+
+def line(e: Evidence) -> str:
+    """The fact in one line, naming the thing once: ``temperature 39.2 °C``, ``SpO2 95 %``,
+    ``norepinephrine 0.08 µg/kg/min, running`` (never "norepinephrine norepinephrine ...")."""
+    if isinstance(e.fact, _SELF_NAMED):
+        return value(e)
+    return f"{e.what} {value(e)}"

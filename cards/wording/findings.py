@@ -38,7 +38,8 @@ from clinical.findings import (
 )
 
 from . import neuro, readings
-from .numbers import hours, hours_ago, number, stamp
+from .numbers import hours, number
+from .times import ago, stamp
 
 COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
 
@@ -148,12 +149,12 @@ def note(n: Note, now: datetime) -> str:
         case AgeUnknown():
             return "age unknown (no birth date): adult blood-pressure thresholds used"
         case StaleTemperature(temperature=t):
-            return (f"last temperature {readings.temperature(t)} {hours_ago(t.time, now)} ({t.source}) "
+            return (f"last temperature {readings.temperature(t)} {ago(t.time, now)} ({t.source}) "
                     "is too old to assess fever")
         case FeverBeforeIndexTherapy(temperature=t):
             return f"fever {readings.temperature(t)} before the index therapy not counted as CRS"
         case StaleBloodPressure(reading=bp, window_hours=window):
-            return (f"last blood pressure {hours_ago(bp.time, now)} ({bp.source}) is older than {hours(window)}: "
+            return (f"last blood pressure {ago(bp.time, now)} ({bp.source}) is older than {hours(window)}: "
                     "not used")
         case NotAnInfusion(administration=a, reason=reason):
             route = f" {a.route}" if a.route else ""
@@ -171,7 +172,7 @@ def note(n: Note, now: datetime) -> str:
                     f"({readings.support(n.worst, n.worst_how)}); latest record: "
                     f"{readings.support(n.latest, n.latest_how)} at {stamp(n.latest.time)}")
         case StaleSupport(record=record, how=how, window_hours=window, since=since):
-            text = (f"last oxygen support record ({readings.support(record, how)}, {hours_ago(record.time, now)}, "
+            text = (f"last oxygen support record ({readings.support(record, how)}, {ago(record.time, now)}, "
                     f"{record.source}) is older than {hours(window)}: not used")
             if since is not None:
                 text += f"; SpO2 {number(since.percent)}% recorded since without oxygen-support information"

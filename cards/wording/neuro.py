@@ -18,7 +18,8 @@ from clinical.findings import (
 )
 from clinical.neuro import CapdScore, Consciousness, IceScore, MotorWeakness, NeuroFinding, Seizure
 
-from .numbers import hours, number, stamp
+from .numbers import hours, number
+from .times import stamp
 
 LEVELS = {"alert": "alert", "spontaneous": "awakens spontaneously", "voice": "awakens to voice",
           "tactile": "awakens only to touch", "unarousable": "unarousable"}
@@ -30,8 +31,8 @@ ITEM_MAX = {"orientation": 4, "naming": 3, "commands": 1, "writing": 1, "attenti
 SCORES = {"ice": "ICE score", "capd": "CAPD score", "consciousness": "level of consciousness"}
 
 
-def finding(f: NeuroFinding) -> str:
-    """One finding in the service's words, with what was charted where it adds something."""
+def finding(f: NeuroFinding, *, charted: bool = True) -> str:
+    """One finding in the service's words, with what was charted where it adds something (``charted``)."""
     if isinstance(f, IceScore):
         if f.score is None:
             return "ICE not performable: unarousable"
@@ -39,14 +40,14 @@ def finding(f: NeuroFinding) -> str:
         return f"ICE score {f.score}" + (f" ({items})" if items else "")
     if isinstance(f, CapdScore):
         return "CAPD not performable: unarousable" if f.score is None else f"CAPD score {f.score}"
-    if isinstance(f, Consciousness):
-        return f"level of consciousness: {LEVELS[f.level]} ({f.original})"
     if isinstance(f, Seizure):
         return _seizure(f)
+    as_charted = f" ({f.original})" if charted else ""
+    if isinstance(f, Consciousness):
+        return f"level of consciousness: {LEVELS[f.level]}{as_charted}"
     if isinstance(f, MotorWeakness):
-        return ("deep focal motor weakness" if f.character == "deep-focal" else "no motor deficit") + \
-            f" ({f.original})"
-    return OEDEMA[f.character] + f" ({f.original})"
+        return ("deep focal motor weakness" if f.character == "deep-focal" else "no motor deficit") + as_charted
+    return OEDEMA[f.character] + as_charted
 
 
 def _seizure(f: Seizure) -> str:
@@ -65,8 +66,9 @@ def _seizure(f: Seizure) -> str:
     return "seizure, resolved" if f.resolved else "seizure (duration not charted)"
 
 
-def driver(d: IcansDriver) -> str:
-    """``ICE score 5``, ``ICE score 0, unarousable``, ``level of consciousness: awakens to voice (...)``."""
+def driver(d: IcansDriver, *, charted: bool = True) -> str:
+    """``ICE score 5``, ``ICE score 0, unarousable``, ``level of consciousness: awakens to voice (...)``;
+    ``charted=False`` leaves out the row as charted (the card's short line)."""
     f = d.finding
     if isinstance(f, IceScore) and d.ice_zero is not None:
         return {"unarousable": "ICE score 0, unarousable", "awake": "ICE score 0, awake (global aphasia)",
@@ -75,7 +77,14 @@ def driver(d: IcansDriver) -> str:
         return f"ICE score {f.score}"
     if isinstance(f, CapdScore) and f.score is not None:
         return f"CAPD score {f.score}" + (" (delirium)" if d.tier >= 3 else "")
-    return finding(f)
+    return finding(f, charted=charted)
+
+
+def not_charted(gaps: list[MissingIcansInput]) -> str:
+    """``no ICE score or level of consciousness in 12 h``: the required domains nothing was charted for, in one
+    phrase."""
+    what = " or ".join(dict.fromkeys(SCORES.get(m.domain, m.domain) for m in gaps))
+    return f"no {what} in {hours(max(m.window_hours for m in gaps))}"
 
 
 def missing(m: MissingIcansInput) -> str:

@@ -1,8 +1,17 @@
-"""Numbers and times as clinicians read them."""
+"""Numbers and units as clinicians read them (times: ``times.py``).
+
+Units are shown as people write them (°C, µg/kg/min, × 10⁹/L), never as UCUM codes.
+"""
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
+
+# UCUM codes as a clinician writes the unit; anything else is shown through the token rules below.
+_UNITS = {
+    "Cel": "°C", "[degC]": "°C", "[degF]": "°F", "mm[Hg]": "mmHg", "[lb_av]": "lb", "[in_i]": "in",
+    "10*9/L": "× 10⁹/L", "10*3/uL": "× 10³/µL", "%": "%", "/min": "/min", "{score}": "",
+}
+_TOKENS = {"ug": "µg", "[U]": "units", "[iU]": "IU", "d": "day", "h": "h", "min": "min", "uL": "µL"}
 
 
 def number(value: float) -> str:
@@ -25,15 +34,20 @@ def hours(value: float) -> str:
     return f"{value:g} h"
 
 
-def stamp(t: datetime) -> str:
-    """UTC to the minute, as clinicians compare it with the chart."""
-    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def unit(code: str | None) -> str:
+    """A UCUM code as written on a chart: ``ug/kg/min`` → ``µg/kg/min``, ``Cel`` → ``°C``, ``ug/d`` →
+    ``µg/day``; a code it does not know is shown with only its known parts rewritten."""
+    if not code:
+        return ""
+    if code in _UNITS:
+        return _UNITS[code]
+    return "/".join(_TOKENS.get(part, part) for part in code.split("/"))
 
 
-def day(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%d")
+def recorded(original: str) -> str:
+    """A value as the EHR recorded it (``"39.2 Cel"``, made by the FHIR mapping as value, space, unit code)
+    with its unit as people write it: ``39.2 °C``."""
+    value, _, code = original.strip().partition(" ")
+    return f"{value} {unit(code)}".rstrip() if code else value
 
 
-def hours_ago(t: datetime, now: datetime) -> str:
-    ago = (now - t).total_seconds() / 3600
-    return f"{ago:.0f} h ago" if ago >= 1 else f"{ago * 60:.0f} min ago"

@@ -22,8 +22,9 @@ from protocols.findings import (
 
 from ..card import SUMMARY_LIMIT
 from . import doses, readings
-from .numbers import num, stamp
+from .numbers import num
 from .reasons import repeat
+from .times import stamp
 
 
 def summary(f: OrderFinding) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from clinical import DrugAdministration, HypotensionThreshold, IndexClass, OxygenSupport, SupportTier, Temperature
 
-from .numbers import celsius, number
+from .numbers import celsius, number, unit
 
 DEVICE_LABELS = {
     "room-air": "room air",
@@ -19,15 +19,14 @@ DEVICE_LABELS = {
     "non-invasive-ventilation": "non-invasive ventilation",
     "mechanical-ventilation": "mechanical ventilation",
 }
-_UNIT_LABELS = {"[degF]": "°F", "Cel": "°C", "[degC]": "°C"}
 
 
 def temperature(t: Temperature) -> str:
     """``39.2 °C``, or ``100.4 °F (38.0 °C)`` when recorded in another unit."""
-    original = (t.original or "").strip()
-    parts = original.split(maxsplit=1)
-    if len(parts) == 2 and parts[1] in _UNIT_LABELS and _UNIT_LABELS[parts[1]] != "°C":
-        return f"{parts[0]} {_UNIT_LABELS[parts[1]]} ({celsius(t.celsius)})"
+    value, _, code = (t.original or "").strip().partition(" ")
+    shown = unit(code)
+    if value and shown and shown != "°C":
+        return f"{value} {shown} ({celsius(t.celsius)})"
     return celsius(t.celsius)
 
 
@@ -81,20 +80,25 @@ def threshold(thr: HypotensionThreshold, measure: str) -> str:
     return f"threshold {measure} < {number(limit or 0)} mmHg ({threshold_basis(thr)})"
 
 
+def drug(key: str) -> str:
+    """A drug's key as its name: ``axicabtagene-ciloleucel`` → ``axicabtagene ciloleucel``."""
+    return key.replace("-", " ")
+
+
 def dose(admin: DrugAdministration) -> str:
-    """`` 0.08 ug/kg/min`` (with its leading space) or nothing."""
+    """`` 0.08 µg/kg/min`` (with its leading space) or nothing."""
     if admin.dose_value is None:
         return ""
-    return f" {number(admin.dose_value)} {admin.dose_unit or ''}".rstrip()
+    return f" {number(admin.dose_value)} {unit(admin.dose_unit)}".rstrip()
 
 
 def administration(admin: DrugAdministration, running: bool) -> str:
-    """``norepinephrine 0.08 ug/kg/min, running`` / ``tocilizumab 560 mg, completed``."""
+    """``norepinephrine 0.08 µg/kg/min, running`` / ``tocilizumab 560 mg, completed``."""
     state = "running" if running else admin.status
-    return f"{admin.drug}{dose(admin)}, {state}"
+    return f"{drug(admin.drug)}{dose(admin)}, {state}"
 
 
-def index_therapy(index_class: IndexClass | None) -> str:
+def index_therapy(index_class: IndexClass | str | None) -> str:
     """``CAR-T cells`` or ``a T-cell engager``, as in "after CAR-T cells" (both when unknown)."""
     return {"car-t": "CAR-T cells", "t-cell-engager": "a T-cell engager"}.get(index_class or "",
                                                                               "CAR-T cells or a T-cell engager")

@@ -6,6 +6,8 @@ protocols layer as a clinician checks it against the chart.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from protocols.history import DailyLimitReached, IntervalNotElapsed, RepeatCheck, RepeatReason, TotalLimitReached
 from protocols.reasons import (
     AnotherOptionRecommended,
@@ -37,7 +39,8 @@ from protocols.recommendation import (
     WarningNotEvaluated,
 )
 
-from .numbers import hours, num, stamp
+from .numbers import hours, num
+from .times import stamp, when
 
 
 def reason(r: Reason) -> str:
@@ -62,8 +65,8 @@ def reason(r: Reason) -> str:
                 why = "no fever onset recorded" if r.onset is None else "not febrile now"
                 return f"fever duration: {why} ({need})"
             return f"fever for {r.hours:.0f} h since onset at {stamp(r.onset)} ({need})"
-        case NoAnc():
-            return "no ANC recorded: neutropenia cannot be assessed"
+        case NoAnc(max_age_hours=max_age):
+            return f"no ANC recorded in the last {hours(max_age)}: neutropenia cannot be assessed"
         case StaleAnc(anc=anc):
             return (f"no ANC in the last {hours(r.max_age_hours)} (latest {num(anc.value)} × 10⁹/L at "
                     f"{stamp(anc.time)}, {anc.source}): neutropenia cannot be assessed")
@@ -81,8 +84,8 @@ def reason(r: Reason) -> str:
             return "antipyretic/anticytokine therapy given: " + ", ".join(drugs)
         case NoMaskingTherapy():
             return "no antipyretic or anticytokine therapy given"
-        case AnotherOptionRecommended(group=group):
-            return f"another '{group}' option is recommended"
+        case AnotherOptionRecommended():
+            return "another option of the same choice is recommended"
         case CrsNow(grade=grade, at_least=at_least):
             now = "no CRS now" if grade is None else f"CRS grade {grade} now"
             return now + (f" (needs ≥ {at_least})" if at_least is not None else "")
@@ -117,6 +120,22 @@ def refusal(check: RepeatCheck) -> str:
     return "; ".join(repeat(r) for r in check.reasons)
 
 
+def limited(check: RepeatCheck, now: datetime) -> str:
+    """The limits a dose now would break, as briefly as a card says them: ``3 doses in 24 h, max 3; last dose
+    3 h ago, at least 8 h apart`` (``refusal`` has every time and date)."""
+    parts = []
+    for r in check.reasons:
+        match r:
+            case TotalLimitReached():
+                parts.append(f"{r.given} doses given, max {r.maximum} in total")
+            case IntervalNotElapsed():
+                parts.append(f"last dose {when(r.last, now, absolute=False)}, at least "
+                             f"{num(r.min_interval_hours)} h apart")
+            case DailyLimitReached():
+                parts.append(f"{r.given} doses in 24 h, max {r.maximum}")
+    return "; ".join(parts)
+
+
 def note(n: ProtocolNote) -> str:
     """One of the protocol's notes on these recommendations."""
     match n:
@@ -131,6 +150,54 @@ def note(n: ProtocolNote) -> str:
                     "and the true grade may be higher.")
         case IndexTherapyUnknown():
             return "Index therapy start unknown: every recorded dose counts towards total-dose limits."
-        case WarningNotEvaluated(warning_id=warning_id, reasons=reasons):
-            return f"Warning '{warning_id}' could not be evaluated: {'; '.join(reason(r) for r in reasons)}."
+        case WarningNotEvaluated():
+            return not_assessed(n) + "."
     raise TypeError(f"not a protocol note: {n!r}")
+
+
+def not_assessed(n: WarningNotEvaluated) -> str:
+    """What a warning needed and the data lacked, as the clinician names it:
+    ``Neutropenia not assessed: no neutrophil count in 48 h`` (never the warning's id)."""
+    lines = dict.fromkeys(_unassessed(r) for r in n.reasons if _undecided(r))
+    return "; ".join(lines) or f"Not assessed ({n.text}): {'; '.join(reason(r) for r in n.reasons)}"
+
+
+def _undecided(r: Reason) -> bool:
+    return isinstance(r, NoAnc | StaleAnc) or (isinstance(r, HypotensionNow) and r.grade is None)
+
+
+def _unassessed(r: Reason) -> str:
+    match r:
+        case NoAnc(max_age_hours=max_age):
+            return f"Neutropenia not assessed: no neutrophil count in {hours(max_age)}"
+        case StaleAnc(anc=anc, max_age_hours=max_age):
+            return (f"Neutropenia not assessed: the last neutrophil count ({num(anc.value)} × 10⁹/L, "
+                    f"{stamp(anc.time)}, {anc.source}) is older than {hours(max_age)}")
+    return "Hypotension not assessed: no recent blood pressure or vasopressor data"
+
+
+def until(r: Reason, now: datetime | None = None) -> str:
+    """When an order's own condition would hold, from the reason it does not hold now: ``if fever lasts > 24 h:
+    from 2026-11-22 06:00 UTC (in 18 h) if still febrile``, ``only if no tocilizumab was given before (1 given)``."""
+    match r:
+        case FeverDuration(limit_hours=limit, strict=strict, onset=onset, hours=lasted):
+            bound = ">" if strict else "≥"
+            if onset is None:
+                return f"if fever lasts {bound} {num(limit)} h (no fever onset recorded)"
+            if lasted is None:
+                return f"if fever lasts {bound} {num(limit)} h (not febrile now)"
+            due = onset + timedelta(hours=float(limit))
+            if now is not None and due > now:
+                return f"if fever lasts {bound} {num(limit)} h: from {when(due, now)} if still febrile"
+            return f"if fever lasts {bound} {num(limit)} h (fever for {lasted:.0f} h since onset at {stamp(onset)})"
+        case PriorDoses(bound="max", count=0, what=what, given=given):
+            return f"only if no {what} was given before ({given} given)"
+        case PriorDoses(bound="min", count=count, what=what, given=given):
+            return f"after ≥ {count} {what} dose{'s' if count != 1 else ''} ({given} given)"
+        case CrsNow(grade=None, at_least=None):
+            return "with concurrent CRS (none now)"
+        case FebrileNow(present=False):
+            return "if febrile"
+        case HypotensionNow():
+            return "if hypotension persists"
+    return f"when: {reason(r)}"

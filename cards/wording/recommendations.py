@@ -11,9 +11,10 @@ from protocols import MedicationRecommendation, Recommendation, WarningRecommend
 from protocols.recommendation import OxygenCheck
 
 from . import doses, readings
-from .numbers import num, number, stamp
+from .numbers import num, number
 from .protocol import dose_text, frequency_text, limits_text
 from .reasons import refusal
+from .times import stamp
 
 
 def text(rec: Recommendation | WarningRecommendation) -> str:
@@ -38,6 +39,27 @@ def oxygen_check(check: OxygenCheck) -> str:
     return (f"Check oxygen support: none charted — SpO2 {number(s.percent)} % at {stamp(s.time)} ({s.source}) is "
             f"below the protocol's target of {num(check.target_percent)} % ({check.source.label}). ASTCT grades "
             "hypoxia by the oxygen support the patient is on: none is charted, so none is counted.")
+
+
+def timing(rec: MedicationRecommendation) -> str:
+    """``every 6 h``, or ``now`` for a single dose (the order's timing count is 1)."""
+    every = rec.every_hours
+    if rec.once or not every:
+        return "now"
+    return "once daily" if every == 24 else f"every {number(every)} h"
+
+
+def order(rec: MedicationRecommendation, *, duration: bool = True) -> str:
+    """The complete order in one line, as a suggestion's label: ``Tocilizumab 560 mg IV now (8 mg/kg × 70 kg)``,
+    ``Methylprednisolone 500 mg IV every 12 h, for 3 days, then taper``; without a dose, drug and route
+    (``Methylprednisolone IV``)."""
+    if rec.dose is None:
+        return f"{rec.drug.display} {rec.route}"
+    line = f"{rec.drug.display} {num(rec.dose)} mg {rec.route} {timing(rec)}"
+    calculation = doses.calculation(rec.calculation, caps=False)
+    if calculation:
+        line += f" ({calculation})"
+    return line + (f", {rec.duration}" if rec.duration and duration else "")
 
 
 def medication(rec: MedicationRecommendation) -> str:

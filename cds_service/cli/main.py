@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cards.profiles import CLIENTS, NO_ORDERABLES
-from cards.wording.times import LocalTimes
+from cards.wording.times import LocalTimes, reader_zone
 from fhir_mappings import CodeListError, patient_share
 from grading import GradingConfigError
 from protocols import ProtocolError, ProtocolRegistry, load_protocol
@@ -171,8 +171,9 @@ def _offline(args: argparse.Namespace, settings: Settings) -> tuple[Assessor, Of
 
 
 def grade_command(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
     try:
-        assessor, given, patient_id, now = _offline(args, Settings.from_env())
+        assessor, given, patient_id, now = _offline(args, settings)
     except InputError as exc:
         return _fail(f"{_name(args.file)}: {exc}")
     share = patient_share(given.resources, patient_id)
@@ -187,8 +188,9 @@ def grade_command(args: argparse.Namespace) -> int:
         data["recommendations"] = recommendations_to_json(recs)
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        print(assessment_table(assessment, patient_id=patient_id))
-        print("\n" + recommendations_table(recs))
+        with reader_zone(settings.zone):  # times on the ward's clock, as the cards say them
+            print(assessment_table(assessment, patient_id=patient_id))
+            print("\n" + recommendations_table(recs))
     return EXIT_OK
 
 

@@ -101,7 +101,7 @@ def _when(conditions) -> str:
 
 def _upgrade(a: Action) -> str:
     if isinstance(a, MedicationAction) and a.recommended_when:
-        return f"; recommended if {_when(a.recommended_when)}"
+        return f"; ordered only if {_when(a.recommended_when)} (then recommended)"
     return ""
 
 

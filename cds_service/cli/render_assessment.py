@@ -7,17 +7,11 @@ also carries every piece of evidence with its FHIR source and time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
+from cards import evidence_json, instant
 from cards.wording import evidence, findings
 from clinical import Assessment, IcansAssessment
-
-
-def instant(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def assessment_to_json(a: Assessment) -> dict[str, Any]:
@@ -56,8 +50,7 @@ def icans_to_json(a: IcansAssessment) -> dict[str, Any]:
 
 
 def _evidence_json(a: Assessment | IcansAssessment) -> list[dict[str, Any]]:
-    return [{"role": e.role, "what": e.what, "value": evidence.value(e), "time": instant(e.time), "source": e.source}
-            for e in a.evidence]
+    return [evidence_json(e) for e in a.evidence]
 
 
 def columns(header: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cards import evidence_json
 from cards.recommendation_cards import status_text
 from cards.suggestions import order_extension
 from cards.wording import doses, evidence, reasons, recommendations
@@ -37,9 +38,7 @@ def _item_json(r: Recommendation | WarningRecommendation, recs: Recommendations)
         else None,
         "nextAllowed": instant(medication.next_allowed if medication else None),
         "doseProblem": doses.problem(medication.problem) if medication and medication.problem else None,
-        "evidence": [{"role": e.role, "what": e.what, "value": evidence.value(e), "time": instant(e.time),
-                      "source": e.source}
-                     for e in r.evidence],
+        "evidence": [evidence_json(e) for e in r.evidence],
         "sources": [{"document": c.document, "section": c.section, "label": c.label} for c in r.sources],
     }
 
@@ -64,14 +63,13 @@ def recommendations_table(recs: Recommendations) -> str:
                  if isinstance(r, MedicationRecommendation) and r.alternative_group and r.orderable else "")
         lines.append(f"  - {recommendations.text(r)}")
         lines.append(f"      status: {status_text(r, recs)}{group}")
-        lines += [f"      evidence: {e.what} {evidence.value(e)} at {instant(e.time)} ({e.source})" for e in r.evidence]
+        lines += [f"      evidence: {evidence.line(e)} at {instant(e.time)} ({e.source})" for e in r.evidence]
         lines.append(f"      source: {'; '.join(c.label for c in r.sources)}")
     if recs.warnings:
         lines += ["", "Warnings"]
         for w in recs.warnings:
             lines.append(f"  - {w.text}")
-            lines += [f"      evidence: {e.what} {evidence.value(e)} at {instant(e.time)} ({e.source})"
-                      for e in w.evidence]
+            lines += [f"      evidence: {evidence.line(e)} at {instant(e.time)} ({e.source})" for e in w.evidence]
             lines.append(f"      source: {'; '.join(c.label for c in w.sources)}")
     if recs.notes:
         lines += ["", "Protocol notes", *[f"  - {reasons.note(n)}" for n in recs.notes]]

@@ -14,11 +14,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from cards import Card
 from cards.profiles import NO_ORDERABLES, PROFILES, ClientShaping, Orderables
+from cards.wording.times import reader_zone
 from clinical import Assessment
 from fhir_mappings import patient_share
 
@@ -63,6 +64,7 @@ class CdsHooks:
     silent: bool = False
     retention: Retention | None = None  # CRS_CDS_RETENTION_DAYS: old per-call records deleted in the background
     orderables: Orderables = NO_ORDERABLES  # CRS_CDS_ORDERABLES_FILE: the site's orderable codes per client
+    zone: tzinfo = UTC  # CRS_CDS_TIMEZONE: the wall clock the cards say times in
 
     def find(self, service_id: str) -> ServiceDefinition | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -94,7 +96,8 @@ class CdsHooks:
                         ClientShaping(PROFILES[client], self.orderables))
         if self.silent:
             return HookResult((), len(data.resources), share, self._record_silently(service.id, call))
-        cards = tuple(self.composers[service.hook](self.assessor, call))
+        with reader_zone(self.zone):
+            cards = tuple(self.composers[service.hook](self.assessor, call))
         self._record_issued(service.id, cards)
         return HookResult(cards, len(data.resources), share)
 

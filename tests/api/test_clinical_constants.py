@@ -66,22 +66,24 @@ def test_grading_follows_the_threshold_38_3_is_no_longer_fever(shipped: FlaskCli
 
 
 def test_a_protocol_fever_condition_follows_the_threshold(shipped: FlaskClient, raised: FlaskClient) -> None:
-    # Onset 30 h ago at 39.0 °C, 38.6 °C 20 h ago, 38.3 °C 1 h ago. The generic protocol recommends
+    # Onset 30 h ago at 39.0 °C, 38.6 °C 20 h ago, 38.3 °C 1 h ago. The generic protocol gives
     # tocilizumab at grade 1 when fever has lasted more than 24 h, counted from onset to the latest
-    # temperature at or above the threshold: 29 h at 38.0 °C, only 10 h at 38.5 °C.
+    # temperature at or above the threshold: 29 h at 38.0 °C, only 10 h at 38.5 °C. Until then it is
+    # not a suggestion (issue 11): the card says when it would apply.
     record = stable(fb.temperature(39.0, ago(hours=30)), fb.temperature(38.6, ago(hours=20)),
                     fb.temperature(38.3, ago(hours=1)))
     before, after = patient_view(shipped, *record), patient_view(raised, *record)
     assert [c["extension"]["crs-cds.assessment"]["grade"] for c in (before[0], after[0])] == [1, 1]
     assert tocilizumab_suggestion(before)["isRecommended"] is True
-    assert "fever for 29 h since onset at 2026-11-20 06:00 UTC (needs > 24 h)" in before[0]["detail"]
-    assert tocilizumab_suggestion(after)["isRecommended"] is False
-    assert "fever for 10 h since onset at 2026-11-20 06:00 UTC (needs > 24 h)" in after[0]["detail"]
+    assert [s for c in after for s in c.get("suggestions", [])
+            if s["extension"].get("crs-cds.order", {}).get("drug") == "tocilizumab"] == []
+    assert ("- Not yet: Tocilizumab 560 mg IV now (8 mg/kg × 70 kg) — if fever lasts > 24 h (fever for 10 h since "
+            "onset at 2026-11-20 06:00 UTC)") in after[0]["detail"]
 
 
 def test_the_card_text_follows_the_threshold(shipped: FlaskClient, raised: FlaskClient) -> None:
     record = stable(fb.temperature(39.0, ago(hours=3)))
     [before] = patient_view(shipped, *record)[:1]
     [after] = patient_view(raised, *record)[:1]
-    assert "CRS onset (first fever ≥ 38.0 °C after the index therapy): 2026-11-21 09:00 UTC" in before["detail"]
-    assert "CRS onset (first fever ≥ 38.5 °C after the index therapy): 2026-11-21 09:00 UTC" in after["detail"]
+    assert "**CRS grade 1** (worst since onset 1), onset 3 h ago (fever ≥ 38.0 °C)" in before["detail"]
+    assert "**CRS grade 1** (worst since onset 1), onset 3 h ago (fever ≥ 38.5 °C)" in after["detail"]

@@ -38,7 +38,10 @@ def dose_of(resource: dict[str, Any]) -> dict[str, Any]:
 def assert_well_formed(card: dict[str, Any]) -> None:
     assert len(card["summary"]) < 140 and card["uuid"]
     assert card["indicator"] in ("warning", "critical")
-    assert card["source"]["label"].startswith("Protocol astct-generic: ")
+    # the source by its real title and section (no protocol id, no file name) and a link to read it
+    assert "astct-generic" not in card["source"]["label"] and ".txt" not in card["source"]["label"]
+    assert card["source"]["url"].startswith("https://")
+    assert "|" not in card["detail"]  # no tables: one fact a line
     assert all(r["display"] and r["system"] == "urn:crs-cds:override-reason" for r in card["overrideReasons"])
     if card.get("suggestions"):
         assert card["selectionBehavior"] == "at-most-one"
@@ -58,7 +61,7 @@ def test_tocilizumab_above_the_cap_is_corrected_to_8_mg_per_kg(client) -> None:
     assert dose_of(resource) == {"value": 560, "unit": "mg", "system": fb.UCUM, "code": "mg"}
     assert resource["medicationCodeableConcept"] == order["medicationCodeableConcept"]
     assert card["suggestions"][0]["extension"]["crs-cds.order"]["doseMg"] == 560
-    assert "| body weight | 70 kg |" in card["detail"] and "Grade 2 CRS Management" in card["detail"]
+    assert "- body weight 70 kg" in card["detail"] and "Grade 2 CRS Management" in card["detail"]
 
 
 def test_tocilizumab_for_125_kg_is_capped_at_800_mg(client) -> None:
@@ -114,7 +117,7 @@ def test_fourth_dose_in_24_hours_is_refused_with_the_next_allowed_time(client) -
     assert "Next dose allowed at 2026-11-21 16:00 UTC." in detail
     times = (("t20", "2026-11-20 16:00 UTC"), ("t12", "2026-11-21 00:00 UTC"), ("t4", "2026-11-21 08:00 UTC"))
     for rid, stamp in times:
-        assert f"| {stamp} | MedicationAdministration/{rid} |" in detail
+        assert f"- tocilizumab dose given, 560 mg, {stamp} (MedicationAdministration/{rid})" in detail
     assert "the protocol escalates: Maximum tocilizumab doses reached" in detail
 
 
@@ -142,7 +145,7 @@ def test_orders_signed_together_count_towards_the_limits(client) -> None:
     card = only(cards_of(client, order_request(crs_patient(70), [first, second])))
     assert card["extension"]["crs-cds.order-check"]["order"] == "MedicationRequest/b"
     assert card["summary"] == "Tocilizumab dose not allowed now: next dose allowed at 2026-11-21 20:00 UTC"
-    assert "| pending order, 560 mg | 2026-11-21 12:00 UTC | MedicationRequest/a |" in card["detail"]
+    assert "- tocilizumab pending order, 560 mg, 2026-11-21 12:00 UTC (MedicationRequest/a)" in card["detail"]
 
 
 def test_re_sign_checks_orders_that_are_no_longer_draft(client) -> None:

@@ -50,7 +50,9 @@ def test_grade_3_card_names_norepinephrine_and_fever(client) -> None:
     a = assessment(card)
     assert (a["status"], a["grade"], card["indicator"]) == ("graded", 3, "critical")
     assert "norepinephrine" in card["summary"] and "39.2" in card["summary"]
-    assert "MedicationAdministration/ne-run" in card["detail"]
+    assert "- hypotension: one vasopressor (norepinephrine): running, started 2 h ago" in card["detail"]
+    # the administration's FHIR reference is in the machine-readable evidence, not the card's text
+    assert "MedicationAdministration/ne-run" in [e["source"] for e in assessment(card)["evidence"]]
 
 
 def test_entered_in_error_fever_does_not_make_crs(client) -> None:
@@ -149,7 +151,8 @@ def test_onset_without_a_current_temperature_and_a_vasopressor_is_not_grade_3(cl
     assert card["summary"] == ("CRS grade cannot be established (ASTCT): no current temperature; hypotension: one "
                                "vasopressor (norepinephrine)")
     assert a["missing"] == ["cannot assess fever: no temperature recorded in the last 24 h"]
-    assert "MedicationAdministration/ne-now" in card["detail"] and "suggestions" not in card
+    assert "- hypotension: one vasopressor (norepinephrine): running, started 2 h ago" in card["detail"]
+    assert "MedicationAdministration/ne-now" in [e["source"] for e in a["evidence"]] and "suggestions" not in card
 
 
 def test_intramuscular_epinephrine_is_not_a_vasopressor_infusion(client) -> None:

@@ -28,6 +28,7 @@ class Said:
             self.blocked = reasons.refusal(rec.repeat) if rec.repeat is not None and rec.blocked else None
             self.dose_problem = doses.problem(rec.problem) if rec.problem is not None else None
             self.dose_calculation = doses.calculation(rec.calculation)
+            self.awaiting = tuple(reasons.until(r) for r in rec.awaiting)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.typed, name)

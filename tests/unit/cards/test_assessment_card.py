@@ -89,6 +89,8 @@ def test_long_drivers_are_cut_below_140_characters() -> None:
 
 
 def test_machine_readable_assessment_has_exactly_the_documented_shape() -> None:
+    # Issue 11: the card's text is short, so the extension carries the complete evidence with its FHIR
+    # references (what the old card's evidence table showed); the other fields are unchanged.
     [card] = bodies(graded(3), protocol_id="christie-doc644-v8")
     assert card["extension"]["crs-cds.assessment"] == {
         "system": "ASTCT-2019",
@@ -97,16 +99,23 @@ def test_machine_readable_assessment_has_exactly_the_documented_shape() -> None:
         "worstGrade": 3,
         "drivers": ["hypotension: one vasopressor (norepinephrine)", "fever 39.2 °C"],
         "missing": [],
+        "evidence": [
+            {"role": "fever", "what": "temperature", "value": "39.2 °C", "time": "2026-11-21T11:00:00Z",
+             "source": "Observation/t1"},
+            {"role": "vasopressor", "what": "norepinephrine", "value": "norepinephrine, running",
+             "time": "2026-11-21T09:00:00Z", "source": "MedicationAdministration/ne1"},
+        ],
         "protocol": "christie-doc644-v8",
     }
 
 
-def test_detail_has_an_evidence_table_with_fhir_references_and_times() -> None:
+def test_detail_is_short_markdown_one_driver_a_line_with_how_long_ago_and_no_table_or_reference() -> None:
     [card] = bodies(graded(3), protocol_id="astct-generic")
     detail = card["detail"]
-    assert "| For | What | Value | When | Source |" in detail
-    assert "| fever | temperature | 39.2 °C | 2026-11-21 11:00 UTC (1 h ago) | Observation/t1 |" in detail
-    assert "MedicationAdministration/ne1" in detail
+    assert detail == ("**CRS grade 3** (worst since onset 3), onset 20 h ago (fever ≥ 38.0 °C)\n\n"
+                      "- hypotension: one vasopressor (norepinephrine): running, started 3 h ago\n"
+                      "- fever 39.2 °C, 1 h ago")
+    assert "|" not in detail and "Observation/" not in detail and "MedicationAdministration/" not in detail
     assert "<" not in detail.replace("< ", "")  # no raw HTML
 
 
@@ -166,21 +175,36 @@ def test_insufficient_data_card_names_what_is_missing() -> None:
     assert gap in card["summary"]
 
 
-def test_table_cells_escape_pipes_from_ehr_text() -> None:
+def test_ehr_text_with_pipes_stays_in_the_extension_as_charted() -> None:
     odd = DrugAdministration(drug="axicabtagene-ciloleucel", drug_class="index-therapy", start=NOW, end=NOW,
                              status="completed", source="MedicationAdministration/x", matched_by="name",
                              matched_on="axicabtagene ciloleucel", display="a | b")
     ev = Evidence("index-therapy", odd.drug, Administered(odd, "index-therapy", day=0), NOW, odd.source)
     [card] = bodies(graded(1, evidence=(ev,)), protocol_id="astct-generic")
-    assert "a \\| b" in card["detail"]
+    assert "|" not in card["detail"]  # no table to break
+    [shown] = card["extension"]["crs-cds.assessment"]["evidence"]
+    assert shown["value"] == "a | b (axicabtagene ciloleucel), day +0" and shown["source"] == "MedicationAdministration/x"
 
 
-def test_summary_keeps_the_main_driver_and_the_fever_when_there_are_more_drivers() -> None:
+def test_summary_names_hypotension_and_hypoxia_when_both_count_then_the_fever() -> None:
+    # Issue 11: both signs that count are named (the summary used to keep only the main one and the fever).
     cannula = OxygenSupport(NOW, "Observation/o2", device="nasal-cannula", flow_l_min=4)
     a = graded(3, drivers=(VasopressorDriver(3, ("norepinephrine",)),
                            HypoxiaDriver(cannula, SupportTier(2, "device-flow"), 2), FeverDriver(FEVER)))
     [card] = bodies(a, protocol_id="astct-generic")
-    assert card["summary"] == "CRS grade 3 (ASTCT): hypotension: one vasopressor (norepinephrine); fever 39.2 °C"
+    assert card["summary"] == ("CRS grade 3 (ASTCT): hypotension: one vasopressor (norepinephrine); hypoxia: nasal "
+                               "cannula 4 L/min (low-flow); fever 39.2 °C")
+    assert "- hypoxia: nasal cannula 4 L/min (low-flow), just now" in card["detail"]  # its time: the record's
+
+
+def test_the_fever_is_left_out_before_a_sign_that_counts_when_space_runs_short() -> None:
+    ventilated = OxygenSupport(NOW, "Observation/o1", device="mechanical-ventilation")
+    both = VasopressorDriver(4, ("norepinephrine", "phenylephrine"), ("norepinephrine", "phenylephrine"))
+    a = graded(4, drivers=(both, HypoxiaDriver(ventilated, SupportTier(4, "device"), 4), FeverDriver(FEVER)))
+    [card] = bodies(a, protocol_id="astct-generic")
+    assert card["summary"] == ("CRS grade 4 (ASTCT): hypotension: two vasopressors (norepinephrine, phenylephrine); "
+                               "hypoxia: mechanical ventilation (positive pressure)")
+    assert "- fever 39.2 °C, 1 h ago" in card["detail"]  # said in the detail
 
 
 # --------------------------------------------------------------------------------------------- ICANS
@@ -205,7 +229,7 @@ def test_summary_states_both_gradings_crs_first() -> None:
     [card] = bodies(a, protocol_id="astct-generic")
     assert card["summary"].startswith("CRS grade 2 · ICANS grade 3 (ASTCT): ")
     assert card["summary"] == ("CRS grade 2 · ICANS grade 3 (ASTCT): hypoxia: nasal cannula 4 L/min (low-flow); "
-                               "ICE score 2")
+                               "fever 39.2 °C; ICE score 2")
 
 
 def test_icans_extension_has_exactly_the_documented_shape() -> None:
@@ -215,6 +239,8 @@ def test_icans_extension_has_exactly_the_documented_shape() -> None:
     assert card["extension"]["crs-cds.assessment"]["icans"] == {
         "system": "ASTCT-2019", "status": "graded", "grade": 3, "worstGrade": 3,
         "drivers": ["ICE score 2"], "missing": ["no level of consciousness charted in the last 12 h"],
+        "evidence": [{"role": "icans", "what": "ICE score", "value": "ICE score 2", "time": "2026-11-21T11:00:00Z",
+                      "source": "Observation/ice-1"}],
     }
 
 
@@ -223,7 +249,7 @@ def test_a_patient_with_icans_and_no_crs_still_gets_a_card() -> None:
     [card] = bodies(a, protocol_id="astct-generic")
     assert card["summary"] == "ICANS grade 2 (ASTCT): ICE score 3"
     assert card["indicator"] == "warning"
-    assert "**ASTCT ICANS grade 2**" in card["detail"]
+    assert "**ICANS grade 2**\n\n- ICE score 3, 1 h ago" in card["detail"]
 
 
 def test_icans_with_crs_not_graded_says_both() -> None:
@@ -246,8 +272,7 @@ def test_an_icans_gap_alone_makes_no_card_but_is_said_on_a_crs_card() -> None:
     nothing = icans(None, status="insufficient-data", missing=gap)
     assert patient_view_cards(graded(0, drivers=(), evidence=(), icans=nothing), protocol_id="astct-generic") == []
     [card] = bodies(graded(2, icans=nothing), protocol_id="astct-generic")
-    assert "**ICANS cannot be assessed** from the data available." in card["detail"]
-    assert "no ICE score in the last 12 h" in card["detail"]
+    assert "**ICANS not assessed**: no level of consciousness or ICE score in 12 h" in card["detail"]
     assert card["extension"]["crs-cds.assessment"]["icans"]["status"] == "insufficient-data"
 
 
@@ -256,9 +281,9 @@ def test_icans_detail_has_its_drivers_evidence_and_lower_bound() -> None:
     a = graded(1, icans=icans(2, lower_bound=True, missing=(gap,)))
     [card] = bodies(a, protocol_id="astct-generic")
     detail = card["detail"]
-    assert "**ASTCT ICANS grade ≥ 2** (worst since onset: 2)" in detail
-    assert "the ICANS grade is a lower bound" in detail
-    assert "| icans | ICE score | ICE score 3 | 2026-11-21 11:00 UTC (1 h ago) | Observation/ice-1 |" in detail
+    assert ("**ICANS grade ≥ 2** (lower bound: data missing)\n\n- ICE score 3, 1 h ago\n"
+            "- Missing: no ICE score in the last 12 h") in detail
+    assert card["extension"]["crs-cds.assessment"]["icans"]["evidence"][0]["source"] == "Observation/ice-1"
     assert card["summary"].startswith("CRS grade 1 · ICANS grade ≥ 2 (ASTCT)")
 
 
@@ -288,7 +313,6 @@ def test_fever_documented_but_older_than_24_h_names_the_onset_and_the_lapsed_win
     assert "without documented fever" not in card["summary"] + card["detail"]
     assert ("**Not graded as CRS**: CRS onset 2026-11-19 20:00 UTC (40 h ago), but no fever in the last 24 h and no "
             "antipyretic or anticytokine therapy since onset — the fever window has lapsed.") in card["detail"]
-    assert "CRS onset (first fever ≥ 38.0 °C after the index therapy): 2026-11-19 20:00 UTC" in card["detail"]
 
 
 def test_no_current_temperature_after_onset_with_a_vasopressor_says_the_grade_cannot_be_established() -> None:

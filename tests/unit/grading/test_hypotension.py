@@ -92,7 +92,7 @@ def test_in_progress_infusion_started_2_days_ago_counts() -> None:
     a = grade_with(bp(110, 1), pressor("norepinephrine", 48))
     assert a.grade == 3
     [ev] = [e for e in a.evidence if e.role == "vasopressor"]
-    assert ev.value == "norepinephrine 0.05 ug/kg/min, running"
+    assert ev.value == "norepinephrine 0.05 µg/kg/min, running"  # units as people write them, never UCUM
 
 
 def test_running_vasopressor_with_normal_blood_pressure_is_still_requiring_vasopressors() -> None:

@@ -76,7 +76,7 @@ def test_weight_converted_from_pounds_keeps_two_decimals():
     snap = snapshot(weight_kg=None, measurements=(lb,))
     rec = tocilizumab(GENERIC, snap)
     assert rec.dose_mg == 558.83
-    assert any("recorded as 154 [lb_av]" in value(e) for e in rec.evidence)
+    assert any("recorded as 154 lb" in value(e) for e in rec.evidence)
 
 
 def test_most_recent_weight_is_used_with_its_reference():

@@ -93,8 +93,8 @@ def test_two_recommended_options_in_one_alternative_group(tmp_path):
 
 
 def test_alternative_group_needs_two_members(tmp_path):
-    path = edited(tmp_path, "        alternativeGroup: steroid-or-anakinra\n        note: >-\n          Seed 001 gives",
-                  "        alternativeGroup: lonely\n        note: >-\n          Seed 001 gives")
+    path = edited(tmp_path, "        alternativeGroup: steroid-or-anakinra\n        note: >-\n          The source gives",
+                  "        alternativeGroup: lonely\n        note: >-\n          The source gives")
     with pytest.raises(ProtocolError) as err:
         load_protocol(path)
     assert "grades.4.actions[2].alternativeGroup: alternative group 'lonely' has a single member" in str(err.value)

@@ -36,7 +36,7 @@ def test_christie_blinatumomab_grade_2_pause_first_naming_the_running_infusion()
     assert pause.first and pause.text == "Pause the blinatumomab infusion"
     assert pause.rationale == ("blinatumomab running now (since 2026-11-18 12:00 UTC, MedicationAdministration/blin-1)",)
     assert [e.source for e in pause.evidence] == ["MedicationAdministration/blin-1"]
-    assert pause.source.section == "6.4 Additional treatment - blinatumomab"
+    assert pause.source.section == "§6.4 Additional treatment - blinatumomab"
 
 
 def test_christie_blinatumomab_dexamethasone_10mg_iv_suggested_with_20mg_as_the_alternative() -> None:

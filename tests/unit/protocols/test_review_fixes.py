@@ -45,7 +45,7 @@ def test_no_prompt_at_or_above_the_target_or_when_support_is_charted() -> None:
 def test_the_target_is_the_protocols_christie_keeps_spo2_above_90() -> None:
     assert graded(temp(39.0, 1), bp(120, 1), sat(91, 1), protocol=CHRISTIE).oxygen_check is None
     check = graded(temp(39.0, 1), bp(120, 1), sat(89, 1), protocol=CHRISTIE).oxygen_check
-    assert check is not None and check.target_percent == 90 and check.source.section == "6.2 Supportive therapy"
+    assert check is not None and check.target_percent == 90 and check.source.section == "§6.2 Supportive therapy"
 
 
 def test_the_prompt_is_made_for_an_eligible_patient_without_crs_too() -> None:

@@ -145,7 +145,7 @@ def test_the_evidence_table_lists_every_piece_of_evidence_with_its_fhir_referenc
         assert f'<td class="ref">{e.source}</td>' in html
     assert page.evidence[0].role == "fever"
     vasopressor = next(r for r in page.evidence if r.role == "vasopressor")
-    assert vasopressor.value == "norepinephrine 0.05 ug/kg/min, running"
+    assert vasopressor.value == "norepinephrine 0.05 µg/kg/min, running"
 
 
 def test_the_protocol_section_gives_every_action_its_status_and_source(ward) -> None:
