@@ -107,7 +107,8 @@ def _with_what(e: Evidence) -> str:
 
 
 def _evidence_line(e: Evidence, now: datetime, times: LocalTimes) -> str:
-    return f"{e.what} {evidence.value(e)}, {times.when(e.time, now)}, {e.source}"
+    """``acetaminophen 1000 mg given after CRS onset, <when>, <reference>``: the thing named once."""
+    return f"{evidence.line(e)}, {times.when(e.time, now)}, {e.source}"
 
 
 def protocol_section(recs: Recommendations, now: datetime, times: LocalTimes) -> ProtocolSection:

@@ -214,3 +214,13 @@ def test_a_record_with_nothing_charted_is_all_missing_never_normal() -> None:
             (gap,) = [s for s in p.spans if s.css == "no-data"]  # the whole axis, hatched
             assert (gap.x, round(gap.x + gap.width, 1)) == (page.chart.axis.left, page.chart.now_x)
     assert [s.css for s in panel(page, "grade").spans] == ["not-eligible", "insufficient-data"]  # before day 0, after
+
+
+def test_protocol_evidence_names_each_thing_once(ward) -> None:
+    """"acetaminophen 1000 mg given after CRS onset", never "acetaminophen acetaminophen ..."."""
+    _, page, _ = ward
+    lines = [line for item in (*page.protocol.items, *page.protocol.warnings) for line in item.evidence]
+    assert any(line.startswith("acetaminophen 1000 mg") for line in lines)
+    for line in lines:
+        words = line.split()
+        assert words[0] != words[1], line
