@@ -21,6 +21,7 @@ from clinical import (
     DrugAdministration,
     Evidence,
     EvidenceRole,
+    IndexClass,
     MeasurementReading,
     TemperatureReading,
 )
@@ -39,6 +40,7 @@ from .reasons import (
     FeverDuration,
     HypotensionNow,
     IcansNow,
+    IndexClassIs,
     IndexTherapyRunning,
     LatestAnc,
     MaskingApplied,
@@ -151,6 +153,15 @@ def _index_running(cond: Condition, facts: Facts) -> Outcome:
     evidence = (Evidence("index-therapy", admin.drug, Administered(admin, "infusion", running), admin.start,
                          admin.source),) if admin is not None else ()
     return Outcome(running == bool(cond.value), (IndexTherapyRunning(admin, running),), evidence)
+
+
+_INDEX_CLASSES: dict[object, IndexClass] = {"car-t": "car-t", "t-cell-engager": "t-cell-engager"}  # schema enum
+
+
+def _index_class(cond: Condition, facts: Facts) -> Outcome:
+    wanted = _INDEX_CLASSES[cond.value]
+    actual = facts.assessment.index_class
+    return Outcome(actual == wanted, (IndexClassIs(actual, wanted),), ())
 
 
 def _roles(evidence: Iterable[Evidence], *roles: EvidenceRole) -> tuple[Evidence, ...]:
@@ -275,6 +286,7 @@ _HANDLERS: dict[str, Callable[[Condition, Facts], Outcome]] = {
     "crs_grade_at_least": _crs,
     "icans_present": _icans,
     "index_therapy_running": _index_running,
+    "index_class": _index_class,
 }
 
 

@@ -41,7 +41,7 @@ from clinical import Assessment, ClinicalSnapshot, DraftMedication, Evidence, un
 from grading import GradingConfig
 
 from .calculation import DailyCapDivided, DoseCalculation, DoseProblem
-from .conditions import dose_evidence
+from .conditions import Facts, all_hold, dose_evidence
 from .dose import BodySize, body_size, compute_dose
 from .findings import (
     AboveCap,
@@ -255,7 +255,18 @@ def _regimen_for_grade(order: DraftMedication, ctx: _Context, kind: str, toleran
                               Regimen(target.dose, protocol_every, target.route), ctx.assessment.grade)
     return [ctx.finding(order, kind, indicator="warning", problem=problem, sources=target.sources,
                         action="update", dose_mg=target.dose_mg, every_hours=target.every_hours,
-                        calculation=target.calculation, reminders=reminders)]
+                        calculation=target.calculation, reminders=_holding(reminders, order, pending, ctx))]
+
+
+def _holding(reminders: tuple[WarningRule, ...], order: DraftMedication, pending: tuple[PendingDose, ...],
+             ctx: _Context) -> tuple[WarningRule, ...]:
+    """The reminders whose own conditions hold with the drafted drug planned: a caution written for CAR-T
+    cells is not repeated after a T-cell engager."""
+    drafted = PendingDose(order.drug, ctx.now, order.reference, order.dose_mg, order.drug_class)
+    facts = Facts(ctx.assessment, ctx.snapshot, ctx.now, ctx.grading, ctx.protocol.settings, (*pending, drafted),
+                  planned_classes=frozenset({order.drug_class} if order.drug_class else ()),
+                  section_onset=ctx.assessment.onset)
+    return tuple(r for r in reminders if all_hold(r.when, facts).holds)
 
 
 # ----------------------------------------------------------------- maximum dose

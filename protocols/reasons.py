@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from clinical import DrugAdministration, Measurement
+from clinical import DrugAdministration, IndexClass, Measurement
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +135,15 @@ class IndexTherapyRunning:
 
 
 @dataclass(frozen=True, slots=True)
+class IndexClassIs:
+    """Which class of index therapy the patient had (CAR-T cells, a T-cell engager), against the one a
+    rule is for: a CAR-T caution does not apply after blinatumomab."""
+
+    index_class: IndexClass | None
+    wanted: IndexClass
+
+
+@dataclass(frozen=True, slots=True)
 class OnsetUnknown:
     """Doses since onset cannot be counted: the syndrome has no documented onset."""
 
@@ -148,4 +157,4 @@ class AnotherOptionRecommended:
 
 Reason = (PriorDoses | HypotensionNow | FebrileNow | FeverDuration | NoAnc | StaleAnc | LatestAnc | ClassPlanned |
           ClassRunning | ClassNotPlannedOrRunning | MaskingApplied | MaskingTherapyGiven | NoMaskingTherapy |
-          AnotherOptionRecommended | CrsNow | IcansNow | IndexTherapyRunning | OnsetUnknown)
+          AnotherOptionRecommended | CrsNow | IcansNow | IndexTherapyRunning | IndexClassIs | OnsetUnknown)

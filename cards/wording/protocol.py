@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from protocols.model import Condition, DoseCount, DoseRule, Frequency, RepeatLimits
 
+from . import readings
 from .numbers import num
 
 
@@ -85,6 +86,8 @@ def condition_text(cond: Condition) -> str:
         return f"ANC < {num(v)} × 10⁹/L"
     if cond.name == "crs_grade_at_least" and isinstance(v, Decimal):
         return f"CRS grade ≥ {num(v)}"
+    if cond.name == "index_class":
+        return f"after {readings.index_therapy(str(v))}"
     if cond.name == "drug_class_planned_or_running":
         return f"{v} planned or running"
     return f"{cond.name}: {v}"

@@ -19,6 +19,7 @@ from protocols.reasons import (
     FeverDuration,
     HypotensionNow,
     IcansNow,
+    IndexClassIs,
     IndexTherapyRunning,
     LatestAnc,
     MaskingApplied,
@@ -40,6 +41,7 @@ from protocols.recommendation import (
 )
 
 from .numbers import hours, num
+from .readings import index_therapy
 from .times import stamp, when
 
 
@@ -96,6 +98,10 @@ def reason(r: Reason) -> str:
                 return "no index therapy recorded"
             state = "running" if running else "not running"
             return f"{admin.display} {state} now (since {stamp(admin.start)}, {admin.source})"
+        case IndexClassIs(index_class=actual, wanted=wanted):
+            if actual is None:
+                return f"index therapy class not known (the rule is for {index_therapy(wanted)})"
+            return f"index therapy: {index_therapy(actual)}"
         case OnsetUnknown():
             return "no onset documented: doses since onset cannot be counted"
     raise TypeError(f"not a reason: {r!r}")

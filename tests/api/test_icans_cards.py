@@ -165,6 +165,8 @@ def test_christie_blinatumomab_crs_pause_stated_first_naming_the_running_infusio
     steroid = [c for c in cards if c.get("selectionBehavior") == "at-most-one"]
     assert [s["extension"]["crs-cds.order"]["doseMg"] for s in steroid[0]["suggestions"]] == [10, 20]
     assert [s["isRecommended"] for s in steroid[0]["suggestions"]] == [True, False]
+    # §6.3's CAR-T caution ("steroids only if no response to IL-6 antagonists") would contradict §6.4 here
+    assert "antifungal" in steroid[0]["detail"] and "IL-6 antagonists" not in steroid[0]["detail"]
 
 
 def test_christie_blinatumomab_tocilizumab_when_steroids_fail(christie) -> None:

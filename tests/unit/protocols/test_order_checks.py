@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import ast
 import typing
+from dataclasses import replace
 from datetime import date
 
 from clinical import DraftMedication, DrugClass
 from protocols import list_protocols, load_protocol
+from protocols.model import Condition, RegimenCheck
 from protocols.order_checks import check_orders
 from tests.support.clinical_data import GRADING
 from tests.support.paths import ROOT
@@ -128,3 +130,20 @@ def test_a_steroid_ordered_for_icans_is_checked_against_the_icans_regimen_too() 
     assert check([order("dexamethasone", 10, every_hours=6)], icans_grade=3, **crs2) == []
     [finding] = check([order("dexamethasone", 40, every_hours=6)], icans_grade=3, **crs2)
     assert finding.kind == "steroid-regimen"
+
+
+def test_regimen_reminders_are_those_whose_conditions_hold_with_the_drafted_steroid_planned() -> None:
+    christie = load_protocol("christie-doc644-v8")
+    car_t = assessment(3)
+    [finding] = check_orders([order("dexamethasone", 10, every_hours=12)], assessment=car_t,
+                             snapshot=snapshot(weight_kg=70), protocol=christie, grading=GRADING, now=NOW)
+    assert [r.id for r in finding.reminders] == ["antifungal-prophylaxis", "steroids-and-car-t-efficacy"]
+    # the same rules with the caution limited to a T-cell engager: not repeated for this CAR-T patient
+    edited_rules = tuple(replace(w, when=(Condition("index_class", "t-cell-engager"),))
+                         if w.id == "steroids-and-car-t-efficacy" else w for w in christie.warnings)
+    checks = tuple(replace(c, reminders=tuple(next(w for w in edited_rules if w.id == r.id) for r in c.reminders))
+                   if isinstance(c, RegimenCheck) else c for c in christie.order_checks)
+    [finding] = check_orders([order("dexamethasone", 10, every_hours=12)], assessment=car_t,
+                             snapshot=snapshot(weight_kg=70), protocol=replace(christie, order_checks=checks),
+                             grading=GRADING, now=NOW)
+    assert [r.id for r in finding.reminders] == ["antifungal-prophylaxis"]

@@ -103,3 +103,12 @@ def test_the_generic_protocol_keeps_todays_behaviour_for_blinatumomab() -> None:
     assert blin.pathway is None
     assert [r.action_id for r in blin.items] == [r.action_id for r in cart.items]
 
+
+
+def test_christies_car_t_steroid_caution_is_not_given_after_blinatumomab() -> None:
+    """DOC644 §6.3 (CAR-T): steroids "reserved for patients not responding to IL-6 antagonists". After
+    blinatumomab (§6.4) dexamethasone comes first, so that caution would contradict the card's own order."""
+    car_t = [w.warning_id for w in recommend(3, index=INDEX_THERAPY).warnings]
+    blinatumomab = [w.warning_id for w in recommend(3).warnings]
+    assert "steroids-and-car-t-efficacy" in car_t
+    assert "steroids-and-car-t-efficacy" not in blinatumomab and "antifungal-prophylaxis" in blinatumomab
