@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--warm-up", type=int, default=20)
     parser.add_argument("--record", default="14d-icu-15min", choices=list(RECORDS))
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (crs-cds serve's default)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="crs-cds-memory-"))
@@ -99,6 +99,13 @@ def main() -> None:
               f"({(last[1] - first[1]) / 1024:+.1f} MB over {args.calls} calls; slope "
               f"{slope_per_100([(p[0], p[1]) for p in points]):+.0f} KB per 100 calls), PSS "
               f"{first[2] / 1024:.1f} -> {last[2] / 1024:.1f} MB")
+        # A leak keeps growing; allocator warm-up (one malloc arena per thread as the pool's threads take
+        # turns on the connection) is a step at the start. The second half tells them apart.
+        half = [p for p in points if p[0] >= args.calls // 2]
+        if len(half) >= 2:
+            print(f"worker {pid}, second half ({half[0][0]}-{half[-1][0]} calls): RSS {half[0][1] / 1024:.1f} -> "
+                  f"{half[-1][1] / 1024:.1f} MB ({(half[-1][1] - half[0][1]) / 1024:+.1f} MB; slope "
+                  f"{slope_per_100([(p[0], p[1]) for p in half]):+.0f} KB per 100 calls)")
     shutil.rmtree(work, ignore_errors=True)
 
 
