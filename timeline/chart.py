@@ -210,8 +210,8 @@ def _hatch(panel: Panel, axis: TimeAxis, gaps: list[tuple[datetime, datetime]], 
 
 # ------------------------------------------------------------------------------------------- panels
 
-GRADE_LABELS = {"not-graded": ("not graded", "NG"), "insufficient-data": ("cannot be assessed", "?"),
-                "not-eligible": ("not eligible", "–")}
+GRADE_LABELS = {"not-graded": ("not graded: hypotension or hypoxia without current fever", "NG"),
+                "insufficient-data": ("cannot be assessed", "?"), "not-eligible": ("not eligible", "–")}
 
 
 def grade_band(ci: ChartInput, axis: TimeAxis, top: float) -> Panel:

@@ -224,3 +224,15 @@ def test_protocol_evidence_names_each_thing_once(ward) -> None:
     for line in lines:
         words = line.split()
         assert words[0] != words[1], line
+
+
+def test_hypotension_without_fever_is_drawn_as_not_graded_and_says_why() -> None:
+    """ASTCT grading starts with fever: hypotension in an afebrile patient is "not graded", never grade 0,
+    and the band says what it is rather than leaving "NG" to be read as "not assessed"."""
+    record = [r for r in ward_record() if not r["id"].startswith(("t", "o2"))]
+    record += [fb.temperature(37.0, fb.ago(hours=h), rid=f"t{h}") for h in range(70, 0, -4)]
+    result, page, html = page_of(record)
+    assert result.assessment.status == "not-graded"
+    last = panel(page, "grade").spans[-1]
+    assert last.css == "not-graded" and last.title.startswith("CRS not graded: hypotension or hypoxia without current fever")
+    assert "NG: not graded (hypotension or hypoxia without fever)" in html
