@@ -77,12 +77,19 @@ def single_actions(body: dict[str, Any], profile: ClientProfile, new_uuid: NewId
         order = (suggestion.get("extension") or {}).get(ORDER_EXTENSION) or {}
         codes = order.get("codes") or []
         for i, action in enumerate(actions):
-            one = {**suggestion, "label": action["description"], "uuid": suggestion["uuid"] if i == 0 else new_uuid(),
+            one = {**suggestion, "label": _order_name(action), "uuid": suggestion["uuid"] if i == 0 else new_uuid(),
                    "actions": [action]}
             if "service" in order and i < len(codes):
                 one["extension"] = {**suggestion["extension"], ORDER_EXTENSION: {**order, "code": codes[i]}}
             out.append(one)
     body["suggestions"] = out
+
+
+def _order_name(action: dict[str, Any]) -> str:
+    """What one action orders ("Blood culture"), as the button's label; its description keeps the source."""
+    code = (action.get("resource") or {}).get("code") or {}
+    named = code.get("text") or next((c.get("display") for c in code.get("coding") or () if c.get("display")), None)
+    return str(named) if named else str(action["description"])
 
 
 def whole_orders(body: dict[str, Any], profile: ClientProfile, subjects: CardSubjects) -> bool:

@@ -37,6 +37,7 @@ def check_epic(card: dict[str, Any]) -> None:
         assert card["selectionBehavior"] == "any"
     for s in suggestions:
         assert s["uuid"] and s["label"] and len(s["actions"]) == 1, s
+        assert "Source:" not in s["label"], s["label"]  # a button names the order; its description cites
         assert s["actions"][0]["type"] in ("create", "delete"), s
         if "resource" in s["actions"][0]:  # what Epic creates is valid R4
             resource = s["actions"][0]["resource"]
