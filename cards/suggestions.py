@@ -56,7 +56,7 @@ def order_suggestion(rec: Recommendation, *, grade: int | None, patient_id: str,
         actions = [{"type": "create", "description": plan.order_description(rec), "resource": resource}]
     else:
         actions = [{"type": "create", "description": plan.service_description(code.display, rec),
-                    "resource": service_request(patient_id=patient_id, text=code.display if len(rec.codes) > 1
+                    "resource": service_request(patient_id=patient_id, text=code.name if len(rec.codes) > 1
                                                 else rec.text, grade=grade, syndrome=syndrome,
                                                 encounter_id=encounter_id,
                                                 code={"system": code.system, "code": code.code,

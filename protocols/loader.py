@@ -601,7 +601,7 @@ class _Builder:
         kind, source, when = raw["kind"], self.citation(raw["source"]), self.conditions(raw.get("when"))
         if kind == "service":
             return ServiceAction(raw["id"], raw["text"], source,
-                                 codes=tuple(Code(c["system"], str(c["code"]), c["display"])
+                                 codes=tuple(Code(c["system"], str(c["code"]), c["display"], c.get("label"))
                                              for c in raw.get("codes", [])),
                                  priority=raw.get("priority"), when=when, recommended=raw.get("recommended", True))
         if kind == "advice":

@@ -55,6 +55,12 @@ class Code:
     system: str
     code: str
     display: str
+    label: str | None = None  # what clinicians call it ("CBC"), where the display is a long official name
+
+    @property
+    def name(self) -> str:
+        """The words for an order's text and its button: the label, else the display."""
+        return self.label or self.display
 
 
 @dataclass(frozen=True, slots=True)

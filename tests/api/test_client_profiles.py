@@ -99,6 +99,20 @@ def test_epic_cards_keep_every_rule() -> None:
         "Instead of the recommended dexamethasone 10 mg IV every 6 h (order only one): Anakinra 100 mg IV")
 
 
+def test_epic_splits_a_panel_into_buttons_named_as_clinicians_name_the_tests() -> None:
+    """One action per suggestion: the 11-test panel becomes 11 buttons, each named by the protocol's label
+    ("CBC"), the LOINC display kept in the coding and the source in the description."""
+    labs = [s for s in view("epic")[0]["suggestions"]
+            if s["extension"].get("crs-cds.order", {}).get("service") == "crs-labs"]
+    assert [s["label"] for s in labs] == ["CBC", "Comprehensive metabolic panel", "Magnesium", "Phosphate", "CRP",
+                                          "LDH", "Uric acid", "Fibrinogen", "PT", "aPTT", "Ferritin"]
+    cbc = labs[0]["actions"][0]
+    assert cbc["resource"]["code"]["text"] == "CBC"
+    assert cbc["resource"]["code"]["coding"] == [{"system": "http://loinc.org", "code": "58410-2",
+                                                  "display": "CBC panel - Blood by Automated count"}]
+    assert cbc["description"].startswith("CBC panel - Blood by Automated count. Source: Treatment of CRS")
+
+
 def test_epic_states_the_whole_order_with_its_calculation() -> None:
     [toci] = [s for s in view("epic")[0]["suggestions"]
               if s["extension"].get("crs-cds.order", {}).get("drug") == "tocilizumab"]
