@@ -93,10 +93,10 @@ def merged_warnings(active: Sequence[Recommendations]) -> list[WarningRecommenda
 
 
 def planned_class(w: WarningRecommendation) -> str | None:
-    """The drug class a warning holds for only because the protocol proposes it now (a corticosteroid):
-    the warning belongs beside that order."""
+    """The drug class a warning holds for because the protocol proposes it now (a corticosteroid), whatever
+    else it is limited to (CRS present, the index therapy's class): the warning belongs beside that order."""
     planned = [r.drug_class for r in w.rationale if isinstance(r, ClassPlanned)]
-    return planned[0] if planned and len(planned) == len(w.rationale) else None
+    return planned[0] if planned else None
 
 
 # ------------------------------------------------------------------------------ assessment card's plan

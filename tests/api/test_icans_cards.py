@@ -63,6 +63,9 @@ def test_icans_without_crs_gets_a_card_with_its_grade_drivers_and_protocol_order
     assert [dose(r) for r in dexamethasone] == [(10, "47625008", "IV", 6)]
     assert dexamethasone[0]["reasonCode"][0]["coding"][0]["code"] == "G92.03"
     assert any(s["extension"]["crs-cds.order"].get("code") == "305351004" for s in suggestions(cards))
+    # the steroid warnings that are about CRS ("do not withhold them in severe CRS") are not said without CRS
+    steroid_card = next(c for c in cards if c.get("selectionBehavior") == "at-most-one")
+    assert "antifungal" in steroid_card["detail"] and "severe CRS" not in steroid_card["detail"]
 
 
 def test_concurrent_crs_and_icans_states_both_and_puts_the_corticosteroid_first_saying_why(generic) -> None:
@@ -90,6 +93,7 @@ def test_concurrent_crs_and_icans_states_both_and_puts_the_corticosteroid_first_
             first["extension"]["crs-cds.order"]["everyHours"], first["isRecommended"]) == ("dexamethasone", 10, 6, True)
     _, toci = one_order(cards, "tocilizumab")
     assert dose(toci)[0] == 560  # the CRS is still treated: 8 mg/kg × 70 kg
+    assert "do not withhold steroids in severe CRS" in steroid["detail"]  # with CRS it is said
 
 
 @pytest.mark.parametrize("ice,crs_temp,indicator", [(2, 38.5, "critical"), (5, 38.5, "warning"), (8, 38.5, "info")])
