@@ -25,7 +25,7 @@ from .orders import UCUM
 from .recommendation_cards import ASTCT_URL
 from .wording import doses, evidence
 from .wording import orders as finding_words
-from .wording.numbers import num
+from .wording.numbers import amount, num
 from .wording.overrides import order_check_reasons
 from .wording.times import stamp
 
@@ -144,8 +144,7 @@ def _drop_other_doses(dosage: dict[str, Any]) -> None:
 
 def _detail(f: OrderFinding) -> str:
     o = f.order
-    as_read = f"{o.display}" + (f" {num(o.dose_value)} {o.dose_unit or ''}".rstrip() if o.dose_value is not None
-                                else " (no dose)")
+    as_read = o.display + (amount(o.dose_value, o.dose_unit) if o.dose_value is not None else " (no dose)")
     if o.every_hours:
         as_read += f" every {num(o.every_hours)} h"
     if o.route:

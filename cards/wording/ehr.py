@@ -16,7 +16,7 @@ from protocols import MedicationRecommendation
 from protocols.findings import OrderFinding
 
 from . import doses, evidence
-from .numbers import num
+from .numbers import amount, num
 from .protocol import frequency_text
 from .recommendations import medication
 from .times import ago
@@ -65,14 +65,14 @@ def corrected_order(f: OrderFinding) -> str:
     calculation = doses.calculation(f.calculation)
     if calculation:
         text += f" ({calculation})"
-    given = f" of {num(o.dose_value)} {o.dose_unit or ''}".rstrip() if o.dose_value is not None else ""
+    given = f" of{amount(o.dose_value, o.dose_unit)}" if o.dose_value is not None else ""
     given += f" every {num(o.every_hours)} h" if given and o.every_hours else ""
     return f"{text}, replacing the draft{given}. {CHECK_DEFAULTS}"
 
 
 def cancel_replaced(f: OrderFinding) -> str:
     """The delete half of a correction the client cannot apply as an update."""
-    given = f" {num(f.order.dose_value)} {f.order.dose_unit or ''}".rstrip() if f.order.dose_value is not None else ""
+    given = amount(f.order.dose_value, f.order.dose_unit)
     return f"Cancel the draft {f.order.display}{given} order: the corrected order replaces it"
 
 

@@ -44,6 +44,13 @@ def unit(code: str | None) -> str:
     return "/".join(_TOKENS.get(part, part) for part in code.split("/"))
 
 
+def amount(value: float | None, unit_code: str | None) -> str:
+    """A dose as ordered, with its leading space (`` 250 µg``, `` 10 mg``), or nothing without a value."""
+    if value is None:
+        return ""
+    return f" {num(value)} {unit(unit_code)}".rstrip()
+
+
 def recorded(original: str) -> str:
     """A value as the EHR recorded it (``"39.2 Cel"``, made by the FHIR mapping as value, space, unit code)
     with its unit as people write it: ``39.2 °C``."""

@@ -22,7 +22,7 @@ from cds_service.settings import Settings
 from devkit import fhirbuild as fb
 from devkit.fhirbuild import ago
 from tests.support import apps
-from tests.support.card_checks import check_card
+from tests.support.card_checks import UCUM_CODES, check_card, texts
 from tests.support.paths import EXAMPLES
 
 EXPECTED = json.loads((EXAMPLES / "expected.json").read_text())
@@ -37,7 +37,6 @@ PROTOCOL_IDS = ("astct-generic", "christie-doc644-v8", "paediatric-seed004")
 INTERNAL_IDS = ("steroid-or-anakinra", "icans-corticosteroid", "blinatumomab-steroid", "il6-antagonist",
                 "neutropenic-antibiotics", "no-gm-csf", "watch-for-icans", "antifungal-prophylaxis",
                 "fever-may-be-masked", "axicabtagene-ciloleucel", "t-cell-engager", "concurrent-crs")
-UCUM_CODES = re.compile(r"\bCel\b|\bug\b|\bug/|\[degF\]|mm\[Hg\]|10\*9|\[lb_av\]|\[U\]")
 FILE_NAMES = re.compile(r"\b\w+\.(txt|md|json|ya?ml)\b")
 MEDICATION_LABEL = re.compile(r"^[A-Z][a-z]+ \d+(\.\d+)? mg (IV|SC|PO) (now|once daily|every \d+(\.\d+)? h)\b")
 
@@ -62,24 +61,6 @@ def replay(name: str, protocol: str | None = None) -> list[dict[str, Any]]:
     for card in cards:
         check_card(card)
     return cards
-
-
-def texts(card: dict[str, Any]) -> Iterator[str]:
-    """Everything on a card a clinician may read, in the card or in the EHR's order entry."""
-    yield card["summary"]
-    yield card.get("detail", "")
-    yield card["source"]["label"]
-    for r in card.get("overrideReasons", []):
-        yield r["display"]
-    for s in card.get("suggestions", []):
-        yield s["label"]
-        for action in s["actions"]:
-            yield action["description"]
-            resource = action.get("resource", {})
-            for dosage in resource.get("dosageInstruction", []):
-                yield dosage.get("text", "")
-            for note in resource.get("note", []):
-                yield note["text"]
 
 
 ALL_CASES = [(name, protocol) for name in EXAMPLE_FILES for protocol in PROTOCOLS]

@@ -20,6 +20,7 @@ from cds_service.security import JwksDocument
 from cds_service.security.dev_issuer import DevIssuer, TokenRequest, create, token
 from cds_service.settings import Settings
 from tests.support import apps
+from tests.support.card_checks import UCUM_CODES, texts
 from tests.support.paths import EXAMPLES
 from tests.support.profile_checks import check_profile
 
@@ -116,6 +117,8 @@ def test_every_request_replays_in_production_under_its_profile(ehrs, name, caplo
             for c in cards] == expected["cards"]
     for card in cards:
         check_profile(client, card)
+        for text in texts(card):  # the order as the EHR sent it, in units as people write them ("250 µg")
+            assert not UCUM_CODES.search(text), text
     if "grade" in expected:
         assert cards[0]["extension"]["crs-cds.assessment"]["grade"] == expected["grade"]
     [line] = [json.loads(r.getMessage()) for r in caplog.records if '"event":"request"' in r.getMessage()]

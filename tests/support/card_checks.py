@@ -6,6 +6,8 @@ characters.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from fhir.resources.R4B.condition import Condition
@@ -14,6 +16,8 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 MODELS = {"MedicationRequest": MedicationRequest, "ServiceRequest": ServiceRequest}
 DIAGNOSIS = "crs-cds.diagnosis"
+# Unit codes as UCUM writes them, never as people read them ("Cel", "ug", "mm[Hg]").
+UCUM_CODES = re.compile(r"\bCel\b|\bug\b|\bug/|\[degF\]|mm\[Hg\]|10\*9|\[lb_av\]|\[U\]")
 
 
 def check_card(card: dict[str, Any]) -> None:
@@ -104,3 +108,21 @@ def dose(resource: dict[str, Any]) -> tuple[float, str, str, Any]:
 
 def details(cards) -> str:
     return "\n".join(c.get("detail", "") for c in cards)
+
+
+def texts(card: dict[str, Any]) -> Iterator[str]:
+    """Everything on a card a clinician may read, in the card or in the EHR's order entry."""
+    yield card["summary"]
+    yield card.get("detail", "")
+    yield card["source"]["label"]
+    for r in card.get("overrideReasons", []):
+        yield r["display"]
+    for s in card.get("suggestions", []):
+        yield s["label"]
+        for action in s["actions"]:
+            yield action["description"]
+            resource = action.get("resource", {})
+            for dosage in resource.get("dosageInstruction", []):
+                yield dosage.get("text", "")
+            for note in resource.get("note", []):
+                yield note["text"]
