@@ -8,8 +8,9 @@ decides a grade.
 Between two consecutive evaluation times the grade is constant, because it can only
 change when (a) a reading or an administration event enters the record — evaluated at
 its time — or (b) a reading leaves its window: fever 24 h, hypotension and oxygen
-support 12 h, a vasopressor 12 h after it stopped, an index therapy after the
-eligibility window. A reading's leaving matters only when no reading of the same kind
+support 12 h, a vasopressor 12 h after it stopped (for one charted at a single time
+point, after it may have stopped: ``point_unknown_hours`` later), an index therapy after
+the eligibility window. A reading's leaving matters only when no reading of the same kind
 (fever or not; hypotensive or not; the same oxygen tier) follows within its window:
 then the instant just after it leaves is evaluated too. So the band is exact, not
 sampled, and costs one evaluation per reading time on a 14-day record.
@@ -83,9 +84,12 @@ def evaluation_times(snapshot: ClinicalSnapshot, start: datetime, end: datetime,
                            lambda b: (is_hypotensive(b, threshold), usable(b, threshold))))
     times.update(_expiries(oxygen, current, oxygen_kind))
     times.update(_expiries(snapshot.spo2, current, lambda s: "SpO2"))
+    point_unknown = timedelta(hours=config.point_unknown_hours)
     for admin in snapshot.administrations:
         stopped = admin.end or admin.start
         times.update((admin.start, stopped, stopped + current + JUST_AFTER, stopped + eligibility + JUST_AFTER))
+        if admin.point:  # charted at one instant: it may have run on until point_unknown_hours later
+            times.update((stopped + point_unknown + JUST_AFTER, stopped + point_unknown + current + JUST_AFTER))
     return sorted(t for t in times if start <= t <= end)
 
 

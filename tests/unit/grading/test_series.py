@@ -90,3 +90,14 @@ def test_the_grade_does_not_change_between_two_points(events: list) -> None:
     for p, q in pairwise(points):
         between = [p.time + (q.time - p.time) / 2, q.time - timedelta(milliseconds=1)]
         assert all(state(s, t) == value(p) for t in between if t > p.time), (p, q)
+
+
+def test_a_vasopressor_charted_at_one_time_point_leaves_the_band_when_it_may_have_stopped_12_h_later() -> None:
+    """Found by the property above: norepinephrine charted once, 24.5 h ago, may have run on for
+    point_unknown_hours (12 h) and then counts for the current window (12 h): until 30 minutes ago the grade
+    is a lower bound ("may still be running"), just after it no longer is. The band must change there."""
+    s = snapshot(car_t(), temp(38.0, 0.5), bp(78, 0.5), o2(None, 0.5, flow=2),
+                 pressor("norepinephrine", 24.5, stopped_hours_ago=24.5))
+    assert state(s, ago(0.5)) == ("graded", 2, True) and state(s, ago(0.25)) == ("graded", 2, False)
+    band = runs(grade_series(s, ago(hours=2), NOW, GRADING))
+    assert band[-2:] == [(ago(0.5), "graded", 2, True), (ago(0.5) + JUST_AFTER, "graded", 2, False)]
