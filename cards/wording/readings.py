@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from clinical import DrugAdministration, HypotensionThreshold, IndexClass, OxygenSupport, SupportTier, Temperature
 
-from .numbers import celsius, number, unit
+from .numbers import amount, celsius, number, unit
 
 DEVICE_LABELS = {
     "room-air": "room air",
@@ -87,9 +87,7 @@ def drug(key: str) -> str:
 
 def dose(admin: DrugAdministration) -> str:
     """`` 0.08 µg/kg/min`` (with its leading space) or nothing."""
-    if admin.dose_value is None:
-        return ""
-    return f" {number(admin.dose_value)} {unit(admin.dose_unit)}".rstrip()
+    return amount(admin.dose_value, admin.dose_unit)
 
 
 def administration(admin: DrugAdministration, running: bool) -> str:

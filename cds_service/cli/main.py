@@ -188,7 +188,7 @@ def grade_command(args: argparse.Namespace) -> int:
         data["recommendations"] = recommendations_to_json(recs)
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        with reader_zone(settings.zone):  # times on the ward's clock, as the cards say them
+        with reader_zone(settings.zone):  # times said in words (reasons) on the ward's clock; instants stay ISO
             print(assessment_table(assessment, patient_id=patient_id))
             print("\n" + recommendations_table(recs))
     return EXIT_OK
