@@ -21,7 +21,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,16 +103,8 @@ def start(token: str | None = TOKEN, port: int | None = None) -> SekmetServer:
                                 "--port", str(port)], cwd=workdir.name, env=env, stdout=log,
                                stderr=subprocess.STDOUT)
     server = SekmetServer(base, process, workdir, log, token)
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            if requests.get(f"{base}/metadata", timeout=1).status_code == 200:
-                return server
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
+    if processes.answers(f"{base}/metadata", process, START_TIMEOUT_SECONDS):
+        return server
     log.flush()
     output = (Path(workdir.name) / "server.log").read_text(errors="replace")[-2000:]
     server.stop()

@@ -15,12 +15,10 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -116,14 +114,9 @@ def start(fhir_server: str, workdir: Path) -> SmartLauncher:
     process = subprocess.Popen([str(home / "node_modules" / ".bin" / "ts-node"), "--skipProject", "--transpile-only",
                                 "backend/index.ts"], cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
     launcher = SmartLauncher(f"http://127.0.0.1:{port}", process, log, log_path)
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if requests.get(f"{launcher.fhir_url}/.well-known/smart-configuration", timeout=1).status_code == 200:
-                return launcher
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
+    if processes.answers(f"{launcher.fhir_url}/.well-known/smart-configuration", process, START_TIMEOUT_SECONDS,
+                         interval=0.3):
+        return launcher
     output = launcher.output()
     launcher.stop()
     raise LauncherUnavailable(f"the SMART launcher did not start on port {port}:\n{output}")
