@@ -161,7 +161,7 @@ _INDEX_CLASSES: dict[object, IndexClass] = {"car-t": "car-t", "t-cell-engager": 
 def _index_class(cond: Condition, facts: Facts) -> Outcome:
     wanted = _INDEX_CLASSES[cond.value]
     actual = facts.assessment.index_class
-    return Outcome(actual == wanted, (IndexClassIs(actual, wanted),), ())
+    return Outcome(actual == wanted, (IndexClassIs(actual, wanted),), (), actual is None)  # unknown: said
 
 
 def _roles(evidence: Iterable[Evidence], *roles: EvidenceRole) -> tuple[Evidence, ...]:

@@ -4,10 +4,13 @@ administration), dexamethasone 10-20 mg IV, tocilizumab as for CAR-T only when s
 reduced dose after grade 3, discontinue permanently at grade 4. The generic protocol keeps today's behaviour."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from protocols import load_protocol
 from protocols import recommend as recommend_typed
+from protocols.conditions import Facts, evaluate
+from protocols.model import Condition
 from tests.support.clinical_data import GRADING
 from tests.support.protocol_builders import INDEX_THERAPY, NOW, administration, assessment, snapshot
 from tests.support.protocol_files import edited
@@ -112,3 +115,11 @@ def test_christies_car_t_steroid_caution_is_not_given_after_blinatumomab() -> No
     blinatumomab = [w.warning_id for w in recommend(3).warnings]
     assert "steroids-and-car-t-efficacy" in car_t
     assert "steroids-and-car-t-efficacy" not in blinatumomab and "antifungal-prophylaxis" in blinatumomab
+
+
+def test_an_unknown_index_class_leaves_the_rule_unknown_never_silently_false() -> None:
+    """No index therapy class known: a rule limited to CAR-T is "not assessed" (said as a note), not "no"."""
+    a = replace(assessment(3), index_therapy=None, latest_index_therapy=None)
+    outcome = evaluate(Condition("index_class", "car-t"), Facts(a, snapshot(), NOW, GRADING, CHRISTIE.settings))
+    assert not outcome.holds and outcome.unknown
+    assert [r.index_class for r in outcome.reasons] == [None]
